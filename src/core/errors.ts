@@ -1,0 +1,78 @@
+/**
+ * One error hierarchy for Strata. Every error carries a stable `code`, structured
+ * `details`, an optional `cause`, and a message that says what to fix.
+ *
+ * @example
+ * throw new ConfigError([{ path: 'research.budget', message: 'expected a duration like 300s or 5m, got "fast"' }]);
+ */
+export class StrataError extends Error {
+  readonly code: string;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/** One problem found in a config file, at a dot path. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/** A config file that failed validation; lists every problem at once. */
+export class ConfigError extends StrataError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[], file?: string) {
+    const where = file ? ` in ${file}` : '';
+    const lines = issues.map((issue) => `  ${issue.path || '(root)'}: ${issue.message}`);
+    super('config_invalid', `invalid config${where} (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, {
+      details: { file, issues },
+    });
+    this.issues = issues;
+  }
+}
+
+/** A git command failed. */
+export class GitError extends StrataError {
+  constructor(message: string, details: { args: readonly string[]; exitCode: number | null; stderr: string; cwd: string }) {
+    super('git_failed', message, { details });
+  }
+}
+
+/** The ledger (SQLite) could not be opened, migrated or written. */
+export class LedgerError extends StrataError {
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super('ledger_failed', message, options);
+  }
+}
+
+/** A study cannot start or continue in the current state (another orchestrator holds it, dirty repo, ...). */
+export class StudyStateError extends StrataError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('study_state', message, { details });
+  }
+}
+
+/** A proposer could not produce a candidate (malformed reply, nothing left to try, ...). */
+export class ProposalError extends StrataError {
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super('proposal_failed', message, options);
+  }
+}
+
+/** A budget (USD, trials, time, metric calls) would be exceeded. */
+export class BudgetExhaustedError extends StrataError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('budget_exhausted', message, { details });
+  }
+}
+
+/** Turn anything thrown into a readable one-line message. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
