@@ -1,0 +1,111 @@
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { normalizeResearch, type ResearchConfig } from './research-config.ts';
+import { configSchema, type RawConfig } from './schema.ts';
+
+/** A validated, normalized strata.yaml. */
+export interface StudyConfig {
+  name: string;
+  research?: ResearchConfig;
+  /** The validated file as written (snake_case keys), kept for the ledger. */
+  raw: RawConfig;
+}
+
+/**
+ * Read → schema → normalize → rules. Every problem is reported at once, each
+ * with its dot path, in one ConfigError.
+ *
+ * @example
+ * const config = parseConfig(readFileSync('strata.yaml', 'utf8'), 'strata.yaml');
+ */
+export function parseConfig(text: string, file?: string): StudyConfig {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    if (error instanceof YAMLParseError) throw new ConfigError([{ path: '', message: `not valid YAML: ${error.message}` }], file);
+    throw error;
+  }
+  return validateConfig(data, file);
+}
+
+/** Validate an already-parsed config object (from YAML, JSON, or code). */
+export function validateConfig(data: unknown, file?: string): StudyConfig {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([{ path: '', message: 'expected a mapping with at least `name:` and a `research:` section' }], file);
+  }
+  const result = configSchema.safeParse(data);
+  if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, data)), file);
+  const raw = result.data;
+  const issues: ConfigIssue[] = [];
+  if (!raw.research) issues.push({ path: 'research', message: 'missing: add a `research:` section (see `strata init`)' });
+  const research = raw.research ? normalizeResearch(raw.research, issues) : undefined;
+  if (issues.length > 0) throw new ConfigError(issues, file);
+  return { name: raw.name, ...(research ? { research } : {}), raw };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(issue.path);
+    return issue.keys.map((key) => {
+      const near = closest(key, known);
+      return {
+        path: path ? `${path}.${key}` : key,
+        message: `unknown key${near ? ` (did you mean "${near}"?)` : ''}; a typo here must not silently change the study`,
+      };
+    });
+  }
+  const value = valueAt(data, issue.path);
+  if (issue.code === 'invalid_type' && value === undefined) return [{ path, message: `missing (expected ${issue.expected})` }];
+  const got = value === undefined ? '' : `, got ${JSON.stringify(value)}`;
+  return [{ path, message: `${issue.message}${got}` }];
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let cursor: unknown = data;
+  for (const key of path) {
+    if (cursor === null || typeof cursor !== 'object') return undefined;
+    cursor = (cursor as Record<PropertyKey, unknown>)[key];
+  }
+  return cursor;
+}
+
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: unknown = configSchema;
+  for (const key of path) {
+    const shape = (schema as { shape?: Record<string, unknown> }).shape;
+    let next = shape?.[String(key)];
+    while (next && typeof next === 'object' && 'unwrap' in next && typeof (next as { unwrap: unknown }).unwrap === 'function') {
+      next = (next as { unwrap: () => unknown }).unwrap();
+    }
+    schema = next;
+  }
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}

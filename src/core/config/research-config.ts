@@ -1,0 +1,76 @@
+import { parseDuration } from '../duration.ts';
+import type { ConfigIssue } from '../errors.ts';
+import type { SearchSpace } from '../search-space.ts';
+import type { ResearchSection } from './research-schema.ts';
+
+/** The research section after normalization: durations in ms, defaults filled in. */
+export interface ResearchConfig {
+  editable: string[];
+  protected: string[];
+  run: string;
+  budgetMs: number;
+  graceMs: number;
+  metric: { name: string; goal: 'minimize' | 'maximize'; pattern?: string };
+  params: SearchSpace;
+  proposer: 'search' | 'agent' | 'command';
+  search: { sampler: 'tpe' | 'random'; seed?: number; startupTrials?: number };
+  maxTrials?: number;
+  maxTimeMs?: number;
+  env: Record<string, string>;
+}
+
+/** Durations were checked by the schema; here they only change unit. */
+function duration(value: string | number | undefined): number | undefined {
+  return value === undefined ? undefined : (parseDuration(value) ?? undefined);
+}
+
+/** Default grace: 10% of the budget or 5 s, whichever is larger. */
+export function defaultGraceMs(budgetMs: number): number {
+  return Math.max(5000, Math.round(budgetMs * 0.1));
+}
+
+/** Normalize the research section and check the rules that span several keys. */
+export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[]): ResearchConfig {
+  const budgetMs = duration(section.budget) ?? 0;
+  const graceMs = duration(section.grace) ?? defaultGraceMs(budgetMs);
+  const maxTimeMs = duration(section.max_time);
+  const params = section.params ?? {};
+
+  for (const [name, spec] of Object.entries(params)) {
+    const at = `research.params.${name}`;
+    if (spec.type === 'choice') continue;
+    if (!(spec.low < spec.high)) issues.push({ path: `${at}.low`, message: `must be below high (${spec.high}), got ${spec.low}` });
+    if (spec.log && spec.low <= 0) issues.push({ path: `${at}.low`, message: `must be > 0 on a log scale, got ${spec.low}` });
+  }
+  if (section.proposer === 'search' && Object.keys(params).length === 0) {
+    issues.push({ path: 'research.params', message: 'the search proposer needs a search space: declare at least one parameter' });
+  }
+  for (const glob of [...section.editable, ...section.protected]) {
+    if (glob.startsWith('/') || glob.split('/').includes('..')) {
+      issues.push({ path: 'research.editable', message: `globs are relative to the repository, got ${JSON.stringify(glob)}` });
+    }
+  }
+  const overlap = section.editable.filter((glob) => section.protected.includes(glob));
+  if (overlap.length > 0) {
+    issues.push({ path: 'research.protected', message: `${overlap.join(', ')} cannot be both editable and protected` });
+  }
+
+  return {
+    editable: section.editable,
+    protected: section.protected,
+    run: section.run,
+    budgetMs,
+    graceMs,
+    metric: { ...section.metric },
+    params,
+    proposer: section.proposer,
+    search: {
+      sampler: section.search?.sampler ?? 'tpe',
+      ...(section.search?.seed !== undefined ? { seed: section.search.seed } : {}),
+      ...(section.search?.startup_trials !== undefined ? { startupTrials: section.search.startup_trials } : {}),
+    },
+    ...(section.max_trials !== undefined ? { maxTrials: section.max_trials } : {}),
+    ...(maxTimeMs !== undefined ? { maxTimeMs } : {}),
+    env: section.env ?? {},
+  };
+}

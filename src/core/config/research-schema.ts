@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { parseDuration } from '../duration.ts';
+
+/** A duration as written in config: `20s`, `5m`, `1h30m`, or a number of seconds. */
+export const durationSchema = z
+  .union([z.string(), z.number()])
+  .refine((value) => parseDuration(value) !== null, { message: 'expected a duration like 300s or 5m' })
+  .describe('a duration like 300s, 5m or 1h30m (a bare number means seconds)');
+
+const choiceValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const paramSpecSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('float'), low: z.number(), high: z.number(), log: z.boolean().optional() }),
+  z.strictObject({ type: z.literal('int'), low: z.number().int(), high: z.number().int(), log: z.boolean().optional() }),
+  z.strictObject({ type: z.literal('choice'), values: z.array(choiceValue).min(1) }),
+]);
+
+export const metricSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a metric name: letters, digits, _ . -').describe('the metric the study optimizes'),
+  goal: z.enum(['minimize', 'maximize']),
+  pattern: z
+    .string()
+    .refine(hasCaptureGroup, { message: 'expected a regular expression with a group around the number, e.g. ^val_bpb:\\s*(\\S+)' })
+    .optional()
+    .describe('a regular expression applied to each output line; its first group is the metric. Default: lines `METRIC <name>=<number>`'),
+});
+
+export const searchSchema = z.strictObject({
+  sampler: z.enum(['tpe', 'random']).default('tpe'),
+  seed: z.number().int().optional().describe('seed for the sampler; default derived from the study name'),
+  startup_trials: z.number().int().min(1).optional().describe('random trials before TPE starts modelling (default 10)'),
+});
+
+export const researchSchema = z.strictObject({
+  editable: z.array(z.string().min(1)).min(1).describe('globs a proposer may change; nothing else may change'),
+  protected: z.array(z.string().min(1)).default([]).describe('globs hashed before and after every trial'),
+  run: z.string().min(1).describe('shell command run in the trial worktree'),
+  budget: durationSchema.describe('wall clock per trial'),
+  grace: durationSchema.optional().describe('extra time before the kill; default 10% of budget or 5s, whichever is larger'),
+  metric: metricSchema,
+  params: z.record(z.string().regex(/^[A-Za-z_]\w*$/, 'a parameter name: letters, digits, _'), paramSpecSchema).optional(),
+  proposer: z.enum(['search', 'agent', 'command']).default('search'),
+  search: searchSchema.optional(),
+  max_trials: z.number().int().min(1).optional().describe('stop after this many trials (the baseline counts)'),
+  max_time: durationSchema.optional().describe('stop the study after this much wall time'),
+  env: z.record(z.string(), z.string()).optional().describe('extra environment variables for trials'),
+});
+
+export type ResearchSection = z.infer<typeof researchSchema>;
+
+function hasCaptureGroup(pattern: string): boolean {
+  try {
+    return new RegExp(`${pattern}|`, 'm').exec('')!.length >= 2;
+  } catch {
+    return false; // an invalid regex: the refinement's message says what is expected
+  }
+}

@@ -1,0 +1,97 @@
+import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
+import type { Random } from '../../core/random.ts';
+import type { Observation, ParamValues, SearchSpace } from '../../core/search-space.ts';
+
+/**
+ * A strategy that proposes the next parameter set from a study's history.
+ * Implementations are pure given their inputs: the same space, history, avoid
+ * set and generator state give the same proposal, so a resumed study replays.
+ *
+ * @example
+ * const sampler: Sampler = new TpeSampler();
+ * const params = sampler.sample(space, history, Random.fromSeed(7), new Set(inFlightKeys));
+ */
+export interface Sampler {
+  readonly name: 'random' | 'tpe';
+  /** Propose one parameter set. `history` = finished observations (loss minimized; null = crashed/no metric). `avoid` = keys (paramsKey) that must not be proposed (in flight, already run, crashed). */
+  sample(space: SearchSpace, history: readonly Observation[], rng: Random, avoid?: ReadonlySet<string>): ParamValues;
+}
+
+/**
+ * Every problem with a search space, each at a dot path under `basePath`.
+ * An empty list means the space is usable by every sampler.
+ *
+ * @example
+ * validateSearchSpace({ lr: { type: 'float', low: 0, high: 1, log: true } });
+ * // [{ path: 'research.params.lr.low', message: 'a log-scaled dimension needs low > 0, got 0; ...' }]
+ */
+export function validateSearchSpace(space: SearchSpace, basePath = 'research.params'): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [name, spec] of Object.entries(space)) {
+    const path = `${basePath}.${name}`;
+    // Configs arrive from YAML, so the union's tag is checked even though the type promises it.
+    const type: string = (spec as { type?: unknown }).type as string;
+    if (type === 'choice') {
+      const values = (spec as { values?: unknown }).values;
+      if (!Array.isArray(values) || values.length === 0) {
+        issues.push({ path: `${path}.values`, message: 'a choice needs at least one value; list them, e.g. values: [32, 64, 128]' });
+        continue;
+      }
+      const seen = new Set<string>();
+      values.forEach((value: unknown, index: number) => {
+        if (!['string', 'number', 'boolean'].includes(typeof value) || (typeof value === 'number' && !Number.isFinite(value))) {
+          issues.push({ path: `${path}.values.${index}`, message: `choice values must be strings, finite numbers or booleans, got ${JSON.stringify(value)}` });
+          return;
+        }
+        const key = JSON.stringify(value);
+        if (seen.has(key)) issues.push({ path: `${path}.values.${index}`, message: `duplicate choice value ${key}; list each value once` });
+        seen.add(key);
+      });
+      continue;
+    }
+    if (type !== 'float' && type !== 'int') {
+      issues.push({ path: `${path}.type`, message: `unknown parameter type ${JSON.stringify(type)}; use float, int or choice` });
+      continue;
+    }
+    const { low, high, log } = spec as { low: unknown; high: unknown; log?: unknown };
+    let boundsUsable = true;
+    for (const [field, value] of [['low', low], ['high', high]] as const) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        issues.push({ path: `${path}.${field}`, message: `expected a finite number, got ${JSON.stringify(value)}` });
+        boundsUsable = false;
+      } else if (type === 'int' && !Number.isInteger(value)) {
+        issues.push({ path: `${path}.${field}`, message: `an int dimension needs integer bounds, got ${value}; use ${field === 'low' ? Math.ceil(value) : Math.floor(value)} or make it a float` });
+        boundsUsable = false;
+      }
+    }
+    if (log !== undefined && typeof log !== 'boolean') {
+      issues.push({ path: `${path}.log`, message: `expected true or false, got ${JSON.stringify(log)}` });
+    }
+    if (!boundsUsable) continue;
+    const lowNumber = low as number;
+    const highNumber = high as number;
+    if (lowNumber >= highNumber) {
+      issues.push({ path: `${path}.low`, message: `low must be below high, got low ${lowNumber} >= high ${highNumber}; to fix a value, use a choice with one value` });
+    }
+    if (log === true && lowNumber <= 0) {
+      issues.push({ path: `${path}.low`, message: `a log-scaled dimension needs low > 0, got ${lowNumber}; raise low or set log: false` });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Throw a {@link ConfigError} listing every problem if the space is unusable.
+ *
+ * @example
+ * assertValidSearchSpace(space); // throws ConfigError (code 'config_invalid') or returns
+ */
+export function assertValidSearchSpace(space: SearchSpace, basePath = 'research.params'): void {
+  const issues = validateSearchSpace(space, basePath);
+  if (issues.length > 0) throw new ConfigError(issues);
+}
+
+/** Parameter names in a fixed order, so proposals do not depend on the config's key order. */
+export function orderedNames(space: SearchSpace): string[] {
+  return Object.keys(space).sort();
+}
