@@ -29,6 +29,10 @@ export function validateSearchSpace(space: SearchSpace, basePath = 'research.par
   const issues: ConfigIssue[] = [];
   for (const [name, spec] of Object.entries(space)) {
     const path = `${basePath}.${name}`;
+    if (typeof spec !== 'object' || spec === null) {
+      issues.push({ path, message: `expected a parameter like { type: float, low: 0, high: 1 }, got ${JSON.stringify(spec)}` });
+      continue;
+    }
     // Configs arrive from YAML, so the union's tag is checked even though the type promises it.
     const type: string = (spec as { type?: unknown }).type as string;
     if (type === 'choice') {
