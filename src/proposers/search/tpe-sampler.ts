@@ -55,7 +55,11 @@ export function defaultWeights(n: number): number[] {
  * is evidence against its region (a learning rate that diverges, a batch that
  * does not fit), so g(x) grows there and TPE steers away. They do not count
  * towards gamma, so crashes never push a finite observation out of "good".
- * (Optuna ignores failed trials; that loses what a crash teaches.)
+ * (Optuna ignores failed trials; that loses what a crash teaches.) Crashes do
+ * count as finished trials towards `nStartupTrials`.
+ *
+ * A proposal whose key is in `avoid` is redrawn with fresh candidates a few
+ * times, then replaced by a random draw not in `avoid` (see proposeUnique).
  *
  * @example
  * const tpe = new TpeSampler({ nStartupTrials: 5 });
