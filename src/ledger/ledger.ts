@@ -64,10 +64,11 @@ export class Ledger {
   record<T extends LedgerEventType>(type: T, payload: LedgerEvents[T], refs: { studyId?: number | null; trialId?: number | null } = {}): void {
     const at = new Date().toISOString();
     this.transaction(() => {
+      // Projection first, so the event's references to the study and trial are satisfied.
+      project(this.db, type, payload, at);
       this.db
         .prepare('INSERT INTO events (study_id, trial_id, type, payload_json, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(refs.studyId ?? null, refs.trialId ?? null, type, JSON.stringify(payload), at);
-      project(this.db, type, payload, at);
     });
   }
 

@@ -1,0 +1,48 @@
+import { summarizeStudy } from '../../research/study-summary.ts';
+import { openStudyForReading } from './status.ts';
+
+export interface ExportCommandOptions {
+  config: string;
+  cwd: string;
+  study?: string;
+  format: string;
+  out?: NodeJS.WritableStream;
+}
+
+/**
+ * `strata export --format tsv|jsonl`: tsv has autoresearch's columns
+ * (commit, <metric>, memory_gb, status, description) plus trial and duration_s;
+ * jsonl has every field of every trial.
+ */
+export async function exportCommand(options: ExportCommandOptions): Promise<number> {
+  const out = options.out ?? process.stdout;
+  if (options.format !== 'tsv' && options.format !== 'jsonl') {
+    throw new Error(`--format must be tsv or jsonl, got ${JSON.stringify(options.format)}`);
+  }
+  const { ledger, study } = await openStudyForReading(options);
+  try {
+    if (options.format === 'jsonl') {
+      for (const trial of ledger.trials(study.id)) out.write(`${JSON.stringify(trial)}\n`);
+      return 0;
+    }
+    const summary = summarizeStudy(ledger, study);
+    const clean = (text: string) => text.replace(/[\t\r\n]+/g, ' ');
+    out.write(['commit', summary.study.metric, 'memory_gb', 'status', 'description', 'trial', 'duration_s'].join('\t') + '\n');
+    for (const trial of summary.trials) {
+      out.write(
+        [
+          trial.commit?.slice(0, 7) ?? '',
+          trial.metric === null ? '0.000000' : trial.metric.toFixed(6),
+          trial.peak_memory_mb === null ? '0.0' : (trial.peak_memory_mb / 1024).toFixed(1),
+          trial.status,
+          clean(trial.description),
+          String(trial.seq),
+          trial.duration_s === null ? '' : trial.duration_s.toFixed(1),
+        ].join('\t') + '\n',
+      );
+    }
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { StudyStateError } from '../../core/errors.ts';
+import { formatDuration } from '../../core/duration.ts';
+import { Ledger } from '../../ledger/ledger.ts';
+import { summarizeStudy, type StudySummary } from '../../research/study-summary.ts';
+import { StudyRepository } from '../../workspace/study-repository.ts';
+import { formatMetric, palette, statusColor } from '../format.ts';
+import { loadConfig } from '../load-config.ts';
+import { renderTable, truncate } from '../table.ts';
+
+export interface StatusCommandOptions {
+  config: string;
+  cwd: string;
+  study?: string;
+  json?: boolean;
+  out?: NodeJS.WritableStream;
+}
+
+/** Open the repository's ledger read-side and find the study named by --study or the config. */
+export async function openStudyForReading(options: { config: string; cwd: string; study?: string }) {
+  const repo = await StudyRepository.open(options.cwd);
+  const ledgerPath = join(repo.stateDir, 'ledger.db');
+  if (!existsSync(ledgerPath)) throw new StudyStateError(`no ledger at ${ledgerPath}: run \`strata research\` first`);
+  const name = options.study ?? loadConfig(options.config, options.cwd).config.name;
+  const ledger = Ledger.open(ledgerPath);
+  const study = ledger.studyByName(name);
+  if (!study) {
+    const known = ledger.studies().map((s) => s.name);
+    ledger.close();
+    throw new StudyStateError(`no study "${name}" in ${ledgerPath}${known.length ? `; studies: ${known.join(', ')}` : ''}`);
+  }
+  return { ledger, study };
+}
+
+/** `strata status [--json]`: the study at a glance. */
+export async function statusCommand(options: StatusCommandOptions): Promise<number> {
+  const out = options.out ?? process.stdout;
+  const { ledger, study } = await openStudyForReading(options);
+  try {
+    const summary = summarizeStudy(ledger, study);
+    out.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${renderStatus(summary, out)}\n`);
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
+export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream): string {
+  const colors = palette(out);
+  const lines = [colors.bold(`${summary.study.name}`) + `  ${summary.study.kind} · ${summary.study.state}${summary.study.stop_reason ? ` (${summary.study.stop_reason})` : ''}`];
+  lines.push(`branch ${summary.study.branch ?? '-'} · ${summary.study.goal} ${summary.study.metric}`);
+  if (summary.best) {
+    lines.push(
+      `best ${formatMetric(summary.best.metric)} at trial #${summary.best.trial} (${summary.best.commit?.slice(0, 8) ?? '-'}) · baseline ${formatMetric(summary.baseline?.metric)}`,
+    );
+  }
+  lines.push('');
+  const rows = summary.trials.map((trial) => [
+    `#${trial.seq}`,
+    statusColor(trial.status, colors),
+    formatMetric(trial.metric),
+    trial.delta === null ? '' : `${trial.delta > 0 ? '+' : ''}${formatMetric(trial.delta)}`,
+    trial.duration_s === null ? '-' : formatDuration(trial.duration_s * 1000),
+    trial.proposer,
+    truncate(trial.description + (trial.status === 'keep' || trial.status === 'discard' || !trial.reason ? '' : ` (${trial.reason})`), 80),
+  ]);
+  lines.push(renderTable(['trial', 'status', summary.study.metric, 'delta', 'time', 'proposer', 'description'], rows, ['right', 'left', 'right', 'right', 'right', 'left', 'left']));
+  for (const running of summary.running) {
+    lines.push(colors.yellow(`running #${running.seq}: ${formatDuration((running.elapsed_s ?? 0) * 1000)} of ${formatDuration((running.budget_s ?? 0) * 1000)} · ${running.description}`));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,100 @@
+import { parseArgs } from 'node:util';
+import { StrataError } from '../core/errors.ts';
+import { exportCommand } from './commands/export.ts';
+import { initCommand } from './commands/init.ts';
+import { researchCommand } from './commands/research.ts';
+import { statusCommand } from './commands/status.ts';
+
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>;
+  run(values: Values, positionals: string[], context: { cwd: string; signal: AbortSignal }): Promise<number>;
+}
+
+const configOption = { config: { type: 'string' as const, short: 'c', default: 'strata.yaml' } };
+const str = (value: unknown): string => String(value);
+
+/** The command table: each command is a plain async function; this file only parses and presents. */
+export const commands: Record<string, Command> = {
+  init: {
+    summary: 'write a commented strata.yaml for this folder',
+    usage: 'strata init [--config strata.yaml] [--force]',
+    options: { ...configOption, force: { type: 'boolean' } },
+    run: (values, _positionals, context) => initCommand({ cwd: context.cwd, config: str(values.config), force: Boolean(values.force) }),
+  },
+  research: {
+    summary: 'run (or resume) the research study until its budget ends or Ctrl-C',
+    usage: 'strata research [--config strata.yaml] [--json]',
+    options: { ...configOption, json: { type: 'boolean' } },
+    run: (values, _positionals, context) =>
+      researchCommand({ config: str(values.config), cwd: context.cwd, json: Boolean(values.json), signal: context.signal }),
+  },
+  status: {
+    summary: 'the study at a glance: best so far, every trial, what is running',
+    usage: 'strata status [--config strata.yaml | --study NAME] [--json]',
+    options: { ...configOption, study: { type: 'string' }, json: { type: 'boolean' } },
+    run: (values, _positionals, context) =>
+      statusCommand({ config: str(values.config), cwd: context.cwd, json: Boolean(values.json), ...(values.study ? { study: str(values.study) } : {}) }),
+  },
+  export: {
+    summary: 'write every trial as tsv (autoresearch columns) or jsonl',
+    usage: 'strata export [--format tsv|jsonl] [--config strata.yaml | --study NAME]',
+    options: { ...configOption, study: { type: 'string' }, format: { type: 'string', default: 'tsv' } },
+    run: (values, _positionals, context) =>
+      exportCommand({ config: str(values.config), cwd: context.cwd, format: str(values.format), ...(values.study ? { study: str(values.study) } : {}) }),
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return [
+    'strata — automated ML experimentation',
+    '',
+    'usage: strata <command> [options]',
+    '',
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'strata <command> --help shows a command\'s options.',
+  ].join('\n');
+}
+
+/** Parse argv, run the command, print errors plainly. Returns the exit code. */
+export async function main(argv: readonly string[], context: { cwd: string; signal: AbortSignal }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('0.1.0\n');
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`strata: unknown command "${name}"\n\n${help()}\n`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...rest], options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`strata ${name}: ${(error as Error).message}\nusage: ${command.usage}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`usage: ${command.usage}\n  ${command.summary}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(parsed.values as Values, parsed.positionals, context);
+  } catch (error) {
+    if (error instanceof StrataError) {
+      process.stderr.write(`strata ${name}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

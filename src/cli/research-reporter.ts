@@ -1,0 +1,102 @@
+import { formatDuration } from '../core/duration.ts';
+import type { TrialRecord } from '../ledger/records.ts';
+import type { ResearchObserver } from '../research/research-observer.ts';
+import type { StudySummary } from '../research/study-summary.ts';
+import { formatMetric, palette, statusColor } from './format.ts';
+import { truncate } from './table.ts';
+
+/**
+ * Terminal presentation of a running study: a header, one line per finished
+ * trial, a live line for the running one (TTY only), and a summary.
+ */
+export function createResearchReporter(out: NodeJS.WritableStream, options: { goal: 'minimize' | 'maximize'; metric: string }): ResearchObserver & { close(): void } {
+  const colors = palette(out);
+  const tty = Boolean((out as NodeJS.WriteStream).isTTY);
+  let live: { trial: TrialRecord; started: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let liveShown = false;
+  const columns = () => (out as NodeJS.WriteStream).columns ?? 120;
+
+  const clearLive = () => {
+    if (tty && liveShown) out.write('\r\x1b[2K');
+    liveShown = false;
+  };
+  const drawLive = () => {
+    if (!tty || !live) return;
+    const elapsed = Date.now() - live.started;
+    const budget = live.trial.budgetMs ?? 0;
+    const fraction = budget > 0 ? Math.min(1, elapsed / budget) : 0;
+    const bar = '█'.repeat(Math.round(fraction * 20)).padEnd(20, '░');
+    const text = `  #${live.trial.seq} running ${bar} ${formatDuration(elapsed)}/${formatDuration(budget)}  ${live.trial.description}`;
+    out.write(`\r\x1b[2K${truncate(text, columns() - 1)}`);
+    liveShown = true;
+  };
+  const print = (line: string) => {
+    clearLive();
+    out.write(`${line}\n`);
+    drawLive();
+  };
+  const better = (delta: number) => (options.goal === 'minimize' ? delta < 0 : delta > 0);
+
+  return {
+    studyStarted(info) {
+      print(colors.bold(`strata research · ${info.study}`) + colors.dim(`  (${info.resumed ? 'resumed' : 'new study'})`));
+      print(`  branch ${info.branch} · budget ${formatDuration(info.budgetMs)}/trial · proposer ${info.proposer} · ${options.goal} ${options.metric}`);
+      const r = info.recovery;
+      if (r.interrupted.length > 0) print(colors.yellow(`  recovered: trial ${r.interrupted.join(', ')} interrupted by the last stop; re-queued ${r.requeued.length}`));
+      if (r.prunedWorktrees.length > 0) print(colors.dim(`  removed ${r.prunedWorktrees.length} stale worktree(s)`));
+      if (r.branchRepaired) print(colors.dim('  moved the study branch to the ledger\'s best'));
+      for (const warning of info.warnings) print(colors.yellow(`  warning: ${warning}`));
+      print(colors.dim(`  ${'trial'.padStart(5)}  ${'status'.padEnd(11)} ${options.metric.padStart(12)}  ${'delta'.padStart(10)}  ${'time'.padStart(7)}  description`));
+    },
+    trialStarted(trial) {
+      live = { trial, started: Date.now() };
+      if (tty) {
+        timer ??= setInterval(drawLive, 1000);
+        timer.unref();
+        drawLive();
+      }
+    },
+    trialFinished(trial) {
+      live = undefined;
+      const delta = trial.metric !== null && trial.bestBefore !== null ? trial.metric - trial.bestBefore : null;
+      const deltaText = delta === null ? '' : `${delta > 0 ? '+' : ''}${formatMetric(delta)}`;
+      const coloredDelta = delta === null ? '' : better(delta) ? colors.green(deltaText) : colors.dim(deltaText);
+      const status = statusColor(trial.status.padEnd(11), colors);
+      const reason = trial.status === 'keep' || trial.status === 'discard' ? '' : colors.dim(`  (${truncate(trial.statusReason ?? '', 80)})`);
+      print(
+        `  ${`#${trial.seq}`.padStart(5)}  ${status} ${formatMetric(trial.metric).padStart(12)}  ${' '.repeat(Math.max(0, 10 - deltaText.length))}${coloredDelta}  ${(trial.wallMs === null ? '-' : formatDuration(trial.wallMs)).padStart(7)}  ${truncate(trial.description, 70)}${reason}`,
+      );
+    },
+    proposalFailed(seq, message) {
+      print(colors.red(`  #${seq} proposal failed: ${truncate(message, 160)}`));
+    },
+    studyFinished(summary: StudySummary) {
+      live = undefined;
+      clearLive();
+      out.write(`${renderSummary(summary, colors)}\n`);
+    },
+    close() {
+      if (timer) clearInterval(timer);
+      clearLive();
+    },
+  };
+}
+
+function renderSummary(summary: StudySummary, colors: ReturnType<typeof palette>): string {
+  const lines: string[] = [''];
+  const { best, baseline } = summary;
+  lines.push(colors.bold(`study ${summary.study.name}: ${summary.study.state}`) + (summary.study.stop_reason ? ` — ${summary.study.stop_reason}` : ''));
+  if (best && baseline) {
+    const change = best.metric !== null && baseline.metric !== null && baseline.metric !== 0 ? ((best.metric - baseline.metric) / Math.abs(baseline.metric)) * 100 : null;
+    lines.push(
+      `  best ${summary.study.metric} ${formatMetric(best.metric)} (trial #${best.trial}, ${best.commit?.slice(0, 8) ?? '-'}) vs baseline ${formatMetric(baseline.metric)}${change === null ? '' : ` (${change > 0 ? '+' : ''}${change.toFixed(2)}%)`}`,
+    );
+  }
+  const c = summary.counts;
+  lines.push(
+    `  ${summary.trials.length} trials: ${c.keep ?? 0} kept, ${c.discard ?? 0} discarded, ${c.crash ?? 0} crashed, ${c.timeout ?? 0} timed out, ${c.invalid ?? 0} invalid, ${c.interrupted ?? 0} interrupted · ${formatDuration(summary.total_time_s * 1000)} of trial time`,
+  );
+  if (summary.study.branch) lines.push(colors.dim(`  the best code is on branch ${summary.study.branch} (git log ${summary.study.branch})`));
+  return lines.join('\n');
+}

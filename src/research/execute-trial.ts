@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Acceptance } from '../core/acceptance.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { ExecutionResult, Executor } from '../core/executor.ts';
+import type { Proposer, TrialSummary } from '../core/proposer.ts';
+import { Random } from '../core/random.ts';
+import { paramsKey, type ParamValues } from '../core/search-space.ts';
+import { improvement, type FinalTrialStatus } from '../core/trial.ts';
+import { parseMetrics } from '../executors/metric-parser.ts';
+import type { TrialRecord } from '../ledger/records.ts';
+import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
+import { forbiddenChanges } from './editable-check.ts';
+import type { OpenedStudy } from './open-study.ts';
+import type { ResearchObserver } from './research-observer.ts';
+import { trialEnvironment } from './trial-environment.ts';
+
+export interface TrialDependencies {
+  proposer: Proposer;
+  executor: Executor;
+  acceptance: Acceptance;
+  observer: ResearchObserver;
+  signal: AbortSignal;
+  studySeed: number;
+}
+
+interface Outcome {
+  status: FinalTrialStatus;
+  reason: string | null;
+  metrics: Record<string, number> | null;
+  metric: number | null;
+  run: ExecutionResult | null;
+}
+
+/**
+ * Take one queued trial through its life: worktree from its parent (or its
+ * existing candidate), proposal and commit, the editable check, the run under
+ * budget, the metric, the acceptance decision, keep or discard, cleanup.
+ * Every step is in the ledger before the next begins.
+ */
+export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, deps: TrialDependencies): Promise<TrialRecord> {
+  const { ledger, study, repo, research } = opened;
+  const refs = { studyId: study.id, trialId: queued.id };
+  const bestId = ledger.study(study.id).bestTrialId;
+  const best = bestId === null ? undefined : ledger.trial(bestId);
+  const worktree = join(opened.worktreesDir, `${queued.seq}-${queued.attempt}`);
+  const projectDir = opened.projectPrefix ? join(worktree, opened.projectPrefix) : worktree;
+  const logPath = join(opened.logsDir, `${queued.seq}${queued.attempt > 1 ? `-attempt${queued.attempt}` : ''}.log`);
+  let trial = queued;
+
+  const finish = (outcome: Outcome): TrialRecord => {
+    const incumbent = best?.metric ?? null;
+    ledger.record(
+      'trial.finished',
+      {
+        trialId: trial.id,
+        status: outcome.status,
+        reason: outcome.reason,
+        metrics: outcome.metrics,
+        metric: outcome.metric,
+        bestBefore: incumbent,
+        exitCode: outcome.run?.exitCode ?? null,
+        signal: outcome.run?.signal ?? null,
+        wallMs: outcome.run?.wallMs ?? null,
+        peakRssKb: outcome.run?.peakRssKb ?? null,
+        logTail: outcome.run ? outcome.run.logTail.join('\n') : null,
+      },
+      refs,
+    );
+    return ledger.trial(trial.id);
+  };
+
+  try {
+    await repo.createWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
+
+    if (trial.candidateCommit === null && trial.role === 'candidate') {
+      const proposed = await propose(opened, trial, deps, projectDir, best);
+      if ('invalid' in proposed) return finish({ status: 'invalid', reason: proposed.invalid, metrics: null, metric: null, run: null });
+      trial = proposed.trial;
+    }
+    if (trial.role === 'baseline' && trial.candidateCommit === null) {
+      ledger.record(
+        'trial.proposed',
+        { trialId: trial.id, description: trial.description, candidateCommit: trial.parentCommit, diff: '', params: null, paramsKey: null, meta: null },
+        refs,
+      );
+      trial = ledger.trial(trial.id);
+    }
+    if (deps.signal.aborted) return finish({ status: 'interrupted', reason: 'stopped before the run started', metrics: null, metric: null, run: null });
+
+    const params = await readParams(projectDir);
+    const env = trialEnvironment({
+      base: process.env,
+      extra: research.env,
+      study: study.name,
+      seq: trial.seq,
+      trialId: trial.id,
+      seed: trial.seed ?? deps.studySeed,
+      budgetMs: research.budgetMs,
+      params,
+    });
+    ledger.record('trial.started', { trialId: trial.id, worktree, logPath, executor: deps.executor.kind, slot: null, externalId: null }, refs);
+    trial = ledger.trial(trial.id);
+    deps.observer.trialStarted?.(trial);
+    const running = trial;
+    const run = await deps.executor.run({
+      trialId: trial.id,
+      command: research.run,
+      cwd: projectDir,
+      env,
+      budgetMs: research.budgetMs,
+      graceMs: research.graceMs,
+      logPath,
+      signal: deps.signal,
+      onOutput: (chunk) => deps.observer.trialOutput?.(running, chunk),
+    });
+    const outcome = judge(opened, run, best, deps.acceptance, trial.role === 'baseline');
+    if (outcome.status !== 'keep') return finish(outcome);
+
+    const message = `${trial.description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\nStrata-Metric: ${research.metric.name}=${outcome.metric}\n`;
+    const tip = best?.keptCommit ?? trial.parentCommit!;
+    const kept = trial.role === 'baseline' ? trial.candidateCommit! : await repo.commitTreeOnto(trial.candidateCommit!, tip, message);
+    ledger.transaction(() => {
+      finish(outcome);
+      ledger.record('trial.kept', { studyId: study.id, trialId: trial.id, keptCommit: kept }, refs);
+    });
+    // The ledger is written first: a kill here leaves the branch behind, and recovery moves it.
+    if (kept !== tip) await repo.moveRef(`refs/heads/${opened.branch}`, kept, tip);
+    return ledger.trial(trial.id);
+  } finally {
+    await repo.removeWorktree(worktree);
+  }
+}
+
+async function propose(
+  opened: OpenedStudy,
+  trial: TrialRecord,
+  deps: TrialDependencies,
+  projectDir: string,
+  best: TrialRecord | undefined,
+): Promise<{ trial: TrialRecord } | { invalid: string }> {
+  const { ledger, study, repo, research } = opened;
+  const refs = { studyId: study.id, trialId: trial.id };
+  const history = ledger.trials(study.id).filter((other) => other.id !== trial.id);
+  let proposal;
+  try {
+    proposal = await deps.proposer.propose({
+      seq: trial.seq,
+      config: research,
+      goal: research.metric.goal,
+      history: history.filter((other) => other.status !== 'running' && other.status !== 'queued').map(summarize(research.metric.goal)),
+      best: best ? summarize(research.metric.goal)(best) : undefined,
+      inFlight: history.filter((other) => other.status === 'running' || other.status === 'queued').map(summarize(research.metric.goal)),
+      projectDir,
+      rng: Random.fromSeed(`${deps.studySeed}:${trial.seq}:${trial.attempt}`),
+      signal: deps.signal,
+    });
+  } catch (error) {
+    deps.observer.proposalFailed?.(trial.seq, errorMessage(error));
+    return { invalid: `proposal failed: ${errorMessage(error)}` };
+  }
+  const description = oneLine(proposal.description) || `${deps.proposer.name} proposal`;
+  const commit = await repo.commitWorktree(
+    join(opened.worktreesDir, `${trial.seq}-${trial.attempt}`),
+    `${description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\n`,
+  );
+  const params = proposal.params ?? null;
+  const key = params ? paramsKey(params) : null;
+  const record = (candidateCommit: string | null, diff: string) =>
+    ledger.record(
+      'trial.proposed',
+      { trialId: trial.id, description, candidateCommit, diff, params, paramsKey: key, meta: proposal.meta ?? null },
+      refs,
+    );
+  if (commit === null) {
+    record(null, '');
+    return { invalid: 'the proposal changed nothing' };
+  }
+  await repo.moveRef(`refs/strata/${study.name}/trials/${trial.seq}-${trial.attempt}`, commit);
+  const diff = await repo.diff(trial.parentCommit!, commit);
+  record(commit, diff);
+  const forbidden = forbiddenChanges(await repo.changedPaths(trial.parentCommit!, commit), {
+    projectPrefix: opened.projectPrefix,
+    editable: research.editable,
+    alsoAllowed: research.proposer === 'search' ? [PARAMS_FILE] : [],
+  });
+  if (forbidden.length > 0) return { invalid: `changed files outside research.editable: ${forbidden.join(', ')}` };
+  return { trial: ledger.trial(trial.id) };
+}
+
+function judge(opened: OpenedStudy, run: ExecutionResult, best: TrialRecord | undefined, acceptance: Acceptance, baseline: boolean): Outcome {
+  const { metric } = opened.research;
+  if (run.status === 'interrupted') return { status: 'interrupted', reason: 'stopped by the user', metrics: null, metric: null, run };
+  if (run.status === 'timeout') {
+    return { status: 'timeout', reason: `killed at budget + grace (${(opened.research.budgetMs + opened.research.graceMs) / 1000}s)`, metrics: null, metric: null, run };
+  }
+  if (run.status === 'spawn_error') return { status: 'crash', reason: `could not start: ${run.error ?? 'unknown error'}`, metrics: null, metric: null, run };
+  const parsed = parseMetrics(run.output, { name: metric.name, ...(metric.pattern !== undefined ? { pattern: metric.pattern } : {}) });
+  const metrics = Object.keys(parsed.metrics).length > 0 ? parsed.metrics : null;
+  if (run.exitCode !== 0) return { status: 'crash', reason: `exit code ${run.exitCode ?? run.signal}`, metrics, metric: null, run };
+  if (parsed.primary === null) {
+    const detail = parsed.problems[0] ?? (metric.pattern ? `no line matched ${metric.pattern}` : `no line "METRIC ${metric.name}=<number>"`);
+    return { status: 'crash', reason: `no metric: ${detail}`, metrics, metric: null, run };
+  }
+  if (!Number.isFinite(parsed.primary)) return { status: 'crash', reason: `metric is ${parsed.primary}`, metrics, metric: parsed.primary, run };
+  if (baseline && (best === undefined || best.metric === null)) return { status: 'keep', reason: 'baseline', metrics, metric: parsed.primary, run };
+  if (best === undefined || best.metric === null) return { status: 'keep', reason: 'first valid result', metrics, metric: parsed.primary, run };
+  const decision = acceptance.decide({ goal: metric.goal, candidate: parsed.primary, incumbent: best.metric });
+  return { status: decision.keep ? 'keep' : 'discard', reason: decision.reason, metrics, metric: parsed.primary, run };
+}
+
+/** What a proposer may see of a trial. */
+export function summarize(goal: 'minimize' | 'maximize') {
+  return (trial: TrialRecord): TrialSummary => ({
+    seq: trial.seq,
+    status: trial.status,
+    description: trial.description,
+    metric: trial.metric,
+    delta: trial.metric !== null && trial.bestBefore !== null ? improvement(trial.metric, trial.bestBefore, goal) : null,
+    params: trial.params as ParamValues | null,
+    paramsKey: trial.paramsKey,
+    diff: trial.diff,
+    logTail: trial.logTail,
+    parentCommit: trial.parentCommit,
+    candidateCommit: trial.candidateCommit,
+  });
+}
+
+async function readParams(projectDir: string): Promise<ParamValues | null> {
+  const text = await readFile(join(projectDir, PARAMS_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (text === null) return null;
+  const value: unknown = JSON.parse(text);
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as ParamValues) : null;
+}
+
+function oneLine(text: string): string {
+  return text.split('\n').map((line) => line.trim()).find(Boolean)?.slice(0, 200) ?? '';
+}

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import type { StudyConfig } from '../core/config/parse-config.ts';
+import type { ResearchConfig } from '../core/config/research-config.ts';
+import { ConfigError, StudyStateError } from '../core/errors.ts';
+import { Ledger } from '../ledger/ledger.ts';
+import type { StudyRecord } from '../ledger/records.ts';
+import { gitText } from '../workspace/git.ts';
+import { StudyRepository } from '../workspace/study-repository.ts';
+import { matchesGlob } from 'node:path';
+
+/** Everything a running research study needs, opened and checked. */
+export interface OpenedStudy {
+  repo: StudyRepository;
+  ledger: Ledger;
+  study: StudyRecord;
+  config: StudyConfig;
+  research: ResearchConfig;
+  configPath: string;
+  /** The project folder (holding strata.yaml) relative to the repository root, posix, '' at the root. */
+  projectPrefix: string;
+  branch: string;
+  resumed: boolean;
+  warnings: string[];
+  worktreesDir: string;
+  logsDir: string;
+}
+
+export function configHash(config: StudyConfig): string {
+  return createHash('sha256').update(JSON.stringify(config.raw)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Open the repository and ledger for a research study, creating the study and
+ * its branch `strata/<name>` from HEAD on first run, and taking ownership.
+ */
+export async function openResearchStudy(options: { configPath: string; config: StudyConfig; ledgerPath?: string }): Promise<OpenedStudy> {
+  const { config } = options;
+  const research = config.research;
+  if (!research) throw new ConfigError([{ path: 'research', message: 'missing: this command needs a `research:` section' }], options.configPath);
+  const configPath = realpathSync(options.configPath);
+  const repo = await StudyRepository.open(dirname(configPath));
+  const projectPrefix = relative(repo.root, dirname(configPath)).split(sep).join('/');
+  await repo.ignoreStateDir();
+  const ledger = Ledger.open(options.ledgerPath ?? join(repo.stateDir, 'ledger.db'));
+  try {
+    const branch = `strata/${config.name}`;
+    const warnings: string[] = [];
+    let study = ledger.studyByName(config.name);
+    const resumed = study !== undefined;
+    if (!study) {
+      const base = await repo.head();
+      await checkCommitted(repo, base, projectPrefix, research, options.configPath);
+      const dirty = await repo.uncommitted(projectPrefix);
+      if (dirty.length > 0) {
+        warnings.push(`uncommitted changes are not part of the study (it starts from HEAD ${base.slice(0, 8)}): ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}`);
+      }
+      if (await repo.resolveCommit(`refs/heads/${branch}`)) {
+        throw new StudyStateError(
+          `branch ${branch} already exists but the ledger has no study "${config.name}": choose another name, or delete the branch (git branch -D ${branch})`,
+          { branch },
+        );
+      }
+      const studyId = ledger.transaction(() => {
+        const id = ledger.nextId('studies');
+        ledger.record(
+          'study.created',
+          { studyId: id, name: config.name, kind: 'research', config: config.raw, configHash: configHash(config), branch, baseCommit: base },
+          { studyId: id },
+        );
+        return id;
+      });
+      study = ledger.study(studyId);
+      await repo.ensureBranch(branch, base);
+    } else {
+      // A kill between the ledger write and the branch creation leaves no branch: make it now.
+      await repo.ensureBranch(branch, study.baseCommit!);
+      if (study.kind !== 'research') {
+        throw new StudyStateError(`study "${config.name}" in the ledger is a ${study.kind} study, not research: choose another name`);
+      }
+      checkCompatible(study, config, options.configPath);
+      if (study.configHash !== configHash(config)) {
+        warnings.push('strata.yaml changed since this study last ran; the new settings apply from the next trial');
+        ledger.record('study.config_changed', { studyId: study.id, config: config.raw, configHash: configHash(config) }, { studyId: study.id });
+      }
+      if (study.state !== 'running') ledger.record('study.state_changed', { studyId: study.id, state: 'running', reason: null }, { studyId: study.id });
+    }
+    ledger.claim(study.id);
+    return {
+      repo,
+      ledger,
+      study: ledger.study(study.id),
+      config,
+      research,
+      configPath,
+      projectPrefix,
+      branch,
+      resumed,
+      warnings,
+      worktreesDir: join(repo.stateDir, 'worktrees', config.name),
+      logsDir: join(repo.stateDir, 'logs', config.name),
+    };
+  } catch (error) {
+    ledger.close();
+    throw error;
+  }
+}
+
+/** A study's metric cannot change under it: old and new results would not compare. */
+function checkCompatible(study: StudyRecord, config: StudyConfig, file: string): void {
+  const before = (study.config as { research?: { metric?: { name: string; goal: string } } }).research?.metric;
+  const now = config.research!.metric;
+  if (before && (before.name !== now.name || before.goal !== now.goal)) {
+    throw new ConfigError(
+      [
+        {
+          path: 'research.metric',
+          message: `study "${study.name}" was started with ${before.goal} ${before.name}; results would not compare. Use a new \`name:\` for a new metric`,
+        },
+      ],
+      file,
+    );
+  }
+}
+
+/** Every editable glob must match a committed file, or trials would run code the user cannot see in git. */
+async function checkCommitted(repo: StudyRepository, base: string, prefix: string, research: ResearchConfig, file: string): Promise<void> {
+  const listed = await gitText(['ls-tree', '-r', '--name-only', base, '--', prefix === '' ? '.' : prefix], repo.root);
+  const files = listed
+    .split('\n')
+    .filter(Boolean)
+    .map((path) => (prefix === '' ? path : path.slice(prefix.length + 1)));
+  const missing = research.editable.filter((glob) => !files.some((path) => matchesGlob(path, glob)));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.map((glob) => ({
+        path: 'research.editable',
+        message: `${JSON.stringify(glob)} matches no committed file${prefix ? ` under ${prefix}/` : ''}; trials run on committed code: git add and commit it first`,
+      })),
+      file,
+    );
+  }
+}

@@ -1,0 +1,28 @@
+import type { TrialRecord } from '../ledger/records.ts';
+import type { StudySummary } from './study-summary.ts';
+
+/** What happened when a study (re)started after an unclean stop. */
+export interface RecoveryReport {
+  interrupted: number[];
+  requeued: number[];
+  prunedWorktrees: string[];
+  branchRepaired: boolean;
+}
+
+/** Progress callbacks for a running study; presentation lives in the CLI. All optional. */
+export interface ResearchObserver {
+  studyStarted?(info: {
+    study: string;
+    branch: string;
+    budgetMs: number;
+    proposer: string;
+    resumed: boolean;
+    recovery: RecoveryReport;
+    warnings: string[];
+  }): void;
+  trialStarted?(trial: TrialRecord): void;
+  trialOutput?(trial: TrialRecord, chunk: string): void;
+  trialFinished?(trial: TrialRecord, best: TrialRecord | undefined): void;
+  proposalFailed?(seq: number, message: string): void;
+  studyFinished?(summary: StudySummary): void;
+}

@@ -1,0 +1,201 @@
+import type { Acceptance } from '../core/acceptance.ts';
+import type { StudyConfig } from '../core/config/parse-config.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Executor } from '../core/executor.ts';
+import type { Proposer } from '../core/proposer.ts';
+import { hashString } from '../core/random.ts';
+import { strictAcceptance } from '../acceptance/strict-acceptance.ts';
+import { LocalExecutor } from '../executors/local-executor.ts';
+import { SearchProposer } from '../proposers/search/search-proposer.ts';
+import { executeTrial } from './execute-trial.ts';
+import { openResearchStudy, type OpenedStudy } from './open-study.ts';
+import { recoverStudy } from './recover-study.ts';
+import type { ResearchObserver } from './research-observer.ts';
+import { summarizeStudy, type StudySummary } from './study-summary.ts';
+
+export interface RunResearchOptions {
+  /** Path of strata.yaml. */
+  configPath: string;
+  config: StudyConfig;
+  /** Abort = stop gracefully: the running trial is killed and the study paused. */
+  signal?: AbortSignal;
+  observer?: ResearchObserver;
+  /** Override the proposer named in the config (tests, library users). */
+  proposer?: Proposer;
+  executor?: Executor;
+  acceptance?: Acceptance;
+  ledgerPath?: string;
+}
+
+/** Consecutive proposal failures after which the study pauses instead of burning trials. */
+const MAX_FAILED_PROPOSALS = 5;
+
+/**
+ * Run (or resume) the research study a config describes until its budget ends
+ * (max_trials, max_time) or the signal aborts.
+ *
+ * @example
+ * const summary = await runResearch({ configPath: 'strata.yaml', config: parseConfig(text) });
+ * console.log(summary.best?.metric);
+ */
+export async function runResearch(options: RunResearchOptions): Promise<StudySummary> {
+  const opened = await openResearchStudy({ configPath: options.configPath, config: options.config, ...(options.ledgerPath ? { ledgerPath: options.ledgerPath } : {}) });
+  const { ledger, study } = opened;
+  const observer = options.observer ?? {};
+  const signal = options.signal ?? new AbortController().signal;
+  const heartbeat = setInterval(() => ledger.heartbeat(study.id), 5000);
+  heartbeat.unref();
+  try {
+    const recovery = await recoverStudy(opened);
+    const proposer = options.proposer ?? createProposer(opened);
+    observer.studyStarted?.({
+      study: study.name,
+      branch: opened.branch,
+      budgetMs: opened.research.budgetMs,
+      proposer: proposer.name,
+      resumed: opened.resumed,
+      recovery,
+      warnings: opened.warnings,
+    });
+    const deps = {
+      proposer,
+      executor: options.executor ?? new LocalExecutor(),
+      acceptance: options.acceptance ?? strictAcceptance,
+      observer,
+      signal,
+      studySeed: opened.research.search.seed ?? hashString(study.name),
+    };
+    const sessionStart = Date.now();
+    const elapsedBefore = elapsedInEarlierSessions(opened);
+    let failedProposals = 0;
+    let stop: { state: 'done' | 'paused' | 'failed'; reason: string } | undefined;
+    while (!stop) {
+      stop = stopCondition(opened, signal, elapsedBefore + Date.now() - sessionStart);
+      if (stop) break;
+      const next = nextTrial(opened, proposer.name);
+      let finished;
+      try {
+        finished = await executeTrial(opened, next, deps);
+      } catch (error) {
+        markInterrupted(opened, next.id, `orchestrator error: ${errorMessage(error)}`);
+        throw error;
+      }
+      observer.trialFinished?.(finished, currentBest(opened));
+      if (finished.role === 'baseline' && finished.status !== 'keep' && finished.status !== 'interrupted') {
+        stop = { state: 'failed', reason: `the baseline (unmodified code) ended ${finished.status}: ${finished.statusReason ?? ''}; fix the training script or config, then run again` };
+      }
+      failedProposals = finished.statusReason?.startsWith('proposal failed') ? failedProposals + 1 : 0;
+      if (failedProposals >= MAX_FAILED_PROPOSALS) {
+        stop = { state: 'paused', reason: `${failedProposals} proposals in a row failed (last: ${finished.statusReason}); fix the cause and run again to resume` };
+      }
+    }
+    ledger.record('study.state_changed', { studyId: study.id, state: stop.state, reason: stop.reason }, { studyId: study.id });
+    const summary = summarizeStudy(ledger, ledger.study(study.id));
+    observer.studyFinished?.(summary);
+    return summary;
+  } catch (error) {
+    ledger.record('study.state_changed', { studyId: study.id, state: 'failed', reason: errorMessage(error) }, { studyId: study.id });
+    throw error;
+  } finally {
+    clearInterval(heartbeat);
+    ledger.release(study.id);
+    ledger.close();
+  }
+}
+
+function createProposer(opened: OpenedStudy): Proposer {
+  const { research } = opened;
+  if (research.proposer === 'search') {
+    return new SearchProposer({ sampler: research.search.sampler, ...(research.search.startupTrials !== undefined ? { startupTrials: research.search.startupTrials } : {}) });
+  }
+  throw new Error(`proposer "${research.proposer}" is not available in this build; use proposer: search`);
+}
+
+function currentBest(opened: OpenedStudy) {
+  const id = opened.ledger.study(opened.study.id).bestTrialId;
+  return id === null ? undefined : opened.ledger.trial(id);
+}
+
+/** Trials that count against max_trials: every finished one except interrupted attempts. */
+function countedTrials(opened: OpenedStudy): number {
+  return opened.ledger.trials(opened.study.id).filter((trial) => trial.status !== 'interrupted' && trial.status !== 'queued' && trial.status !== 'running').length;
+}
+
+function stopCondition(opened: OpenedStudy, signal: AbortSignal, elapsedMs: number): { state: 'done' | 'paused'; reason: string } | undefined {
+  if (signal.aborted) return { state: 'paused', reason: 'stopped by the user; run again to resume' };
+  const { maxTrials, maxTimeMs } = opened.research;
+  if (maxTrials !== undefined && countedTrials(opened) >= maxTrials) return { state: 'done', reason: `max_trials reached (${maxTrials})` };
+  if (maxTimeMs !== undefined && elapsedMs >= maxTimeMs) return { state: 'done', reason: `max_time reached (${Math.round(maxTimeMs / 1000)}s)` };
+  return undefined;
+}
+
+/**
+ * Time already spent in earlier sessions: from each session's start event to
+ * its end event (or, after a kill, to its last finished trial).
+ */
+function elapsedInEarlierSessions(opened: OpenedStudy): number {
+  let total = 0;
+  let start: number | undefined;
+  let last: number | undefined;
+  const events = opened.ledger.events(opened.study.id);
+  for (const event of events.slice(0, -1)) {
+    const at = Date.parse(event.createdAt);
+    if (event.type === 'study.created' || (event.type === 'study.state_changed' && (event.payload as { state: string }).state === 'running')) {
+      if (start !== undefined && last !== undefined) total += last - start;
+      start = at;
+      last = at;
+    } else if (start !== undefined) {
+      last = at;
+      if (event.type === 'study.state_changed') {
+        total += last - start;
+        start = undefined;
+      }
+    }
+  }
+  if (start !== undefined && last !== undefined) total += last - start;
+  return total;
+}
+
+/** The next trial to run: a queued re-run first, else the baseline, else a new candidate from the best. */
+function nextTrial(opened: OpenedStudy, proposerName: string) {
+  const { ledger, study, research } = opened;
+  const trials = ledger.trials(study.id);
+  const queued = trials.find((trial) => trial.status === 'queued');
+  if (queued) return queued;
+  const hasBaseline = trials.some((trial) => trial.role === 'baseline' && trial.status !== 'interrupted');
+  const bestId = ledger.study(study.id).bestTrialId;
+  const parent = bestId === null ? study.baseCommit! : (ledger.trial(bestId).keptCommit ?? study.baseCommit!);
+  return ledger.transaction(() => {
+    const trialId = ledger.nextId('trials');
+    ledger.record(
+      'trial.queued',
+      {
+        studyId: study.id,
+        trialId,
+        seq: ledger.nextTrialSeq(study.id),
+        role: hasBaseline ? 'candidate' : 'baseline',
+        proposer: hasBaseline ? proposerName : 'baseline',
+        description: hasBaseline ? '' : 'baseline (unmodified)',
+        parentCommit: parent,
+        relatedTrialId: null,
+        params: null,
+        paramsKey: null,
+        budgetMs: research.budgetMs,
+        seed: null,
+        attempt: 1,
+      },
+      { studyId: study.id, trialId },
+    );
+    return ledger.trial(trialId);
+  });
+}
+
+function markInterrupted(opened: OpenedStudy, trialId: number, reason: string): void {
+  const trial = opened.ledger.trial(trialId);
+  if (trial.status !== 'queued' && trial.status !== 'running') return;
+  opened.ledger.record(
+    'trial.finished',
+    { trialId, status: 'interrupted', reason, metrics: null, metric: null, bestBefore: trial.bestBefore, exitCode: null, signal: null, wallMs: null, peakRssKb: null, logTail: null },
+    { studyId: opened.study.id, trialId },
+  );
+}

@@ -1,0 +1,88 @@
+import type { Ledger } from '../ledger/ledger.ts';
+import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
+import { improvement, type MetricGoal } from '../core/trial.ts';
+
+export interface TrialRow {
+  id: number;
+  seq: number;
+  status: TrialRecord['status'];
+  metric: number | null;
+  metrics: Record<string, number> | null;
+  /** metric − the best metric when the trial ran (raw difference; its sign means better or worse by the goal). */
+  delta: number | null;
+  description: string;
+  commit: string | null;
+  parent_commit: string | null;
+  duration_s: number | null;
+  proposer: string;
+  reason: string | null;
+  peak_memory_mb: number | null;
+  attempt: number;
+}
+
+/** The study at a glance: the document `strata status --json` prints. */
+export interface StudySummary {
+  study: { name: string; kind: string; state: string; branch: string | null; stop_reason: string | null; metric: string; goal: MetricGoal };
+  best: { trial: number; commit: string | null; metric: number | null; metrics: Record<string, number> | null } | null;
+  baseline: { trial: number; commit: string | null; metric: number | null; metrics: Record<string, number> | null } | null;
+  improvement: number | null;
+  counts: Record<string, number>;
+  total_time_s: number;
+  trials: TrialRow[];
+  running: (TrialRow & { started_at: string | null; elapsed_s: number | null; budget_s: number | null })[];
+}
+
+/** Build the summary of a research study from the ledger. */
+export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.now()): StudySummary {
+  const metric = (study.config as { research?: { metric?: { name?: string; goal?: MetricGoal } } }).research?.metric;
+  const goal: MetricGoal = metric?.goal ?? 'minimize';
+  const trials = ledger.trials(study.id);
+  const toRow = (trial: TrialRecord): TrialRow => ({
+    id: trial.id,
+    seq: trial.seq,
+    status: trial.status,
+    metric: trial.metric,
+    metrics: trial.metrics,
+    delta: trial.metric !== null && trial.bestBefore !== null ? trial.metric - trial.bestBefore : null,
+    description: trial.description,
+    commit: trial.keptCommit ?? trial.candidateCommit,
+    parent_commit: trial.parentCommit,
+    duration_s: trial.wallMs === null ? null : trial.wallMs / 1000,
+    proposer: trial.proposer,
+    reason: trial.statusReason,
+    peak_memory_mb: trial.peakRssKb === null ? null : Math.round(trial.peakRssKb / 1024),
+    attempt: trial.attempt,
+  });
+  const best = study.bestTrialId === null ? undefined : trials.find((trial) => trial.id === study.bestTrialId);
+  const baseline = trials.find((trial) => trial.role === 'baseline' && trial.status === 'keep');
+  const counts: Record<string, number> = {};
+  for (const trial of trials) counts[trial.status] = (counts[trial.status] ?? 0) + 1;
+  const finished = trials.filter((trial) => trial.status !== 'running' && trial.status !== 'queued');
+  const point = (trial: TrialRecord | undefined) =>
+    trial ? { trial: trial.seq, commit: trial.keptCommit ?? trial.candidateCommit, metric: trial.metric, metrics: trial.metrics } : null;
+  return {
+    study: {
+      name: study.name,
+      kind: study.kind,
+      state: study.state,
+      branch: study.branch,
+      stop_reason: study.stopReason,
+      metric: metric?.name ?? 'metric',
+      goal,
+    },
+    best: point(best),
+    baseline: point(baseline),
+    improvement: best?.metric != null && baseline?.metric != null ? improvement(best.metric, baseline.metric, goal) : null,
+    counts,
+    total_time_s: finished.reduce((sum, trial) => sum + (trial.wallMs ?? 0), 0) / 1000,
+    trials: finished.map(toRow),
+    running: trials
+      .filter((trial) => trial.status === 'running' || trial.status === 'queued')
+      .map((trial) => ({
+        ...toRow(trial),
+        started_at: trial.startedAt,
+        elapsed_s: trial.startedAt ? (now - Date.parse(trial.startedAt)) / 1000 : null,
+        budget_s: trial.budgetMs === null ? null : trial.budgetMs / 1000,
+      })),
+  };
+}

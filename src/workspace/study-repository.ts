@@ -1,0 +1,164 @@
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { GitError, StudyStateError } from '../core/errors.ts';
+import { git, gitText } from './git.ts';
+
+/** One path a commit changed, relative to the repository root. */
+export interface ChangedPath {
+  status: string;
+  path: string;
+}
+
+/**
+ * The user's git repository as Strata uses it: a study branch, a worktree
+ * per trial under `.strata/worktrees/`, and refs that keep every trial's
+ * commit reachable. The user's own checkout is never modified.
+ */
+export class StudyRepository {
+  /** Absolute path of the repository's top level. */
+  readonly root: string;
+
+  private constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Find the repository containing `dir`; a clear error when there is none or it has no commit. */
+  static async open(dir: string): Promise<StudyRepository> {
+    const found = await git(['rev-parse', '--show-toplevel'], dir, { allowFailure: true });
+    if (found.exitCode !== 0) {
+      throw new StudyStateError(`${dir} is not inside a git repository: run \`git init\` and commit your training code first`, { dir });
+    }
+    const repo = new StudyRepository(found.stdout.trim());
+    const head = await git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], repo.root, { allowFailure: true });
+    if (head.exitCode !== 0) {
+      throw new StudyStateError(`the repository at ${repo.root} has no commit yet: commit your training code first (git add … && git commit)`, {
+        root: repo.root,
+      });
+    }
+    return repo;
+  }
+
+  /** Where Strata keeps its files (ledger, logs, worktrees): `<root>/.strata`, ignored by git. */
+  get stateDir(): string {
+    return join(this.root, '.strata');
+  }
+
+  /** Add `.strata/` to the repository's info/exclude so it never shows as untracked. */
+  async ignoreStateDir(): Promise<void> {
+    const commonDir = resolve(this.root, await gitText(['rev-parse', '--git-common-dir'], this.root));
+    const exclude = join(commonDir, 'info', 'exclude');
+    const current = await readFile(exclude, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    if (current.split('\n').some((line) => line.trim() === '/.strata/' || line.trim() === '.strata/')) return;
+    await mkdir(join(commonDir, 'info'), { recursive: true });
+    await appendFile(exclude, `${current.endsWith('\n') || current === '' ? '' : '\n'}# Strata's ledger, logs and worktrees\n/.strata/\n`);
+  }
+
+  async resolveCommit(ref: string): Promise<string | null> {
+    const result = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], this.root, { allowFailure: true });
+    return result.exitCode === 0 ? result.stdout.trim() : null;
+  }
+
+  async head(): Promise<string> {
+    return gitText(['rev-parse', 'HEAD'], this.root);
+  }
+
+  /** Create `refs/heads/<branch>` at `commit` unless it exists; returns the branch tip. */
+  async ensureBranch(branch: string, commit: string): Promise<string> {
+    const existing = await this.resolveCommit(`refs/heads/${branch}`);
+    if (existing) return existing;
+    await git(['update-ref', `refs/heads/${branch}`, commit, ''], this.root);
+    return commit;
+  }
+
+  /** Move a ref from `expected` to `commit`, failing if someone else moved it (compare-and-swap). */
+  async moveRef(ref: string, commit: string, expected?: string): Promise<void> {
+    await git(['update-ref', ref, commit, ...(expected ? [expected] : [])], this.root);
+  }
+
+  async createWorktree(path: string, commit: string): Promise<void> {
+    await mkdir(resolve(path, '..'), { recursive: true });
+    await git(['worktree', 'add', '--detach', '--force', path, commit], this.root);
+  }
+
+  /** Remove a worktree and everything in it (untracked files included); quiet when already gone. */
+  async removeWorktree(path: string): Promise<void> {
+    const result = await git(['worktree', 'remove', '--force', '--force', path], this.root, { allowFailure: true });
+    if (result.exitCode !== 0 && !/is not a working tree|does not exist|No such file/.test(result.stderr)) {
+      throw new GitError(`could not remove worktree ${path}: ${result.stderr.trim()}`, {
+        args: ['worktree', 'remove', path],
+        exitCode: result.exitCode,
+        stderr: result.stderr,
+        cwd: this.root,
+      });
+    }
+    await rm(path, { recursive: true, force: true });
+  }
+
+  /** Remove every worktree under `dir` (stale ones from a killed run) and prune git's records. */
+  async pruneWorktrees(dir: string): Promise<string[]> {
+    const list = await gitText(['worktree', 'list', '--porcelain'], this.root);
+    const stale = list
+      .split('\n')
+      .filter((line) => line.startsWith('worktree '))
+      .map((line) => line.slice('worktree '.length))
+      .filter((path) => !relative(dir, path).startsWith('..') && !isAbsolute(relative(dir, path)) && path !== dir);
+    for (const path of stale) await this.removeWorktree(path);
+    await rm(dir, { recursive: true, force: true });
+    await git(['worktree', 'prune'], this.root);
+    return stale;
+  }
+
+  /**
+   * Stage everything in a worktree (our own worktree, never the user's) and
+   * commit it on the detached HEAD. Returns null when nothing changed.
+   */
+  async commitWorktree(worktree: string, message: string): Promise<string | null> {
+    await git(['add', '--all', '--', '.'], worktree);
+    const staged = await git(['diff', '--cached', '--quiet'], worktree, { allowFailure: true });
+    if (staged.exitCode === 0) return null;
+    await git(['commit', '--quiet', '--no-verify', '-F', '-'], worktree, { identity: true, input: message });
+    return gitText(['rev-parse', 'HEAD'], worktree);
+  }
+
+  /** Paths changed between two commits (additions, deletions, mode changes), renames as delete + add. */
+  async changedPaths(from: string, to: string): Promise<ChangedPath[]> {
+    const out = (await git(['diff', '--no-renames', '--name-status', '-z', from, to], this.root)).stdout;
+    const fields = out.split('\0').filter((field) => field !== '');
+    const changes: ChangedPath[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) changes.push({ status: fields[i]!, path: fields[i + 1]! });
+    return changes;
+  }
+
+  async diff(from: string, to: string): Promise<string> {
+    return (await git(['diff', '--no-color', '--no-ext-diff', from, to], this.root)).stdout;
+  }
+
+  /** A new commit with `commit`'s tree on top of `parent`, with `message` (used to record a keep on the study branch). */
+  async commitTreeOnto(commit: string, parent: string, message: string): Promise<string> {
+    return gitText(['commit-tree', `${commit}^{tree}`, '-p', parent, '-F', '-'], this.root, { identity: true, input: message });
+  }
+
+  /** Is `ancestor` an ancestor of (or equal to) `descendant`? */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const result = await git(['merge-base', '--is-ancestor', ancestor, descendant], this.root, { allowFailure: true });
+    return result.exitCode === 0;
+  }
+
+  /** Does `path` (repository-relative) exist in `commit`? */
+  async hasPath(commit: string, path: string): Promise<boolean> {
+    const result = await git(['cat-file', '-e', `${commit}:${path}`], this.root, { allowFailure: true });
+    return result.exitCode === 0;
+  }
+
+  /** Repository-relative paths with uncommitted changes in the user's checkout, under `subdir`. */
+  async uncommitted(subdir: string): Promise<string[]> {
+    const out = (await git(['status', '--porcelain', '-z', '--', subdir || '.'], this.root)).stdout;
+    return out
+      .split('\0')
+      .filter((entry) => entry.length > 3)
+      .map((entry) => entry.slice(3));
+  }
+}
