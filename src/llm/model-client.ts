@@ -1,0 +1,252 @@
+import { generateText, type FinishReason, type ModelMessage, type ToolChoice, type ToolSet } from 'ai';
+import type { ModelPrices, ModelSpec } from '../core/config/llm-config.ts';
+import { DEFAULT_LLM_TIMEOUT_MS } from '../core/config/llm-config.ts';
+import { errorMessage } from '../core/errors.ts';
+import { Random } from '../core/random.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { abortableSleep } from './abortable-sleep.ts';
+import { recordCallFinished, recordCallStarted } from './call-ledger.ts';
+import { LlmCallError, LlmConfigError, LlmUnavailableError } from './errors.ts';
+import { costUsd, pricesFor } from './price-table.ts';
+import { resolveLanguageModel, type ModelObject } from './resolve-model.ts';
+import { classifyFailure, DEFAULT_RETRY_POLICY, retryDelayMs, type Failure, type RetryPolicy } from './retry-policy.ts';
+import type { UsdBudget, UsdReservation } from './usd-budget.ts';
+
+export interface ModelClientOptions {
+  /** A model from config, or an AI SDK model object (library use, tests with mock models). */
+  model: ModelSpec | ModelObject;
+  /** Ledger name of an object model; default `provider:modelId`. */
+  name?: string;
+  /** Price override; default: the spec's `prices`, else the built-in table. */
+  prices?: ModelPrices;
+  /** Where calls are recorded (table `llm_calls`); none = not recorded. */
+  ledger?: Ledger;
+  studyId?: number | null;
+  /** Shared USD cap; each call reserves its worst case first. */
+  budget?: UsdBudget;
+  /** Per-attempt timeout (default 120 s). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Output cap when a request gives none; also bounds the cost reservation (default 4096). */
+  defaultMaxOutputTokens?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Keep prompts and replies (truncated) in the ledger (default true). */
+  recordContent?: boolean;
+}
+
+/** One request: a prompt or messages, optional tools (without `execute`: the caller runs them). */
+export interface ModelCallRequest {
+  /** Who is calling: `reflection`, `task`, `judge`, `agent`, `check`… (a column of `llm_calls`). */
+  role: string;
+  system?: string;
+  prompt?: string;
+  messages?: ModelMessage[];
+  tools?: ToolSet;
+  toolChoice?: ToolChoice<ToolSet>;
+  maxOutputTokens?: number;
+  temperature?: number;
+  seed?: number;
+  trialId?: number | null;
+  candidateId?: number | null;
+  signal?: AbortSignal;
+}
+
+export interface ModelCallResult {
+  text: string;
+  finishReason: FinishReason;
+  toolCalls: { toolCallId: string; toolName: string; input: unknown }[];
+  /** Assistant/tool messages to append to the conversation for the next step. */
+  responseMessages: ModelMessage[];
+  inputTokens: number | null;
+  outputTokens: number | null;
+  /** Null when the model's price is unknown. */
+  usd: number | null;
+  latencyMs: number;
+  /** Attempts made (1 = no retry). */
+  attempts: number;
+  /** Row id in `llm_calls` of the successful attempt; null without a ledger. */
+  callId: number | null;
+}
+
+const CONTENT_LIMIT = 20_000;
+
+/**
+ * One model with everything around a call: the USD reservation, retries with
+ * backoff honoring Retry-After (and a shared pause for every caller of this
+ * model after a 429), a per-attempt timeout, and one `llm_calls` row per
+ * attempt with tokens, USD, latency, finish reason and error.
+ *
+ * @example
+ * const client = new ModelClient({ model: spec, ledger, studyId, budget: new UsdBudget(10) });
+ * const reply = await client.call({ role: 'reflection', system: 'You improve prompts.', prompt, maxOutputTokens: 2000 });
+ * reply.text; reply.usd; reply.finishReason;
+ */
+export class ModelClient {
+  readonly name: string;
+  readonly prices: ModelPrices | undefined;
+  private readonly model: ModelObject;
+  private readonly options: ModelClientOptions;
+  private readonly policy: RetryPolicy;
+  private readonly jitter = Random.fromSeed('model-client-jitter');
+  private cooldownUntil = 0;
+
+  constructor(options: ModelClientOptions) {
+    this.options = options;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    if (isModelObject(options.model)) {
+      this.model = options.model;
+      const provider = String(options.model.provider).split('.')[0] ?? '';
+      this.name = options.name ?? `${provider}:${options.model.modelId}`;
+      this.prices = pricesFor(provider, options.model.modelId, options.prices);
+    } else {
+      this.model = resolveLanguageModel(options.model, options.env);
+      this.name = options.name ?? options.model.name;
+      this.prices = pricesFor(options.model.provider, options.model.modelId, options.prices ?? options.model.prices);
+    }
+    if (!this.prices && options.budget?.capUsd != null) {
+      throw new LlmConfigError(
+        `no price is known for ${this.name}, so a USD cap cannot be enforced; add prices: {input_per_mtok, output_per_mtok} to its config`,
+        { model: this.name },
+      );
+    }
+  }
+
+  /** Worst-case USD of a request (input estimated from its length, output at its cap); null when the price is unknown. */
+  estimateUsd(request: ModelCallRequest): number | null {
+    if (!this.prices) return null;
+    return costUsd(this.prices, estimateInputTokens(request), request.maxOutputTokens ?? this.defaultMaxOutputTokens);
+  }
+
+  /** A cheap call that proves the key, endpoint and model id work, before a study spends anything else. */
+  async check(signal?: AbortSignal): Promise<ModelCallResult> {
+    return this.call({ role: 'check', prompt: 'Reply with the single word OK.', maxOutputTokens: 16, ...(signal ? { signal } : {}) });
+  }
+
+  async call(request: ModelCallRequest): Promise<ModelCallResult> {
+    if ((request.prompt === undefined) === (request.messages === undefined)) {
+      throw new TypeError('a model request needs exactly one of prompt or messages');
+    }
+    const maxOutputTokens = request.maxOutputTokens ?? this.defaultMaxOutputTokens;
+    const estimate = this.estimateUsd({ ...request, maxOutputTokens });
+    for (let attempt = 1; ; attempt++) {
+      await abortableSleep(this.cooldownUntil - Date.now(), request.signal);
+      const hold: UsdReservation | undefined = this.options.budget?.reserve(estimate ?? 0, request.role);
+      const callId = this.recordStart(request, estimate);
+      const started = performance.now();
+      const timeout = AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS);
+      const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+      try {
+        const result = await generateText({
+          model: this.model,
+          ...(request.system !== undefined ? { system: request.system } : {}),
+          ...(request.prompt !== undefined ? { prompt: request.prompt } : { messages: request.messages! }),
+          ...(request.tools ? { tools: request.tools } : {}),
+          ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
+          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          ...(request.seed !== undefined ? { seed: request.seed } : {}),
+          maxOutputTokens,
+          maxRetries: 0,
+          abortSignal: signal,
+        });
+        const latencyMs = Math.round(performance.now() - started);
+        const inputTokens = result.usage.inputTokens ?? null;
+        const outputTokens = result.usage.outputTokens ?? null;
+        const usd = this.prices ? costUsd(this.prices, inputTokens ?? estimateInputTokens(request), outputTokens ?? maxOutputTokens) : null;
+        if (hold) this.options.budget!.settle(hold, usd ?? 0);
+        this.recordEnd(callId, { inputTokens, outputTokens, usd, latencyMs, finishReason: result.finishReason, error: null, responseText: truncate(result.text) });
+        return {
+          text: result.text,
+          finishReason: result.finishReason,
+          toolCalls: result.toolCalls.map((call) => ({ toolCallId: call.toolCallId, toolName: call.toolName, input: call.input })),
+          responseMessages: result.responseMessages,
+          inputTokens,
+          outputTokens,
+          usd,
+          latencyMs,
+          attempts: attempt,
+          callId,
+        };
+      } catch (error) {
+        const failure = classifyFailure(error, { timedOut: timeout.aborted && !request.signal?.aborted, aborted: request.signal?.aborted === true, now: Date.now() });
+        // A timed-out request was probably processed and billed for its input; an HTTP error was not.
+        const charged = failure.kind === 'timeout' && this.prices ? costUsd(this.prices, estimateInputTokens(request), 0) : 0;
+        if (hold) this.options.budget!.settle(hold, charged);
+        const latencyMs = Math.round(performance.now() - started);
+        this.recordEnd(callId, { inputTokens: null, outputTokens: null, usd: this.prices ? charged : null, latencyMs, finishReason: null, error: `${failure.kind}: ${errorMessage(error)}`.slice(0, 2000), responseText: null });
+        if (failure.kind === 'aborted') throw request.signal!.reason ?? error;
+        if (!failure.retryable) throw new LlmCallError(this.describe(failure, error), { cause: error, model: this.name, role: request.role, ...(failure.status !== undefined ? { status: failure.status } : {}) });
+        const delay = attempt > this.policy.maxRetries ? null : retryDelayMs(attempt, failure, this.policy, this.jitter.next());
+        if (delay === null) {
+          const why = attempt > this.policy.maxRetries ? `after ${attempt} attempts` : `(the server asked to wait ${Math.round(failure.retryAfterMs! / 1000)}s)`;
+          throw new LlmUnavailableError(`${this.name} is unavailable ${why}: ${failure.kind}: ${errorMessage(error)}; the study pauses; resume it when the provider recovers`, {
+            cause: error,
+            model: this.name,
+            role: request.role,
+            attempts: attempt,
+          });
+        }
+        if (failure.kind === 'rate_limit') this.cooldownUntil = Math.max(this.cooldownUntil, Date.now() + delay);
+        await abortableSleep(delay, request.signal);
+      }
+    }
+  }
+
+  private get defaultMaxOutputTokens(): number {
+    return this.options.defaultMaxOutputTokens ?? 4096;
+  }
+
+  private describe(failure: Failure, error: unknown): string {
+    const detail = errorMessage(error);
+    if (failure.status === 401 || failure.status === 403) {
+      const variable = !isModelObject(this.options.model) ? (this.options.model.apiKeyEnv ?? 'the API key variable') : 'the API key';
+      return `${this.name}: the endpoint refused the key (HTTP ${failure.status}); check ${variable}: ${detail}`;
+    }
+    if (failure.status === 404) return `${this.name}: the endpoint does not know this model (HTTP 404); check the model id and base_url: ${detail}`;
+    if (failure.kind === 'malformed') return `${this.name}: the reply could not be read: ${detail}`;
+    return `${this.name}: the call failed (HTTP ${failure.status ?? '?'}): ${detail}`;
+  }
+
+  private recordStart(request: ModelCallRequest, estimate: number | null): number | null {
+    const ledger = this.options.ledger;
+    if (!ledger) return null;
+    const content = this.options.recordContent !== false;
+    return recordCallStarted(ledger, {
+      studyId: this.options.studyId ?? null,
+      trialId: request.trialId ?? null,
+      candidateId: request.candidateId ?? null,
+      role: request.role,
+      model: this.name,
+      reservedUsd: estimate,
+      request: content
+        ? {
+            system: request.system === undefined ? undefined : truncate(request.system),
+            prompt: request.prompt === undefined ? undefined : truncate(request.prompt),
+            messages: request.messages === undefined ? undefined : truncate(JSON.stringify(request.messages)),
+            tools: request.tools ? Object.keys(request.tools) : undefined,
+            maxOutputTokens: request.maxOutputTokens,
+          }
+        : null,
+    });
+  }
+
+  private recordEnd(callId: number | null, end: Parameters<typeof recordCallFinished>[2]): void {
+    if (callId === null || !this.options.ledger) return;
+    recordCallFinished(this.options.ledger, callId, this.options.recordContent === false ? { ...end, responseText: null } : end, this.options.studyId ?? null);
+  }
+}
+
+function isModelObject(model: ModelSpec | ModelObject): model is ModelObject {
+  return typeof model === 'object' && 'specificationVersion' in model;
+}
+
+/** A deliberately generous guess (3 characters a token) so reservations err high. */
+function estimateInputTokens(request: ModelCallRequest): number {
+  let chars = (request.system?.length ?? 0) + (request.prompt?.length ?? 0);
+  if (request.messages) chars += JSON.stringify(request.messages).length;
+  if (request.tools) for (const [name, tool] of Object.entries(request.tools)) chars += name.length + (tool.description?.length ?? 0) + 400;
+  return Math.ceil(chars / 3) + 16;
+}
+
+function truncate(text: string): string {
+  return text.length <= CONTENT_LIMIT ? text : `${text.slice(0, CONTENT_LIMIT)}… [${text.length - CONTENT_LIMIT} more characters]`;
+}
