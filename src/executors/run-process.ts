@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, type WriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { StrataError, errorMessage } from '../core/errors.ts';
 import { listLiveGroupMembers, procfsAvailable, startPeakMemorySampler } from './peak-memory.ts';
 
@@ -158,16 +159,19 @@ function supervise(child: ChildProcess, groupId: number, options: RunProcessOpti
       for (const stream of pipes) stream.resume();
     };
 
-    const onChunk = (chunk: string): void => {
-      output.append(chunk);
-      if (!logFailed && !log.write(chunk)) {
-        // The disk is slower than the child: stop reading so the child blocks instead of our memory growing.
-        for (const stream of pipes) stream.pause();
-        log.once('drain', resumePipes);
-      }
+    let waitingForDrain = false;
+    const onDrain = (): void => {
+      waitingForDrain = false;
+      resumePipes();
+    };
+
+    /** Text decoded from one pipe goes to the output and the tap. */
+    const onText = (text: string): void => {
+      if (text.length === 0) return;
+      output.append(text);
       if (options.onOutput && tapError === undefined) {
         try {
-          options.onOutput(chunk);
+          options.onOutput(text);
         } catch (error) {
           tapError = error;
           terminate('interrupted');
@@ -182,8 +186,19 @@ function supervise(child: ChildProcess, groupId: number, options: RunProcessOpti
     });
 
     for (const stream of pipes) {
-      stream.setEncoding('utf8'); // decodes across chunk boundaries, so multi-byte characters are never split
-      stream.on('data', onChunk);
+      // The log gets the raw bytes; the text is decoded per pipe, so a multi-byte character
+      // split across reads (or interleaved with the other pipe) is never mangled.
+      const decoder = new StringDecoder('utf8');
+      stream.on('data', (bytes: Buffer) => {
+        if (!logFailed && !log.write(bytes) && !waitingForDrain) {
+          // The disk is slower than the child: stop reading so the child blocks instead of our memory growing.
+          waitingForDrain = true;
+          for (const each of pipes) each.pause();
+          log.once('drain', onDrain);
+        }
+        onText(decoder.write(bytes));
+      });
+      stream.on('end', () => onText(decoder.end()));
       stream.on('error', (error) => problems.push(`reading the command's output failed: ${error.message}`));
       stream.on('close', () => {
         openPipes -= 1;

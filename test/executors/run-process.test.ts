@@ -219,6 +219,14 @@ describe('runProcess', () => {
     expect(result.output).toBe('hello from stdin\ndone\n');
   });
 
+  it('decodes characters split across reads, and logs the raw bytes', async () => {
+    const logPath = join(workDir, 'logs', 'run.log');
+    // "€" is e2 82 ac; ff is not UTF-8 at all.
+    const result = await runProcess(options(`printf '\\342\\202'; sleep 0.1; printf '\\254 \\377\\n'`, { logPath }));
+    expect(result.output).toBe('€ \uFFFD\n');
+    expect([...(await readFile(logPath))]).toEqual([0xe2, 0x82, 0xac, 0x20, 0xff, 0x0a]);
+  });
+
   it('gives the command exactly the environment it is handed', async () => {
     const result = await runProcess(options('env', { env: { ONLY_THIS: 'yes' } }));
     const names = result.output
