@@ -1,6 +1,8 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { normalizeEvolve, type EvolveConfig } from './evolve-config.ts';
+import { normalizeLlm, type LlmConfig } from './llm-config.ts';
 import { normalizeResearch, type ResearchConfig } from './research-config.ts';
 import { configSchema, type RawConfig } from './schema.ts';
 
@@ -8,6 +10,8 @@ import { configSchema, type RawConfig } from './schema.ts';
 export interface StudyConfig {
   name: string;
   research?: ResearchConfig;
+  evolve?: EvolveConfig;
+  llm?: LlmConfig;
   /** The validated file as written (snake_case keys), kept for the ledger. */
   raw: RawConfig;
 }
@@ -33,16 +37,18 @@ export function parseConfig(text: string, file?: string): StudyConfig {
 /** Validate an already-parsed config object (from YAML, JSON, or code). */
 export function validateConfig(data: unknown, file?: string): StudyConfig {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError([{ path: '', message: 'expected a mapping with at least `name:` and a `research:` section' }], file);
+    throw new ConfigError([{ path: '', message: 'expected a mapping with at least `name:` and a `research:` or `evolve:` section' }], file);
   }
   const result = configSchema.safeParse(data);
   if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, data)), file);
   const raw = result.data;
   const issues: ConfigIssue[] = [];
-  if (!raw.research) issues.push({ path: 'research', message: 'missing: add a `research:` section (see `strata init`)' });
+  if (!raw.research && !raw.evolve) issues.push({ path: 'research', message: 'missing: add a `research:` or an `evolve:` section (see `strata init`)' });
   const research = raw.research ? normalizeResearch(raw.research, issues) : undefined;
+  const llm = raw.llm ? normalizeLlm(raw.llm, issues) : undefined;
+  const evolve = raw.evolve ? normalizeEvolve(raw.evolve, llm, issues) : undefined;
   if (issues.length > 0) throw new ConfigError(issues, file);
-  return { name: raw.name, ...(research ? { research } : {}), raw };
+  return { name: raw.name, ...(research ? { research } : {}), ...(evolve ? { evolve } : {}), ...(llm ? { llm } : {}), raw };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {

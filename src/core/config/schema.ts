@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { evolveSchema } from './evolve-schema.ts';
+import { llmSchema } from './llm-schema.ts';
 import { researchSchema } from './research-schema.ts';
 
 /** The whole strata.yaml. Sections for other loops are added beside `research`. */
@@ -9,6 +11,8 @@ export const configSchema = z.strictObject({
     .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, 'lowercase letters, digits, . _ - (it names the git branch strata/<name>)')
     .describe('study name; also the git branch strata/<name>'),
   research: researchSchema.optional(),
+  evolve: evolveSchema.optional(),
+  llm: llmSchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
