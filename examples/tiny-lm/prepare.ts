@@ -1,0 +1,203 @@
+/**
+ * The protected harness of the tiny-lm example: data, vocabulary, splits, the
+ * time budget and the metric. A research loop may edit train.ts but never this
+ * file, so every trial is scored on the same bytes by the same rule.
+ *
+ * Layout of data/corpus.txt (fixed byte offsets, never shuffled):
+ *   [0, 85%)    train — the only tokens loadDataset() hands out
+ *   [85%, 95%)  val   — evaluateBpb(predictor, 'val'), the study's metric
+ *   [95%, 100%) test  — evaluateBpb(predictor, 'test'), kept for a final check
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where the corpus lives, next to this file so the trainer works from any directory. */
+export const CORPUS_PATH = join(import.meta.dirname, 'data', 'corpus.txt');
+
+/** The longest context a predictor may ask for; the evaluation windows are built from it. */
+export const MAX_CONTEXT = 64;
+
+/**
+ * How many bytes of a split are scored: always the same first bytes. The cap
+ * keeps evaluation near 1 s on one core for the largest model in strata.yaml's
+ * search space (hidden 256, context 12, embed 24).
+ */
+export const EVAL_BYTES = 8192;
+
+/** Training time when TRAIN_SECONDS is not set: with start-up and evaluation the run fits a 20 s budget. */
+export const DEFAULT_TRAIN_SECONDS = 12;
+
+const TRAIN_END = 0.85;
+const VAL_END = 0.95;
+
+/** Below this a probability counts as this (about 100 bits), so one zero cannot make the metric infinite. */
+const PROBABILITY_FLOOR = 1e-30;
+
+/** Which held-out split to score. */
+export type SplitName = 'val' | 'test';
+
+/** What training code may see: the vocabulary and the training tokens, nothing held out. */
+export interface Dataset {
+  /** Number of distinct byte values in the corpus; token ids are 0..vocabSize-1. */
+  readonly vocabSize: number;
+  /** Token id → byte value, for decoding samples. */
+  readonly bytes: Uint8Array;
+  /** The training split as token ids. */
+  readonly train: Uint8Array;
+}
+
+/**
+ * A model as the harness sees it. For each of `count` windows (`contextLength`
+ * token ids each, oldest first, row after row in `windows`), write the
+ * probability of every next token into `probabilities` (row `i` at
+ * `i * vocabSize`). Rows must sum to 1.
+ */
+export interface Predictor {
+  readonly contextLength: number;
+  predict(windows: Uint8Array, count: number, probabilities: Float32Array): void;
+}
+
+interface Corpus {
+  vocabSize: number;
+  bytes: Uint8Array;
+  /** The whole corpus as token ids. */
+  tokens: Uint8Array;
+  trainEnd: number;
+  valEnd: number;
+}
+
+let cached: Corpus | undefined;
+
+function loadCorpus(): Corpus {
+  if (cached) return cached;
+  const raw = readFileSync(CORPUS_PATH);
+  if (raw.length < 10_000) {
+    throw new Error(`${CORPUS_PATH} has only ${raw.length} bytes; regenerate it with \`node make-corpus.ts\``);
+  }
+  const seen = new Uint8Array(256);
+  for (const byte of raw) seen[byte] = 1;
+  const idOf = new Int16Array(256).fill(-1);
+  const bytes: number[] = [];
+  for (let value = 0; value < 256; value++) {
+    if (seen[value]) {
+      idOf[value] = bytes.length;
+      bytes.push(value);
+    }
+  }
+  const tokens = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) tokens[i] = idOf[raw[i]!]!;
+  cached = {
+    vocabSize: bytes.length,
+    bytes: Uint8Array.from(bytes),
+    tokens,
+    trainEnd: Math.floor(raw.length * TRAIN_END),
+    valEnd: Math.floor(raw.length * VAL_END),
+  };
+  return cached;
+}
+
+/**
+ * The vocabulary and the training tokens (a copy, so training code cannot
+ * reach the held-out bytes through it).
+ *
+ * @example
+ * const { vocabSize, train } = loadDataset();
+ */
+export function loadDataset(): Dataset {
+  const corpus = loadCorpus();
+  return { vocabSize: corpus.vocabSize, bytes: corpus.bytes.slice(), train: corpus.tokens.slice(0, corpus.trainEnd) };
+}
+
+/**
+ * Bits per byte of `predictor` on the first EVAL_BYTES bytes of a held-out
+ * split: the mean of -log2 p(actual next byte). Windows may reach back before
+ * the split's start (that is just earlier text). Returns NaN when the model
+ * produced NaN, so the trainer can report a diverged run; throws when the rows
+ * are not probability distributions.
+ *
+ * @example
+ * const bpb = evaluateBpb({ contextLength: 8, predict: (w, n, p) => model.predict(w, n, p) }, 'val');
+ */
+export function evaluateBpb(predictor: Predictor, split: SplitName = 'val'): number {
+  const corpus = loadCorpus();
+  const context = predictor.contextLength;
+  if (!Number.isInteger(context) || context < 1 || context > MAX_CONTEXT) {
+    throw new Error(`predictor.contextLength must be an integer from 1 to ${MAX_CONTEXT}, got ${context}`);
+  }
+  const start = split === 'val' ? corpus.trainEnd : corpus.valEnd;
+  const end = Math.min(split === 'val' ? corpus.valEnd : corpus.tokens.length, start + EVAL_BYTES);
+  const vocab = corpus.vocabSize;
+  const chunk = 256;
+  const windows = new Uint8Array(chunk * context);
+  const probabilities = new Float32Array(chunk * vocab);
+  let bits = 0;
+  for (let first = start; first < end; first += chunk) {
+    const count = Math.min(chunk, end - first);
+    for (let row = 0; row < count; row++) {
+      const target = first + row;
+      windows.set(corpus.tokens.subarray(target - context, target), row * context);
+    }
+    probabilities.fill(Number.NaN);
+    predictor.predict(windows, count, probabilities);
+    for (let row = 0; row < count; row++) {
+      const offset = row * vocab;
+      let sum = 0;
+      for (let token = 0; token < vocab; token++) sum += probabilities[offset + token]!;
+      if (Number.isNaN(sum)) return Number.NaN;
+      if (Math.abs(sum - 1) > 1e-3) {
+        throw new Error(`predict() wrote a row summing to ${sum} at position ${first + row}; each row must be a probability distribution (apply softmax)`);
+      }
+      const p = probabilities[offset + corpus.tokens[first + row]!]!;
+      bits -= Math.log2(Math.max(p, PROBABILITY_FLOOR));
+    }
+  }
+  return bits / (end - start);
+}
+
+/**
+ * Training seconds for this run: TRAIN_SECONDS from the environment, else
+ * DEFAULT_TRAIN_SECONDS. The harness owns it so a trainer cannot buy itself
+ * more time than its rivals.
+ *
+ * @example
+ * const clock = startTrainingClock(trainingSeconds());
+ */
+export function trainingSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TRAIN_SECONDS;
+  if (raw === undefined || raw === '') return DEFAULT_TRAIN_SECONDS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new Error(`TRAIN_SECONDS must be a number of seconds in (0, 3600], got "${raw}"`);
+  }
+  return seconds;
+}
+
+/** A running training budget; see startTrainingClock. */
+export interface TrainingClock {
+  readonly seconds: number;
+  /** Seconds since the clock started. */
+  elapsed(): number;
+  /** Fraction of the budget used, clamped to [0, 1]; for schedules. */
+  progress(): number;
+  /** True once the budget is spent; check it once per step. */
+  done(): boolean;
+}
+
+/**
+ * Starts the training clock. Only training counts: start it after building the
+ * model and stop training when done() says so; evaluation time is separate.
+ *
+ * @example
+ * const clock = startTrainingClock(trainingSeconds());
+ * while (!clock.done()) step();
+ */
+export function startTrainingClock(seconds: number): TrainingClock {
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  return {
+    seconds,
+    elapsed,
+    progress: () => Math.min(1, elapsed() / seconds),
+    done: () => elapsed() >= seconds,
+  };
+}
