@@ -22,6 +22,8 @@ export interface TrialDependencies {
   observer: ResearchObserver;
   signal: AbortSignal;
   studySeed: number;
+  /** The worktree this trial runs in: reused between trials of a slot, cleaned after each. */
+  worktree: string;
 }
 
 interface Outcome {
@@ -43,7 +45,7 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
   const refs = { studyId: study.id, trialId: queued.id };
   const bestId = ledger.study(study.id).bestTrialId;
   const best = bestId === null ? undefined : ledger.trial(bestId);
-  const worktree = join(opened.worktreesDir, `${queued.seq}-${queued.attempt}`);
+  const worktree = deps.worktree;
   const projectDir = opened.projectPrefix ? join(worktree, opened.projectPrefix) : worktree;
   const logPath = join(opened.logsDir, `${queued.seq}${queued.attempt > 1 ? `-attempt${queued.attempt}` : ''}.log`);
   let trial = queued;
@@ -71,10 +73,10 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
   };
 
   try {
-    await repo.createWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
+    await repo.prepareWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
 
     if (trial.candidateCommit === null && trial.role === 'candidate') {
-      const proposed = await propose(opened, trial, deps, projectDir, best);
+      const proposed = await propose(opened, trial, deps, worktree, projectDir, best);
       if ('invalid' in proposed) return finish({ status: 'invalid', reason: proposed.invalid, metrics: null, metric: null, run: null });
       trial = proposed.trial;
     }
@@ -128,7 +130,7 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
     if (kept !== tip) await repo.moveRef(`refs/heads/${opened.branch}`, kept, tip);
     return ledger.trial(trial.id);
   } finally {
-    await repo.removeWorktree(worktree);
+    await repo.cleanWorktree(worktree);
   }
 }
 
@@ -136,6 +138,7 @@ async function propose(
   opened: OpenedStudy,
   trial: TrialRecord,
   deps: TrialDependencies,
+  worktree: string,
   projectDir: string,
   best: TrialRecord | undefined,
 ): Promise<{ trial: TrialRecord } | { invalid: string }> {
@@ -160,10 +163,7 @@ async function propose(
     return { invalid: `proposal failed: ${errorMessage(error)}` };
   }
   const description = oneLine(proposal.description) || `${deps.proposer.name} proposal`;
-  const commit = await repo.commitWorktree(
-    join(opened.worktreesDir, `${trial.seq}-${trial.attempt}`),
-    `${description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\n`,
-  );
+  const committed = await repo.commitWorktree(worktree, trial.parentCommit!, `${description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\n`);
   const params = proposal.params ?? null;
   const key = params ? paramsKey(params) : null;
   const record = (candidateCommit: string | null, diff: string) =>
@@ -172,14 +172,14 @@ async function propose(
       { trialId: trial.id, description, candidateCommit, diff, params, paramsKey: key, meta: proposal.meta ?? null },
       refs,
     );
-  if (commit === null) {
+  if (committed === null) {
     record(null, '');
     return { invalid: 'the proposal changed nothing' };
   }
-  await repo.moveRef(`refs/strata/${study.name}/trials/${trial.seq}-${trial.attempt}`, commit);
-  const diff = await repo.diff(trial.parentCommit!, commit);
-  record(commit, diff);
-  const forbidden = forbiddenChanges(await repo.changedPaths(trial.parentCommit!, commit), {
+  // A ref per trial keeps its commit reachable (re-runs after a kill, audits) even when discarded.
+  await repo.moveRef(`refs/strata/${study.name}/trials/${trial.seq}-${trial.attempt}`, committed.commit);
+  record(committed.commit, committed.diff);
+  const forbidden = forbiddenChanges(committed.changes, {
     projectPrefix: opened.projectPrefix,
     editable: research.editable,
     alsoAllowed: research.proposer === 'search' ? [PARAMS_FILE] : [],

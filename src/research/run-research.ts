@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Acceptance } from '../core/acceptance.ts';
 import type { StudyConfig } from '../core/config/parse-config.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -64,6 +65,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       observer,
       signal,
       studySeed: opened.research.search.seed ?? hashString(study.name),
+      worktree: join(opened.worktreesDir, 'slot-0'),
     };
     const sessionStart = Date.now();
     const elapsedBefore = elapsedInEarlierSessions(opened);
@@ -90,6 +92,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       }
     }
     ledger.record('study.state_changed', { studyId: study.id, state: stop.state, reason: stop.reason }, { studyId: study.id });
+    await opened.repo.pruneWorktrees(opened.worktreesDir);
     const summary = summarizeStudy(ledger, ledger.study(study.id));
     observer.studyFinished?.(summary);
     return summary;

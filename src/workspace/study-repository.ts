@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { GitError, StudyStateError } from '../core/errors.ts';
@@ -80,7 +81,7 @@ export class StudyRepository {
 
   async createWorktree(path: string, commit: string): Promise<void> {
     await mkdir(resolve(path, '..'), { recursive: true });
-    await git(['worktree', 'add', '--detach', '--force', path, commit], this.root);
+    await git(['worktree', 'add', '--quiet', '--detach', '--force', path, commit], this.root);
   }
 
   /** Remove a worktree and everything in it (untracked files included); quiet when already gone. */
@@ -113,23 +114,42 @@ export class StudyRepository {
 
   /**
    * Stage everything in a worktree (our own worktree, never the user's) and
-   * commit it on the detached HEAD. Returns null when nothing changed.
+   * commit it on top of `parent` (the commit the worktree was checked out at).
+   * Returns the commit, the changed paths and the patch; null when nothing changed.
    */
-  async commitWorktree(worktree: string, message: string): Promise<string | null> {
+  async commitWorktree(worktree: string, parent: string, message: string): Promise<{ commit: string; changes: ChangedPath[]; diff: string } | null> {
     await git(['add', '--all', '--', '.'], worktree);
-    const staged = await git(['diff', '--cached', '--quiet'], worktree, { allowFailure: true });
-    if (staged.exitCode === 0) return null;
-    await git(['commit', '--quiet', '--no-verify', '-F', '-'], worktree, { identity: true, input: message });
-    return gitText(['rev-parse', 'HEAD'], worktree);
+    const changes = parseNameStatus((await git(['diff', '--cached', '--no-renames', '--name-status', '-z', parent], worktree)).stdout);
+    if (changes.length === 0) return null;
+    const diff = (await git(['diff', '--cached', '--no-color', '--no-ext-diff', parent], worktree)).stdout;
+    const tree = await gitText(['write-tree'], worktree);
+    const commit = await gitText(['commit-tree', tree, '-p', parent, '-F', '-'], worktree, { identity: true, input: message });
+    return { commit, changes, diff };
+  }
+
+  /**
+   * Check a worktree out at `commit`, reusing it when it exists (much cheaper
+   * than adding a new one per trial; it was cleaned after its last trial).
+   */
+  async prepareWorktree(path: string, commit: string): Promise<void> {
+    if (existsSync(join(path, '.git'))) {
+      // cleanWorktree ran after the previous trial, and a killed run's worktrees are pruned on start.
+      const checkout = await git(['checkout', '--quiet', '--detach', '--force', commit], path, { allowFailure: true });
+      if (checkout.exitCode === 0) return;
+      await this.removeWorktree(path);
+    }
+    await this.createWorktree(path, commit);
+  }
+
+  /** Remove what a trial left in a reused worktree: untracked and ignored files (checkpoints, caches). */
+  async cleanWorktree(path: string): Promise<void> {
+    const clean = await git(['clean', '-ffdxq'], path, { allowFailure: true });
+    if (clean.exitCode !== 0) await this.removeWorktree(path);
   }
 
   /** Paths changed between two commits (additions, deletions, mode changes), renames as delete + add. */
   async changedPaths(from: string, to: string): Promise<ChangedPath[]> {
-    const out = (await git(['diff', '--no-renames', '--name-status', '-z', from, to], this.root)).stdout;
-    const fields = out.split('\0').filter((field) => field !== '');
-    const changes: ChangedPath[] = [];
-    for (let i = 0; i + 1 < fields.length; i += 2) changes.push({ status: fields[i]!, path: fields[i + 1]! });
-    return changes;
+    return parseNameStatus((await git(['diff', '--no-renames', '--name-status', '-z', from, to], this.root)).stdout);
   }
 
   async diff(from: string, to: string): Promise<string> {
@@ -161,4 +181,12 @@ export class StudyRepository {
       .filter((entry) => entry.length > 3)
       .map((entry) => entry.slice(3));
   }
+}
+
+/** Parse `git diff --name-status -z` output. */
+function parseNameStatus(out: string): ChangedPath[] {
+  const fields = out.split('\0').filter((field) => field !== '');
+  const changes: ChangedPath[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) changes.push({ status: fields[i]!, path: fields[i + 1]! });
+  return changes;
 }
