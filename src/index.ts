@@ -1,0 +1,24 @@
+/**
+ * Strata's public API. Everything else is internal and may change.
+ *
+ * @example
+ * import { parseConfig, runResearch } from 'strata';
+ * const config = parseConfig(readFileSync('strata.yaml', 'utf8'), 'strata.yaml');
+ * const summary = await runResearch({ configPath: 'strata.yaml', config });
+ */
+export { parseConfig, validateConfig, type StudyConfig } from './core/config/parse-config.ts';
+export type { ResearchConfig } from './core/config/research-config.ts';
+export { configJsonSchema } from './core/config/json-schema.ts';
+export { StrataError, ConfigError, GitError, LedgerError, StudyStateError, ProposalError, BudgetExhaustedError, type ConfigIssue } from './core/errors.ts';
+export type { Proposer, Proposal, ProposalContext, TrialSummary } from './core/proposer.ts';
+export type { Acceptance, AcceptanceDecision, AcceptanceInput } from './core/acceptance.ts';
+export type { Executor, ExecutionRequest, ExecutionResult } from './core/executor.ts';
+export type { TrialStatus, StudyState, MetricGoal } from './core/trial.ts';
+export type { ParamSpec, SearchSpace, ParamValues } from './core/search-space.ts';
+export { runResearch, type RunResearchOptions } from './research/run-research.ts';
+export type { ResearchObserver } from './research/research-observer.ts';
+export { summarizeStudy, type StudySummary } from './research/study-summary.ts';
+export { SearchProposer } from './proposers/search/search-proposer.ts';
+export { strictAcceptance } from './acceptance/strict-acceptance.ts';
+export { LocalExecutor } from './executors/local-executor.ts';
+export { Ledger } from './ledger/ledger.ts';
