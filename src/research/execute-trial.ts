@@ -232,7 +232,14 @@ async function readParams(projectDir: string): Promise<ParamValues | null> {
     throw error;
   });
   if (text === null) return null;
-  const value: unknown = JSON.parse(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    // A proposer (or the trainer's own code) may have written garbage; the trainer will read it and fail loudly.
+    if (error instanceof SyntaxError) return null;
+    throw error;
+  }
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as ParamValues) : null;
 }
 

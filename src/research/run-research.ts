@@ -119,9 +119,17 @@ function currentBest(opened: OpenedStudy) {
   return id === null ? undefined : opened.ledger.trial(id);
 }
 
-/** Trials that count against max_trials: every finished one except interrupted attempts. */
+/** Trials that count against max_trials: every finished one except interrupted attempts and failed proposals (nothing ran). */
 function countedTrials(opened: OpenedStudy): number {
-  return opened.ledger.trials(opened.study.id).filter((trial) => trial.status !== 'interrupted' && trial.status !== 'queued' && trial.status !== 'running').length;
+  return opened.ledger
+    .trials(opened.study.id)
+    .filter(
+      (trial) =>
+        trial.status !== 'interrupted' &&
+        trial.status !== 'queued' &&
+        trial.status !== 'running' &&
+        !(trial.status === 'invalid' && trial.statusReason?.startsWith('proposal failed')),
+    ).length;
 }
 
 function stopCondition(opened: OpenedStudy, signal: AbortSignal, elapsedMs: number): { state: 'done' | 'paused'; reason: string } | undefined {
