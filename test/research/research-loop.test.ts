@@ -168,4 +168,43 @@ describe('the research loop', () => {
     expect(summary.trials[0]!.metric).toBe(4.5);
     expect(existsSync(join(repo, '.strata', 'ledger.db'))).toBe(true);
   });
+
+  it('refuses a second orchestrator on the same study while the first is alive', async () => {
+    const text = quadraticConfig({ maxTrials: 2, extra: '  env: {SLEEP_MS: "3000"}\n' });
+    const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': text });
+    let second: Promise<unknown> | undefined;
+    const first = runResearch({
+      configPath: join(repo, 'strata.yaml'),
+      config: config(text),
+      observer: {
+        trialStarted: () => {
+          // same process id would be allowed (it is us); pretend to be another live process
+          const ledger = ledgerOf(repo);
+          ledger.db.prepare('UPDATE studies SET owner_pid = ?').run(process.ppid);
+          second ??= runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text) }).catch((error: Error) => error);
+        },
+      },
+    });
+    await first;
+    expect(String(await second)).toMatch(/is being run by process \d+/);
+  });
+
+  it('pauses after repeated failed proposals instead of burning trials, and does not count them', async () => {
+    const text = quadraticConfig({ maxTrials: 3 });
+    const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': text });
+    const failing: Proposer = { name: 'broken', propose: async () => Promise.reject(new Error('model replied with nonsense')) };
+    const summary = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text), proposer: failing });
+    expect(summary.study.state).toBe('paused');
+    expect(summary.study.stop_reason).toMatch(/5 proposals in a row failed/);
+    expect(summary.trials.filter((t) => t.status === 'invalid')).toHaveLength(5);
+    expect(summary.trials[1]!.reason).toBe('proposal failed: model replied with nonsense');
+  });
+
+  it('stops at max_time', async () => {
+    const text = quadraticConfig({ maxTrials: 50, extra: '  max_time: 1s\n' });
+    const repo = makeRepo({ 'train.mjs': quadraticTrainer(300), 'strata.yaml': text });
+    const summary = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text) });
+    expect(summary.study.stop_reason).toMatch(/max_time reached/);
+    expect(summary.trials.length).toBeLessThan(10);
+  });
 });
