@@ -1,6 +1,7 @@
 import { parseDuration } from '../duration.ts';
 import type { ConfigIssue } from '../errors.ts';
 import type { SearchSpace } from '../search-space.ts';
+import { normalizeExecutor, normalizeFidelity, type ExecutorConfig, type FidelityConfig } from './executor-config.ts';
 import type { ResearchSection } from './research-schema.ts';
 
 /** The research section after normalization: durations in ms, defaults filled in. */
@@ -17,6 +18,10 @@ export interface ResearchConfig {
   maxTrials?: number;
   maxTimeMs?: number;
   env: Record<string, string>;
+  /** Where trials run and how many at once (one local slot when absent). */
+  executor: ExecutorConfig;
+  /** Screening at a short budget before the full one; absent = every candidate runs at the full budget. */
+  fidelity?: FidelityConfig;
 }
 
 /** Durations were checked by the schema; here they only change unit. */
@@ -35,6 +40,7 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
   const graceMs = duration(section.grace) ?? defaultGraceMs(budgetMs);
   const maxTimeMs = duration(section.max_time);
   const params = section.params ?? {};
+  const fidelity = normalizeFidelity(section.fidelity, { budgetMs, explicitGraceMs: duration(section.grace), defaultGrace: defaultGraceMs }, issues);
 
   for (const [name, spec] of Object.entries(params)) {
     const at = `research.params.${name}`;
@@ -72,5 +78,7 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
     ...(section.max_trials !== undefined ? { maxTrials: section.max_trials } : {}),
     ...(maxTimeMs !== undefined ? { maxTimeMs } : {}),
     env: section.env ?? {},
+    executor: normalizeExecutor(section.executor, issues),
+    ...(fidelity ? { fidelity } : {}),
   };
 }

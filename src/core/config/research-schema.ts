@@ -1,11 +1,8 @@
 import { z } from 'zod';
-import { parseDuration } from '../duration.ts';
+import { durationSchema } from './duration-schema.ts';
+import { executorSchema, fidelitySchema } from './executor-schema.ts';
 
-/** A duration as written in config: `20s`, `5m`, `1h30m`, or a number of seconds. */
-export const durationSchema = z
-  .union([z.string(), z.number()])
-  .refine((value) => parseDuration(value) !== null, { message: 'expected a duration like 300s or 5m' })
-  .describe('a duration like 300s, 5m or 1h30m (a bare number means seconds)');
+export { durationSchema };
 
 const choiceValue = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -44,6 +41,8 @@ export const researchSchema = z.strictObject({
   max_trials: z.number().int().min(1).optional().describe('stop after this many trials (the baseline counts)'),
   max_time: durationSchema.optional().describe('stop the study after this much wall time'),
   env: z.record(z.string(), z.string()).optional().describe('extra environment variables for trials'),
+  executor: executorSchema.optional().describe('where trials run and how many at once'),
+  fidelity: fidelitySchema.optional().describe('screen candidates at a short budget, rerun the best at the full budget'),
 });
 
 export type ResearchSection = z.infer<typeof researchSchema>;
