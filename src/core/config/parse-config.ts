@@ -47,6 +47,9 @@ export function validateConfig(data: unknown, file?: string): StudyConfig {
   const research = raw.research ? normalizeResearch(raw.research, issues) : undefined;
   const llm = raw.llm ? normalizeLlm(raw.llm, issues) : undefined;
   const evolve = raw.evolve ? normalizeEvolve(raw.evolve, llm, issues) : undefined;
+  if (research?.proposer === 'agent' && !llm) {
+    issues.push({ path: 'llm', message: 'proposer: agent needs a model: add an `llm:` section, e.g. llm: {model: anthropic:claude-sonnet-4-5}' });
+  }
   if (issues.length > 0) throw new ConfigError(issues, file);
   return { name: raw.name, ...(research ? { research } : {}), ...(evolve ? { evolve } : {}), ...(llm ? { llm } : {}), raw };
 }

@@ -15,6 +15,8 @@ export interface ResearchConfig {
   params: SearchSpace;
   proposer: 'search' | 'agent' | 'command';
   search: { sampler: 'tpe' | 'random'; seed?: number; startupTrials?: number };
+  /** The agent's settings (used by proposer: agent and command). */
+  agent: AgentSettings;
   maxTrials?: number;
   maxTimeMs?: number;
   env: Record<string, string>;
@@ -23,6 +25,21 @@ export interface ResearchConfig {
   /** Screening at a short budget before the full one; absent = every candidate runs at the full budget. */
   fidelity?: FidelityConfig;
 }
+
+/** How the research agent (proposer: agent or command) works. */
+export interface AgentSettings {
+  /** program.md relative to the config's folder; undefined = the built-in template. */
+  program?: string;
+  editFormat: 'tools' | 'search-replace' | 'whole-file';
+  maxFixAttempts: number;
+  command?: string;
+  timeoutMs: number;
+  maxSteps: number;
+  promptTokens: number;
+  historyTrials: number;
+}
+
+export const DEFAULT_AGENT_TIMEOUT_MS = 20 * 60_000;
 
 /** Durations were checked by the schema; here they only change unit. */
 function duration(value: string | number | undefined): number | undefined {
@@ -56,6 +73,9 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
       issues.push({ path: 'research.editable', message: `globs are relative to the repository, got ${JSON.stringify(glob)}` });
     }
   }
+  if (section.proposer === 'command' && !section.agent_command) {
+    issues.push({ path: 'research.agent_command', message: 'proposer: command needs the agent to run, e.g. agent_command: "claude -p --permission-mode acceptEdits"' });
+  }
   const overlap = section.editable.filter((glob) => section.protected.includes(glob));
   if (overlap.length > 0) {
     issues.push({ path: 'research.protected', message: `${overlap.join(', ')} cannot be both editable and protected` });
@@ -74,6 +94,16 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
       sampler: section.search?.sampler ?? 'tpe',
       ...(section.search?.seed !== undefined ? { seed: section.search.seed } : {}),
       ...(section.search?.startup_trials !== undefined ? { startupTrials: section.search.startup_trials } : {}),
+    },
+    agent: {
+      ...(section.program !== undefined ? { program: section.program } : {}),
+      editFormat: section.edit_format ?? 'tools',
+      maxFixAttempts: section.max_fix_attempts ?? 2,
+      ...(section.agent_command !== undefined ? { command: section.agent_command } : {}),
+      timeoutMs: duration(section.agent_timeout) ?? DEFAULT_AGENT_TIMEOUT_MS,
+      maxSteps: section.agent_max_steps ?? 30,
+      promptTokens: section.prompt_tokens ?? 32_000,
+      historyTrials: section.history_trials ?? 12,
     },
     ...(section.max_trials !== undefined ? { maxTrials: section.max_trials } : {}),
     ...(maxTimeMs !== undefined ? { maxTimeMs } : {}),

@@ -38,6 +38,25 @@ export const researchSchema = z.strictObject({
   params: z.record(z.string().regex(/^[A-Za-z_]\w*$/, 'a parameter name: letters, digits, _'), paramSpecSchema).optional(),
   proposer: z.enum(['search', 'agent', 'command']).default('search'),
   search: searchSchema.optional(),
+  program: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("proposer: agent/command — the research instructions (autoresearch's program.md), relative to this file; default: the built-in template"),
+  edit_format: z
+    .enum(['tools', 'search-replace', 'whole-file'])
+    .optional()
+    .describe('proposer: agent — how the model edits: tool calls (default), or SEARCH/REPLACE blocks or whole files in its reply (models without tool calling)'),
+  max_fix_attempts: z.number().int().min(0).max(10).optional().describe('proposer: agent — fixes tried on a change that crashed with a stack trace, each a new trial (default 2)'),
+  agent_command: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('proposer: command — an external coding agent run in the trial worktree with the prompt on stdin, e.g. "claude -p --permission-mode acceptEdits"'),
+  agent_timeout: durationSchema.optional().describe('proposer: agent/command — wall clock per proposal (default 20m)'),
+  agent_max_steps: z.number().int().min(1).max(500).optional().describe('proposer: agent — model calls per proposal (default 30)'),
+  prompt_tokens: z.number().int().min(2000).optional().describe('proposer: agent/command — token budget of the prompt; older history is summarized to fit (default 32000)'),
+  history_trials: z.number().int().min(0).max(1000).optional().describe('proposer: agent/command — recent trials listed one by one in the prompt (default 12)'),
   max_trials: z.number().int().min(1).optional().describe('stop after this many trials (the baseline counts)'),
   max_time: durationSchema.optional().describe('stop the study after this much wall time'),
   env: z.record(z.string(), z.string()).optional().describe('extra environment variables for trials'),
