@@ -1,0 +1,147 @@
+import { open, realpath, stat } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
+import { Hono, type Context } from 'hono';
+import type { StudyRecord } from '../../ledger/records.ts';
+import type { LedgerReader } from '../ledger-reader.ts';
+import { candidateDetailView } from '../views/candidate-view.ts';
+import { evolveView } from '../views/evolve-view.ts';
+import { researchView } from '../views/research-view.ts';
+import { studyListView } from '../views/study-list-view.ts';
+import { trialDetailView } from '../views/trial-view.ts';
+import { frontHeatmapSvg } from '../render/front-heatmap-svg.ts';
+import { lineageSvg } from '../render/lineage-svg.ts';
+import { accessGuard } from './access-guard.ts';
+import { LiveUpdates } from './live-updates.ts';
+import { securityHeaders } from './security-headers.ts';
+import { loadStaticAssets } from './static-assets.ts';
+
+export interface DashboardAppOptions {
+  reader: LedgerReader;
+  /** Required on every request when set (the server is bound beyond loopback). */
+  token: string | null;
+  /** How often the ledger is checked for changes. */
+  pollMs?: number;
+}
+
+/** The most of a trial log the full-log view sends: its end, where the failure is. */
+const LOG_LIMIT_BYTES = 4 * 1024 * 1024;
+/** The end of a running trial's log shown on its page. */
+const LIVE_TAIL_BYTES = 16 * 1024;
+
+/** Client-side routes: each serves the same page, whose script reads the path. */
+const PAGES = ['/', '/study/:id', '/study/:id/trial/:seq', '/study/:id/candidate/:idx'];
+
+/**
+ * The dashboard as a Hono app: a JSON API over a read-only ledger, the
+ * static front end, and server-sent events when the ledger changes. Only
+ * GET and HEAD exist; nothing here writes.
+ *
+ * @example
+ * const { app, close } = createDashboardApp({ reader: LedgerReader.open(path), token: null });
+ */
+export function createDashboardApp(options: DashboardAppOptions): { app: Hono; close(): void } {
+  const { reader } = options;
+  const assets = loadStaticAssets();
+  const live = new LiveUpdates(reader, options.pollMs);
+  const app = new Hono();
+  app.use('*', securityHeaders());
+  app.use('*', accessGuard({ token: options.token }));
+  app.use('*', async (c, next) => {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.text('strata serve is read-only\n', 405, { Allow: 'GET, HEAD' });
+    return next();
+  });
+
+  const index = assets.get('/assets/index.html')!;
+  for (const page of PAGES) app.get(page, (c) => c.body(index.body, 200, { 'Content-Type': index.type }));
+  app.get('/assets/*', (c) => {
+    const asset = assets.get(c.req.path);
+    if (!asset || c.req.path.endsWith('.html')) return c.text('not found\n', 404);
+    return c.body(asset.body, 200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache' });
+  });
+
+  app.get('/api/studies', (c) => c.json(studyListView(reader)));
+  app.get('/api/studies/:id', (c) =>
+    withStudy(c, reader, (study) => (study.kind === 'evolve' ? c.json(evolveView(reader, study)) : c.json(researchView(reader, study)))),
+  );
+  app.get('/api/studies/:id/trials/:seq', (c) =>
+    withStudy(c, reader, async (study) => {
+      const view = trialDetailView(reader, study, Number(c.req.param('seq')));
+      if (!view) return notFound(c, `study ${study.name} has no trial #${c.req.param('seq')}`);
+      const trial = reader.trialBySeq(study.id, view.trial.seq)!;
+      // The ledger gets the tail when a trial ends; while it runs, read the file.
+      if (trial.status === 'running' && trial.logPath) view.log_tail = await readLogEnd(trial.logPath, dirname(reader.path), LIVE_TAIL_BYTES);
+      return c.json(view);
+    }),
+  );
+  app.get('/api/studies/:id/trials/:seq/log', (c) =>
+    withStudy(c, reader, async (study) => {
+      const trial = reader.trialBySeq(study.id, Number(c.req.param('seq')));
+      if (!trial?.logPath) return notFound(c, 'this trial has no log file');
+      const text = await readLogEnd(trial.logPath, dirname(reader.path));
+      if (text === null) return notFound(c, `the log file ${trial.logPath} is gone (logs live under .strata/logs/)`);
+      // Shown as plain text only: no sniffing, no scripts even if opened directly.
+      return c.body(text, 200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; sandbox" });
+    }),
+  );
+  app.get('/api/studies/:id/candidates/:idx', (c) =>
+    withStudy(c, reader, (study) => {
+      const view = candidateDetailView(reader, study, Number(c.req.param('idx')));
+      return view ? c.json(view) : notFound(c, `study ${study.name} has no candidate ${c.req.param('idx')}`);
+    }),
+  );
+  app.get('/api/studies/:id/figures/:figure', (c) =>
+    withStudy(c, reader, (study) => {
+      const figure = c.req.param('figure');
+      if (study.kind !== 'evolve' || (figure !== 'lineage.svg' && figure !== 'front.svg')) return notFound(c, `no figure ${figure} for study ${study.name}`);
+      const view = evolveView(reader, study);
+      const link = (idx: number) => `/study/${study.id}/candidate/${idx}`;
+      const svg = figure === 'lineage.svg' ? lineageSvg(view.candidates, view.best?.idx ?? null, link) : frontHeatmapSvg(view, link);
+      return c.body(svg.html, 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' });
+    }),
+  );
+  app.get('/api/live', (c) => live.handle(c));
+  app.notFound((c) => notFound(c, `no page at ${c.req.path}`));
+  app.onError((error, c) => {
+    process.stderr.write(`strata serve: ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}\n`);
+    return c.json({ error: error.message }, 500);
+  });
+  return { app, close: () => live.close() };
+}
+
+function notFound(c: Context, message: string): Response {
+  return c.req.path.startsWith('/api/') ? c.json({ error: message }, 404) : c.text(`${message}\n`, 404);
+}
+
+function withStudy(c: Context, reader: LedgerReader, handle: (study: StudyRecord) => Response | Promise<Response>): Response | Promise<Response> {
+  const id = Number(c.req.param('id'));
+  const study = Number.isInteger(id) ? reader.study(id) : undefined;
+  return study ? handle(study) : notFound(c, `no study with id ${c.req.param('id')}`);
+}
+
+/**
+ * The last LOG_LIMIT_BYTES of a trial log, or null when it is gone. The path
+ * comes from the ledger; it is read only when it lies under the ledger's own
+ * folder (.strata/), so a tampered ledger cannot make the server read /etc.
+ */
+async function readLogEnd(path: string, stateDir: string, limit = LOG_LIMIT_BYTES): Promise<string | null> {
+  let real: string;
+  let root: string;
+  try {
+    [real, root] = await Promise.all([realpath(path), realpath(stateDir)]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  if (!real.startsWith(root + sep)) return null;
+  const size = (await stat(real)).size;
+  const start = Math.max(0, size - limit);
+  const handle = await open(real, 'r');
+  try {
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    return start > 0 ? `[… the first ${start} bytes are not shown …]\n${text.slice(text.indexOf('\n') + 1)}` : text;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,86 @@
+// Router and live updates. Each page module exports `url(params)` (its JSON)
+// and `render(root, data, params)`; on every ledger change the page refetches
+// and renders again, keeping its own view state (filters, sort, toggles).
+import { el, replace } from './dom.js';
+import * as studyList from './study-list-page.js';
+import * as studyPage from './study-page.js';
+import * as trialPage from './trial-page.js';
+import * as candidatePage from './candidate-page.js';
+
+const ROUTES = [
+  [/^\/$/, studyList, () => ({})],
+  [/^\/study\/(\d+)\/?$/, studyPage, (m) => ({ study: m[1] })],
+  [/^\/study\/(\d+)\/trial\/(\d+)\/?$/, trialPage, (m) => ({ study: m[1], seq: m[2] })],
+  [/^\/study\/(\d+)\/candidate\/(\d+)\/?$/, candidatePage, (m) => ({ study: m[1], idx: m[2] })],
+];
+
+const root = document.getElementById('app');
+let current;
+let loading = false;
+let again = false;
+
+async function getJson(url) {
+  const response = await fetch(url, { headers: { Accept: 'application/json' } });
+  const body = await response.json().catch(() => ({ error: `${response.status} ${response.statusText}` }));
+  if (!response.ok) throw new Error(body.error ?? `${response.status} ${response.statusText}`);
+  return body;
+}
+
+/** Fetch and render the current page; a change arriving meanwhile triggers one more pass. */
+async function refresh() {
+  if (loading) {
+    again = true;
+    return;
+  }
+  loading = true;
+  try {
+    const data = await getJson(current.page.url(current.params));
+    current.page.render(root, data, current.params);
+    root.dataset.version = String(Number(root.dataset.version ?? 0) + 1);
+  } catch (error) {
+    replace(root, el('div', { class: 'error-box' }, el('strong', { text: 'Could not load this page. ' }), String(error.message ?? error)));
+  } finally {
+    loading = false;
+    if (again) {
+      again = false;
+      refresh();
+    }
+  }
+}
+
+function connectLive() {
+  const badge = document.getElementById('live');
+  const source = new EventSource('/api/live');
+  source.addEventListener('hello', () => {
+    badge.textContent = 'live';
+    badge.classList.add('on');
+  });
+  source.addEventListener('change', () => refresh());
+  source.addEventListener('error', () => {
+    badge.textContent = 'reconnecting…';
+    badge.classList.remove('on');
+  });
+}
+
+function start() {
+  const path = location.pathname;
+  for (const [pattern, page, params] of ROUTES) {
+    const match = pattern.exec(path);
+    if (match) {
+      current = { page, params: params(match) };
+      break;
+    }
+  }
+  if (!current) {
+    replace(root, el('div', { class: 'error-box', text: `No page at ${path}.` }), el('p', null, el('a', { href: '/', text: 'All studies' })));
+    return;
+  }
+  refresh();
+  connectLive();
+  // Elapsed times of running trials tick without a refetch.
+  setInterval(() => {
+    for (const node of document.querySelectorAll('[data-started]')) current.page.tick?.(node);
+  }, 1000);
+}
+
+start();

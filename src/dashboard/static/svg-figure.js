@@ -1,0 +1,19 @@
+// Figures the server draws as SVG (lineage, Pareto heatmap), placed inline so
+// their links work. The server builds them with every text escaped; the
+// document is parsed as SVG, never as HTML, and only an <svg> root is taken.
+import { el } from './dom.js';
+
+export async function loadFigure(container, url) {
+  const response = await fetch(url);
+  if (!response.ok) {
+    container.replaceChildren(el('p', { class: 'muted', text: `could not load the figure (${response.status})` }));
+    return;
+  }
+  const doc = new DOMParser().parseFromString(await response.text(), 'image/svg+xml');
+  const svg = doc.documentElement;
+  if (svg.namespaceURI !== 'http://www.w3.org/2000/svg' || svg.localName !== 'svg') {
+    container.replaceChildren(el('p', { class: 'muted', text: 'the figure is not an SVG' }));
+    return;
+  }
+  container.replaceChildren(document.importNode(svg, true));
+}
