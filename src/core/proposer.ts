@@ -5,6 +5,8 @@ import type { MetricGoal, TrialStatus } from './trial.ts';
 
 /** A finished or running trial as a proposer sees it (never holdout results). */
 export interface TrialSummary {
+  /** Ledger id (what `related_trial_id` and `llm_calls.trial_id` hold). */
+  id: number;
   seq: number;
   status: TrialStatus;
   description: string;
@@ -17,12 +19,23 @@ export interface TrialSummary {
   logTail: string | null;
   parentCommit: string | null;
   candidateCommit: string | null;
+  /** Why it ended so (`exit code 1`, `no metric: …`, the acceptance rule's reason); null while live. */
+  reason: string | null;
+  /** The trial this one follows up (for a crash repair: the first trial of the idea). */
+  relatedTrialId: number | null;
 }
 
 /** What a proposer gets for one proposal. */
 export interface ProposalContext {
   /** Sequence number of the trial this proposal will become. */
   seq: number;
+  /** Ledger id of that trial (it exists, queued): record model calls against it. */
+  trialId: number;
+  /**
+   * Set when this proposal repairs a crashed trial (see `Proposer.repairTarget`):
+   * `projectDir` then holds that trial's candidate, not the best.
+   */
+  repairOf?: TrialSummary;
   config: ResearchConfig;
   goal: MetricGoal;
   /** Finished trials, oldest first. */
@@ -60,4 +73,12 @@ export interface Proposal {
 export interface Proposer {
   readonly name: string;
   propose(context: ProposalContext): Promise<Proposal>;
+  /**
+   * Optional crash repair: asked before each new trial is queued. Return a
+   * crashed trial from `history` (finished, oldest first) to start the next
+   * proposal from its candidate commit instead of the best (the new trial is
+   * linked to `relatedTrialId`, the idea's first trial), or undefined for a
+   * fresh proposal from the best.
+   */
+  repairTarget?(history: readonly TrialSummary[]): { from: TrialSummary; relatedTrialId: number } | undefined;
 }

@@ -11,6 +11,7 @@ import { parseMetrics } from '../executors/metric-parser.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import { forbiddenChanges } from './editable-check.ts';
+import { studyStopFor, type StudyStop } from './proposal-stop.ts';
 import type { OpenedStudy } from './open-study.ts';
 import type { ResearchObserver } from './research-observer.ts';
 import { trialEnvironment } from './trial-environment.ts';
@@ -24,6 +25,8 @@ export interface TrialDependencies {
   studySeed: number;
   /** The worktree this trial runs in: reused between trials of a slot, cleaned after each. */
   worktree: string;
+  /** Told when a proposal failed in a way that ends the study (USD cap reached, model unavailable). */
+  stopStudy?: (stop: StudyStop) => void;
 }
 
 interface Outcome {
@@ -147,11 +150,16 @@ async function propose(
   const history = ledger.trials(study.id).filter((other) => other.id !== trial.id);
   let proposal;
   try {
+    const finished = history.filter((other) => other.status !== 'running' && other.status !== 'queued');
+    // A repair starts from the crashed candidate it fixes (see Proposer.repairTarget).
+    const repaired = trial.relatedTrialId === null ? undefined : finished.findLast((other) => other.candidateCommit === trial.parentCommit);
     proposal = await deps.proposer.propose({
       seq: trial.seq,
+      trialId: trial.id,
+      ...(repaired ? { repairOf: summarize(research.metric.goal)(repaired) } : {}),
       config: research,
       goal: research.metric.goal,
-      history: history.filter((other) => other.status !== 'running' && other.status !== 'queued').map(summarize(research.metric.goal)),
+      history: finished.map(summarize(research.metric.goal)),
       best: best ? summarize(research.metric.goal)(best) : undefined,
       inFlight: history.filter((other) => other.status === 'running' || other.status === 'queued').map(summarize(research.metric.goal)),
       projectDir,
@@ -160,6 +168,8 @@ async function propose(
     });
   } catch (error) {
     deps.observer.proposalFailed?.(trial.seq, errorMessage(error));
+    const stop = studyStopFor(error);
+    if (stop) deps.stopStudy?.(stop);
     return { invalid: `proposal failed: ${errorMessage(error)}` };
   }
   const description = oneLine(proposal.description) || `${deps.proposer.name} proposal`;
@@ -212,6 +222,7 @@ function judge(opened: OpenedStudy, run: ExecutionResult, best: TrialRecord | un
 /** What a proposer may see of a trial. */
 export function summarize(goal: 'minimize' | 'maximize') {
   return (trial: TrialRecord): TrialSummary => ({
+    id: trial.id,
     seq: trial.seq,
     status: trial.status,
     description: trial.description,
@@ -223,6 +234,8 @@ export function summarize(goal: 'minimize' | 'maximize') {
     logTail: trial.logTail,
     parentCommit: trial.parentCommit,
     candidateCommit: trial.candidateCommit,
+    reason: trial.statusReason,
+    relatedTrialId: trial.relatedTrialId,
   });
 }
 

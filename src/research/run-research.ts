@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Acceptance } from '../core/acceptance.ts';
 import type { StudyConfig } from '../core/config/parse-config.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -7,8 +7,11 @@ import type { Proposer } from '../core/proposer.ts';
 import { hashString } from '../core/random.ts';
 import { strictAcceptance } from '../acceptance/strict-acceptance.ts';
 import { LocalExecutor } from '../executors/local-executor.ts';
+import { openAgentProposer } from '../proposers/agent/open-agent-proposer.ts';
+import { CommandProposer } from '../proposers/command/command-proposer.ts';
 import { SearchProposer } from '../proposers/search/search-proposer.ts';
-import { executeTrial } from './execute-trial.ts';
+import { executeTrial, summarize } from './execute-trial.ts';
+import type { StudyStop } from './proposal-stop.ts';
 import { openResearchStudy, type OpenedStudy } from './open-study.ts';
 import { recoverStudy } from './recover-study.ts';
 import type { ResearchObserver } from './research-observer.ts';
@@ -48,7 +51,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
   heartbeat.unref();
   try {
     const recovery = await recoverStudy(opened);
-    const proposer = options.proposer ?? createProposer(opened);
+    const proposer = options.proposer ?? (await createProposer(opened, signal));
     observer.studyStarted?.({
       study: study.name,
       branch: opened.branch,
@@ -58,8 +61,12 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       recovery,
       warnings: opened.warnings,
     });
+    let requestedStop: StudyStop | undefined;
     const deps = {
       proposer,
+      stopStudy: (request: StudyStop) => {
+        requestedStop ??= request;
+      },
       executor: options.executor ?? new LocalExecutor(),
       acceptance: options.acceptance ?? strictAcceptance,
       observer,
@@ -74,7 +81,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
     while (!stop) {
       stop = stopCondition(opened, signal, elapsedBefore + Date.now() - sessionStart);
       if (stop) break;
-      const next = nextTrial(opened, proposer.name);
+      const next = nextTrial(opened, proposer);
       let finished;
       try {
         finished = await executeTrial(opened, next, deps);
@@ -90,6 +97,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       if (failedProposals >= MAX_FAILED_PROPOSALS) {
         stop = { state: 'paused', reason: `${failedProposals} proposals in a row failed (last: ${finished.statusReason}); fix the cause and run again to resume` };
       }
+      if (requestedStop) stop = requestedStop;
     }
     ledger.record('study.state_changed', { studyId: study.id, state: stop.state, reason: stop.reason }, { studyId: study.id });
     await opened.repo.pruneWorktrees(opened.worktreesDir);
@@ -106,12 +114,17 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
   }
 }
 
-function createProposer(opened: OpenedStudy): Proposer {
+/** The proposer the config names; an agent proves its model answers (one cheap call) before any trial runs. */
+async function createProposer(opened: OpenedStudy, signal: AbortSignal): Promise<Proposer> {
   const { research } = opened;
   if (research.proposer === 'search') {
     return new SearchProposer({ sampler: research.search.sampler, ...(research.search.startupTrials !== undefined ? { startupTrials: research.search.startupTrials } : {}) });
   }
-  throw new Error(`proposer "${research.proposer}" is not available in this build; use proposer: search`);
+  const configDir = dirname(opened.configPath);
+  if (research.proposer === 'agent') {
+    return openAgentProposer({ ledger: opened.ledger, studyId: opened.study.id, llm: opened.config.llm!, research, configDir, signal });
+  }
+  return CommandProposer.open({ research, configDir, transcriptsDir: join(opened.logsDir, 'agent') });
 }
 
 function currentBest(opened: OpenedStudy) {
@@ -168,14 +181,18 @@ function elapsedInEarlierSessions(opened: OpenedStudy): number {
 }
 
 /** The next trial to run: a queued re-run first, else the baseline, else a new candidate from the best. */
-function nextTrial(opened: OpenedStudy, proposerName: string) {
+function nextTrial(opened: OpenedStudy, proposer: Proposer) {
   const { ledger, study, research } = opened;
   const trials = ledger.trials(study.id);
   const queued = trials.find((trial) => trial.status === 'queued');
   if (queued) return queued;
   const hasBaseline = trials.some((trial) => trial.role === 'baseline' && trial.status !== 'interrupted');
   const bestId = ledger.study(study.id).bestTrialId;
-  const parent = bestId === null ? study.baseCommit! : (ledger.trial(bestId).keptCommit ?? study.baseCommit!);
+  // Crash repair: the proposer may ask to start from a crashed candidate instead of the best.
+  const finished = trials.filter((trial) => trial.status !== 'running' && trial.status !== 'queued');
+  const repair = hasBaseline ? proposer.repairTarget?.(finished.map(summarize(research.metric.goal))) : undefined;
+  const best = bestId === null ? study.baseCommit! : (ledger.trial(bestId).keptCommit ?? study.baseCommit!);
+  const parent = repair?.from.candidateCommit ?? best;
   return ledger.transaction(() => {
     const trialId = ledger.nextId('trials');
     ledger.record(
@@ -185,10 +202,10 @@ function nextTrial(opened: OpenedStudy, proposerName: string) {
         trialId,
         seq: ledger.nextTrialSeq(study.id),
         role: hasBaseline ? 'candidate' : 'baseline',
-        proposer: hasBaseline ? proposerName : 'baseline',
+        proposer: hasBaseline ? proposer.name : 'baseline',
         description: hasBaseline ? '' : 'baseline (unmodified)',
         parentCommit: parent,
-        relatedTrialId: null,
+        relatedTrialId: repair?.relatedTrialId ?? null,
         params: null,
         paramsKey: null,
         budgetMs: research.budgetMs,

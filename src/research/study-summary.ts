@@ -1,4 +1,5 @@
 import type { Ledger } from '../ledger/ledger.ts';
+import { spentUsd } from '../llm/call-ledger.ts';
 import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
 import { improvement, type MetricGoal } from '../core/trial.ts';
 
@@ -28,6 +29,8 @@ export interface StudySummary {
   improvement: number | null;
   counts: Record<string, number>;
   total_time_s: number;
+  /** USD spent on model calls so far (agent, checks); 0 without an LLM. */
+  spend_usd: number;
   trials: TrialRow[];
   running: (TrialRow & { started_at: string | null; elapsed_s: number | null; budget_s: number | null })[];
 }
@@ -75,6 +78,7 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
     improvement: best?.metric != null && baseline?.metric != null ? improvement(best.metric, baseline.metric, goal) : null,
     counts,
     total_time_s: finished.reduce((sum, trial) => sum + (trial.wallMs ?? 0), 0) / 1000,
+    spend_usd: spentUsd(ledger, study.id),
     trials: finished.map(toRow),
     running: trials
       .filter((trial) => trial.status === 'running' || trial.status === 'queued')
