@@ -10,6 +10,10 @@ export interface ExecutionRequest {
   logPath: string;
   signal?: AbortSignal;
   onOutput?: (chunk: string) => void;
+  /** Called once the run has an id outside this process (a SLURM job id), so a restarted orchestrator can find it. */
+  onExternalId?: (externalId: string) => void;
+  /** Re-attach to this already-running external job (after an orchestrator restart) instead of starting a new one. */
+  attachTo?: string;
 }
 
 /** How a trial's process ended. */
@@ -31,4 +35,12 @@ export interface ExecutionResult {
 export interface Executor {
   readonly kind: string;
   run(request: ExecutionRequest): Promise<ExecutionResult>;
+  /**
+   * Is the external job still queued or running? Executors whose runs outlive
+   * the orchestrator (SLURM) implement it; recovery then re-attaches instead
+   * of re-running.
+   */
+  isActive?(externalId: string): Promise<boolean>;
+  /** Stop an external job the ledger still names but no trial will wait for. */
+  cancel?(externalId: string): Promise<void>;
 }

@@ -10,8 +10,12 @@
 export type TrialStatus = 'queued' | 'running' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'interrupted';
 export type FinalTrialStatus = Exclude<TrialStatus, 'queued' | 'running'>;
 
-/** Why a trial exists: the baseline, a proposed candidate, or a re-run of an interrupted one. */
-export type TrialRole = 'baseline' | 'candidate';
+/**
+ * Why a trial exists: the baseline, a candidate at the full budget (proposed,
+ * re-run, rebased or promoted), or a screening run at the short budget of
+ * `research.fidelity`, which can never be kept.
+ */
+export type TrialRole = 'baseline' | 'candidate' | 'screen';
 
 export type StudyState = 'running' | 'paused' | 'done' | 'failed';
 export type StudyKind = 'research' | 'evolve' | 'pipeline';

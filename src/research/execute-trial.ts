@@ -10,9 +10,12 @@ import { improvement, type FinalTrialStatus } from '../core/trial.ts';
 import { parseMetrics } from '../executors/metric-parser.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
+import type { DecisionLock } from './decision-lock.ts';
 import { forbiddenChanges } from './editable-check.ts';
+import { screeningReason, trialLimits } from './fidelity.ts';
 import { studyStopFor, type StudyStop } from './proposal-stop.ts';
 import type { OpenedStudy } from './open-study.ts';
+import { settleStaleCandidate } from './rebase.ts';
 import type { ResearchObserver } from './research-observer.ts';
 import { trialEnvironment } from './trial-environment.ts';
 
@@ -25,6 +28,10 @@ export interface TrialDependencies {
   studySeed: number;
   /** The worktree this trial runs in: reused between trials of a slot, cleaned after each. */
   worktree: string;
+  /** The slot's name for the ledger (`slot-0`, …) when trials run on several. */
+  slot?: string;
+  /** Serializes judge → keep across slots, so each decision sees the incumbent the one before it left. */
+  decisionLock?: DecisionLock;
   /** Told when a proposal failed in a way that ends the study (USD cap reached, model unavailable). */
   stopStudy?: (stop: StudyStop) => void;
 }
@@ -47,7 +54,10 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
   const { ledger, study, repo, research } = opened;
   const refs = { studyId: study.id, trialId: queued.id };
   const bestId = ledger.study(study.id).bestTrialId;
-  const best = bestId === null ? undefined : ledger.trial(bestId);
+  let best = bestId === null ? undefined : ledger.trial(bestId);
+  // A trial left running by a killed orchestrator whose job is still alive: wait for it instead of starting it again.
+  const attaching = queued.status === 'running' && queued.externalId !== null;
+  let release: (() => void) | undefined;
   const worktree = deps.worktree;
   const projectDir = opened.projectPrefix ? join(worktree, opened.projectPrefix) : worktree;
   const logPath = join(opened.logsDir, `${queued.seq}${queued.attempt > 1 ? `-attempt${queued.attempt}` : ''}.log`);
@@ -76,7 +86,7 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
   };
 
   try {
-    await repo.prepareWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
+    if (!attaching) await repo.prepareWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
 
     if (trial.candidateCommit === null && trial.role === 'candidate') {
       const proposed = await propose(opened, trial, deps, worktree, projectDir, best);
@@ -93,6 +103,7 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
     }
     if (deps.signal.aborted) return finish({ status: 'interrupted', reason: 'stopped before the run started', metrics: null, metric: null, run: null });
 
+    const limits = trialLimits(research, trial);
     const params = await readParams(projectDir);
     const env = trialEnvironment({
       base: process.env,
@@ -101,10 +112,10 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
       seq: trial.seq,
       trialId: trial.id,
       seed: trial.seed ?? deps.studySeed,
-      budgetMs: research.budgetMs,
+      budgetMs: limits.budgetMs,
       params,
     });
-    ledger.record('trial.started', { trialId: trial.id, worktree, logPath, executor: deps.executor.kind, slot: null, externalId: null }, refs);
+    if (!attaching) ledger.record('trial.started', { trialId: trial.id, worktree, logPath, executor: deps.executor.kind, slot: deps.slot ?? null, externalId: null }, refs);
     trial = ledger.trial(trial.id);
     deps.observer.trialStarted?.(trial);
     const running = trial;
@@ -113,13 +124,23 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
       command: research.run,
       cwd: projectDir,
       env,
-      budgetMs: research.budgetMs,
-      graceMs: research.graceMs,
+      budgetMs: limits.budgetMs,
+      graceMs: limits.graceMs,
       logPath,
       signal: deps.signal,
+      ...(attaching ? { attachTo: trial.externalId! } : {}),
       onOutput: (chunk) => deps.observer.trialOutput?.(running, chunk),
     });
-    const outcome = judge(opened, run, best, deps.acceptance, trial.role === 'baseline');
+    // Other slots may have moved the incumbent while this trial ran: decide against the current one, one decision at a time.
+    release = await deps.decisionLock?.acquire();
+    const bestNowId = ledger.study(study.id).bestTrialId;
+    best = bestNowId === null ? undefined : ledger.trial(bestNowId);
+    let outcome = judge(opened, run, best, deps.acceptance, trial.role === 'baseline');
+    if (trial.role === 'screen' && (outcome.status === 'keep' || outcome.status === 'discard')) outcome = { ...outcome, status: 'discard', reason: screeningReason(limits.budgetMs) };
+    if ((outcome.status === 'keep' || outcome.status === 'discard') && outcome.metric !== null) {
+      const stale = await settleStaleCandidate(opened, trial, outcome.metric, best, deps.acceptance);
+      if (stale) return ledger.transaction(() => finish({ ...outcome, status: 'discard', reason: stale.record() }));
+    }
     if (outcome.status !== 'keep') return finish(outcome);
 
     const message = `${trial.description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\nStrata-Metric: ${research.metric.name}=${outcome.metric}\n`;
@@ -133,11 +154,13 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
     if (kept !== tip) await repo.moveRef(`refs/heads/${opened.branch}`, kept, tip);
     return ledger.trial(trial.id);
   } finally {
+    release?.();
     await repo.cleanWorktree(worktree);
   }
 }
 
-async function propose(
+/** Ask the proposer for a candidate in `worktree` (checked out at the trial's parent) and commit it; used ahead of the run by the scheduler. */
+export async function propose(
   opened: OpenedStudy,
   trial: TrialRecord,
   deps: TrialDependencies,

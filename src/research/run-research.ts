@@ -5,16 +5,20 @@ import { errorMessage } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import type { Proposer } from '../core/proposer.ts';
 import { hashString } from '../core/random.ts';
+import type { TrialRole } from '../core/trial.ts';
+import type { TrialRecord } from '../ledger/records.ts';
 import { strictAcceptance } from '../acceptance/strict-acceptance.ts';
 import { LocalExecutor } from '../executors/local-executor.ts';
 import { openAgentProposer } from '../proposers/agent/open-agent-proposer.ts';
 import { CommandProposer } from '../proposers/command/command-proposer.ts';
 import { SearchProposer } from '../proposers/search/search-proposer.ts';
-import { executeTrial, summarize } from './execute-trial.ts';
+import { summarize } from './execute-trial.ts';
+import { budgetForRole } from './fidelity.ts';
 import type { StudyStop } from './proposal-stop.ts';
 import { openResearchStudy, type OpenedStudy } from './open-study.ts';
 import { recoverStudy } from './recover-study.ts';
 import type { ResearchObserver } from './research-observer.ts';
+import { runSchedule } from './scheduler.ts';
 import { summarizeStudy, type StudySummary } from './study-summary.ts';
 
 export interface RunResearchOptions {
@@ -72,33 +76,33 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       observer,
       signal,
       studySeed: opened.research.search.seed ?? hashString(study.name),
-      worktree: join(opened.worktreesDir, 'slot-0'),
     };
     const sessionStart = Date.now();
     const elapsedBefore = elapsedInEarlierSessions(opened);
+    const elapsed = () => elapsedBefore + Date.now() - sessionStart;
     let failedProposals = 0;
-    let stop: { state: 'done' | 'paused' | 'failed'; reason: string } | undefined;
-    while (!stop) {
-      stop = stopCondition(opened, signal, elapsedBefore + Date.now() - sessionStart);
-      if (stop) break;
-      const next = nextTrial(opened, proposer);
-      let finished;
-      try {
-        finished = await executeTrial(opened, next, deps);
-      } catch (error) {
-        markInterrupted(opened, next.id, `orchestrator error: ${errorMessage(error)}`);
-        throw error;
-      }
-      observer.trialFinished?.(finished, currentBest(opened));
-      if (finished.role === 'baseline' && finished.status !== 'keep' && finished.status !== 'interrupted') {
-        stop = { state: 'failed', reason: `the baseline (unmodified code) ended ${finished.status}: ${finished.statusReason ?? ''}; fix the training script or config, then run again` };
-      }
-      failedProposals = finished.statusReason?.startsWith('proposal failed') ? failedProposals + 1 : 0;
-      if (failedProposals >= MAX_FAILED_PROPOSALS) {
-        stop = { state: 'paused', reason: `${failedProposals} proposals in a row failed (last: ${finished.statusReason}); fix the cause and run again to resume` };
-      }
-      if (requestedStop) stop = requestedStop;
-    }
+    const stop = await runSchedule({
+      opened,
+      deps,
+      executorConfig: opened.research.executor,
+      policy: {
+        nextTrial: (claimed, role) => nextTrial(opened, proposer, claimed, role),
+        stopCondition: () => requestedStop ?? stopCondition(opened, signal, elapsed()),
+        timeLeftMs: () => (opened.research.maxTimeMs === undefined ? undefined : opened.research.maxTimeMs - elapsed()),
+        counts: countsAgainstMaxTrials,
+        afterTrial: (finished) => {
+          failedProposals = finished.statusReason?.startsWith('proposal failed') ? failedProposals + 1 : 0;
+          if (requestedStop) return requestedStop;
+          if (finished.role === 'baseline' && finished.status !== 'keep' && finished.status !== 'interrupted') {
+            return { state: 'failed', reason: `the baseline (unmodified code) ended ${finished.status}: ${finished.statusReason ?? ''}; fix the training script or config, then run again` };
+          }
+          if (failedProposals >= MAX_FAILED_PROPOSALS) {
+            return { state: 'paused', reason: `${failedProposals} proposals in a row failed (last: ${finished.statusReason}); fix the cause and run again to resume` };
+          }
+          return undefined;
+        },
+      },
+    });
     ledger.record('study.state_changed', { studyId: study.id, state: stop.state, reason: stop.reason }, { studyId: study.id });
     await opened.repo.pruneWorktrees(opened.worktreesDir);
     const summary = summarizeStudy(ledger, ledger.study(study.id));
@@ -127,22 +131,18 @@ async function createProposer(opened: OpenedStudy, signal: AbortSignal): Promise
   return CommandProposer.open({ research, configDir, transcriptsDir: join(opened.logsDir, 'agent') });
 }
 
-function currentBest(opened: OpenedStudy) {
-  const id = opened.ledger.study(opened.study.id).bestTrialId;
-  return id === null ? undefined : opened.ledger.trial(id);
+/** Does a trial count against max_trials? Every finished one except interrupted attempts and failed proposals (nothing ran). */
+function countsAgainstMaxTrials(trial: TrialRecord): boolean {
+  return (
+    trial.status !== 'interrupted' &&
+    trial.status !== 'queued' &&
+    trial.status !== 'running' &&
+    !(trial.status === 'invalid' && (trial.statusReason?.startsWith('proposal failed') ?? false))
+  );
 }
 
-/** Trials that count against max_trials: every finished one except interrupted attempts and failed proposals (nothing ran). */
 function countedTrials(opened: OpenedStudy): number {
-  return opened.ledger
-    .trials(opened.study.id)
-    .filter(
-      (trial) =>
-        trial.status !== 'interrupted' &&
-        trial.status !== 'queued' &&
-        trial.status !== 'running' &&
-        !(trial.status === 'invalid' && trial.statusReason?.startsWith('proposal failed')),
-    ).length;
+  return opened.ledger.trials(opened.study.id).filter(countsAgainstMaxTrials).length;
 }
 
 function stopCondition(opened: OpenedStudy, signal: AbortSignal, elapsedMs: number): { state: 'done' | 'paused'; reason: string } | undefined {
@@ -180,11 +180,14 @@ function elapsedInEarlierSessions(opened: OpenedStudy): number {
   return total;
 }
 
-/** The next trial to run: a queued re-run first, else the baseline, else a new candidate from the best. */
-function nextTrial(opened: OpenedStudy, proposer: Proposer) {
+/**
+ * The next trial to prepare: a queued one the scheduler does not hold yet, else the baseline, else a new
+ * candidate from the best (a screen at the short budget when research.fidelity is on).
+ */
+function nextTrial(opened: OpenedStudy, proposer: Proposer, claimed: ReadonlySet<number>, role: Exclude<TrialRole, 'baseline'>) {
   const { ledger, study, research } = opened;
   const trials = ledger.trials(study.id);
-  const queued = trials.find((trial) => trial.status === 'queued');
+  const queued = trials.find((trial) => trial.status === 'queued' && !claimed.has(trial.id));
   if (queued) return queued;
   const hasBaseline = trials.some((trial) => trial.role === 'baseline' && trial.status !== 'interrupted');
   const bestId = ledger.study(study.id).bestTrialId;
@@ -201,14 +204,14 @@ function nextTrial(opened: OpenedStudy, proposer: Proposer) {
         studyId: study.id,
         trialId,
         seq: ledger.nextTrialSeq(study.id),
-        role: hasBaseline ? 'candidate' : 'baseline',
+        role: hasBaseline ? role : 'baseline',
         proposer: hasBaseline ? proposer.name : 'baseline',
         description: hasBaseline ? '' : 'baseline (unmodified)',
         parentCommit: parent,
         relatedTrialId: repair?.relatedTrialId ?? null,
         params: null,
         paramsKey: null,
-        budgetMs: research.budgetMs,
+        budgetMs: hasBaseline ? budgetForRole(research, role) : research.budgetMs,
         seed: null,
         attempt: 1,
       },
@@ -216,14 +219,4 @@ function nextTrial(opened: OpenedStudy, proposer: Proposer) {
     );
     return ledger.trial(trialId);
   });
-}
-
-function markInterrupted(opened: OpenedStudy, trialId: number, reason: string): void {
-  const trial = opened.ledger.trial(trialId);
-  if (trial.status !== 'queued' && trial.status !== 'running') return;
-  opened.ledger.record(
-    'trial.finished',
-    { trialId, status: 'interrupted', reason, metrics: null, metric: null, bestBefore: trial.bestBefore, exitCode: null, signal: null, wallMs: null, peakRssKb: null, logTail: null },
-    { studyId: opened.study.id, trialId },
-  );
 }

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import type { FinalTrialStatus } from '../core/trial.ts';
+import type { TrialRecord } from '../ledger/records.ts';
+import { propose, type TrialDependencies } from './execute-trial.ts';
+import type { OpenedStudy } from './open-study.ts';
+
+/** A trial ready to run (its candidate committed), or one that ended without running. */
+export type PreparedCandidate = { ready: TrialRecord } | { finished: TrialRecord };
+
+/**
+ * Make a queued trial runnable ahead of its run: ask the proposer for a
+ * candidate in a proposal worktree of its own (so it can happen while every
+ * slot is busy), commit it, and refuse a change that is already running or
+ * already ran on the same parent. Trials that already have a candidate (the
+ * baseline, re-runs, promotions) are ready as they are.
+ *
+ * @example
+ * const prepared = await prepareCandidate(opened, ledger.trial(id), { ...deps, worktree: '/repo/.strata/worktrees/s/propose-0' });
+ */
+export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord, deps: TrialDependencies): Promise<PreparedCandidate> {
+  if (queued.role === 'baseline' || queued.candidateCommit !== null) return { ready: queued };
+  const { ledger, study, repo } = opened;
+  const bestId = ledger.study(study.id).bestTrialId;
+  const best = bestId === null ? undefined : ledger.trial(bestId);
+  const projectDir = opened.projectPrefix ? join(deps.worktree, opened.projectPrefix) : deps.worktree;
+  let proposed;
+  try {
+    await repo.prepareWorktree(deps.worktree, queued.parentCommit!);
+    proposed = await propose(opened, queued, deps, deps.worktree, projectDir, best);
+  } finally {
+    await repo.cleanWorktree(deps.worktree);
+  }
+  if ('invalid' in proposed) return { finished: finishUnrun(opened, queued.id, 'invalid', proposed.invalid) };
+  const duplicate = duplicateOf(ledger.trials(study.id), proposed.trial);
+  if (duplicate) {
+    return { finished: finishUnrun(opened, queued.id, 'invalid', `duplicate of #${duplicate.seq}: the same change ${duplicate.status === 'running' || duplicate.status === 'queued' ? 'is already in flight' : 'already ran on this parent'}`) };
+  }
+  return { ready: proposed.trial };
+}
+
+/**
+ * An earlier fresh proposal with the same diff that is in flight, or that ran
+ * on the same parent: running it again would only measure noise. Re-runs,
+ * rebases and promotions share their source's change on purpose.
+ */
+function duplicateOf(trials: readonly TrialRecord[], trial: TrialRecord): TrialRecord | undefined {
+  if (!trial.diff) return undefined;
+  return trials.find(
+    (other) =>
+      other.id !== trial.id &&
+      other.seq < trial.seq &&
+      other.diff === trial.diff &&
+      other.status !== 'interrupted' &&
+      other.meta?.rerunOf === undefined &&
+      other.meta?.rebasedFrom === undefined &&
+      other.meta?.promotedFrom === undefined &&
+      (other.status === 'queued' || other.status === 'running' || other.parentCommit === trial.parentCommit),
+  );
+}
+
+/** End a trial that never ran (failed proposal, duplicate, not started before a stop). */
+export function finishUnrun(opened: OpenedStudy, trialId: number, status: FinalTrialStatus, reason: string): TrialRecord {
+  const { ledger, study } = opened;
+  const trial = ledger.trial(trialId);
+  if (trial.status !== 'queued' && trial.status !== 'running') return trial;
+  const bestId = ledger.study(study.id).bestTrialId;
+  ledger.record(
+    'trial.finished',
+    {
+      trialId,
+      status,
+      reason,
+      metrics: null,
+      metric: null,
+      bestBefore: bestId === null ? null : ledger.trial(bestId).metric,
+      exitCode: null,
+      signal: null,
+      wallMs: null,
+      peakRssKb: null,
+      logTail: null,
+    },
+    { studyId: study.id, trialId },
+  );
+  return ledger.trial(trialId);
+}

@@ -1,0 +1,241 @@
+/**
+ * Keeps every slot busy. Trials run on `research.executor.slots` slots at
+ * once; proposals are prepared ahead in their own worktrees (a bounded queue
+ * of ready candidates), so a slot that frees up starts its next trial at once
+ * instead of waiting for the proposer. One slot with no lookahead is the
+ * serial loop: each proposal is made when the slot is free and sees every
+ * earlier result.
+ *
+ * Order of work for a free slot: trials already queued in the ledger (re-runs
+ * of interrupted or rebased trials), then a promotion to the full budget
+ * (research.fidelity), then the oldest ready proposal. Until the baseline has
+ * a result only baseline trials start: every candidate is judged against it.
+ */
+import { join } from 'node:path';
+import type { ExecutorConfig } from '../core/config/executor-config.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { StudyState, TrialRole } from '../core/trial.ts';
+import { FINAL_STATUSES } from '../core/trial.ts';
+import type { TrialRecord } from '../ledger/records.ts';
+import { DecisionLock } from './decision-lock.ts';
+import { executeTrial, type TrialDependencies } from './execute-trial.ts';
+import { nextPromotion, promote } from './fidelity.ts';
+import type { OpenedStudy } from './open-study.ts';
+import { finishUnrun, prepareCandidate } from './prepare-candidate.ts';
+import './scheduler-events.ts';
+import { makeSlots, slotExecutor, type Slot } from './slot-executor.ts';
+
+/** Why and how a study stops. */
+export interface StopDecision {
+  state: Exclude<StudyState, 'running'>;
+  reason: string;
+}
+
+/** The study-level policy the scheduler asks; run-research.ts supplies it. */
+export interface SchedulerPolicy {
+  /** The next trial to prepare, created in the ledger when none is queued (unclaimed queued trials first, then the baseline, then a fresh one of `role`). */
+  nextTrial(claimed: ReadonlySet<number>, role: Exclude<TrialRole, 'baseline'>): TrialRecord;
+  /** A reason to stop before starting more work: the user's signal, max_trials, max_time. */
+  stopCondition(): StopDecision | undefined;
+  /** A reason to stop after this trial ended: a failed baseline, repeated failed proposals. */
+  afterTrial(finished: TrialRecord): StopDecision | undefined;
+  /** Milliseconds left until max_time, if there is one. */
+  timeLeftMs(): number | undefined;
+  /** Trials that count against max_trials among these (finished ones, except interrupted ones and failed proposals). */
+  counts(trial: TrialRecord): boolean;
+}
+
+export interface ScheduleOptions {
+  opened: OpenedStudy;
+  /** Shared by every trial; `worktree` is set per slot or proposal worker. */
+  deps: Omit<TrialDependencies, 'worktree'>;
+  executorConfig: ExecutorConfig;
+  policy: SchedulerPolicy;
+  /** Trials left running by an earlier orchestrator whose jobs are still alive: waited for, not re-run. */
+  reattach?: readonly TrialRecord[];
+}
+
+/**
+ * Run trials on every slot until the policy says stop; returns why. In-flight
+ * trials are interrupted when the study stops early (Ctrl-C, max_time, a
+ * failed baseline), and proposals that never started are marked interrupted
+ * so a resumed study re-queues them.
+ *
+ * @example
+ * const stop = await runSchedule({ opened, deps, executorConfig: research.executor, policy });
+ */
+export async function runSchedule(options: ScheduleOptions): Promise<StopDecision> {
+  const { opened, executorConfig, policy } = options;
+  const { ledger, study, research } = opened;
+  const slots = makeSlots(opened.worktreesDir, executorConfig.slots, executorConfig.gpus);
+  const proposalWorktrees = Array.from({ length: executorConfig.concurrentProposals }, (_, index) => join(opened.worktreesDir, `propose-${index}`));
+  const stopWork = new AbortController();
+  const signal = AbortSignal.any([options.deps.signal, stopWork.signal]);
+  const decisionLock = new DecisionLock();
+  const wake = new Wakeup(signal);
+
+  const running = new Map<number, Promise<void>>();
+  const proposing = new Map<number, Promise<void>>();
+  const freeProposalWorktrees = [...proposalWorktrees];
+  const ready: TrialRecord[] = [];
+  const claimed = new Set<number>();
+  let stop: StopDecision | undefined;
+  let fatal: { error: unknown } | undefined;
+
+  ledger.record('study.session_started', { studyId: study.id, slots: slots.length, executor: options.deps.executor.kind, lookahead: executorConfig.lookahead }, { studyId: study.id });
+
+  const depsFor = (worktree: string, slot?: Slot): TrialDependencies => ({
+    ...options.deps,
+    signal,
+    worktree,
+    decisionLock,
+    ...(slot ? { slot: slot.name, executor: slotExecutor(options.deps.executor, slot, ledger, study.id) } : {}),
+  });
+
+  const trialEnded = (finished: TrialRecord) => {
+    options.deps.observer.trialFinished?.(finished, currentBest());
+    stop ??= policy.afterTrial(finished);
+  };
+
+  const currentBest = () => {
+    const id = ledger.study(study.id).bestTrialId;
+    return id === null ? undefined : ledger.trial(id);
+  };
+
+  const startOnSlot = (slot: Slot, trial: TrialRecord): void => {
+    claimed.add(trial.id);
+    const work = (async () => {
+      try {
+        trialEnded(await executeTrial(opened, trial, depsFor(slot.worktree, slot)));
+      } catch (error) {
+        finishUnrun(opened, trial.id, 'interrupted', `orchestrator error: ${errorMessage(error)}`);
+        fatal ??= { error };
+      } finally {
+        running.delete(slot.index);
+        claimed.delete(trial.id);
+        wake.notify();
+      }
+    })();
+    running.set(slot.index, work);
+  };
+
+  const startProposal = (): void => {
+    const worktree = freeProposalWorktrees.shift()!;
+    const trial = policy.nextTrial(claimed, research.fidelity ? 'screen' : 'candidate');
+    claimed.add(trial.id);
+    const work = (async () => {
+      try {
+        const prepared = await prepareCandidate(opened, trial, depsFor(worktree));
+        if ('ready' in prepared) {
+          ready.push(prepared.ready);
+          return;
+        }
+        claimed.delete(trial.id);
+        trialEnded(prepared.finished);
+      } catch (error) {
+        claimed.delete(trial.id);
+        finishUnrun(opened, trial.id, 'interrupted', `orchestrator error while proposing: ${errorMessage(error)}`);
+        fatal ??= { error };
+      } finally {
+        proposing.delete(trial.id);
+        freeProposalWorktrees.push(worktree);
+        wake.notify();
+      }
+    })();
+    proposing.set(trial.id, work);
+  };
+
+  /** The next trial a free slot should run, or undefined to wait. */
+  const pickRunnable = (): TrialRecord | undefined => {
+    const trials = ledger.trials(study.id);
+    const finished = trials.filter((trial) => policy.counts(trial)).length;
+    if (research.maxTrials !== undefined && finished + running.size >= research.maxTrials) return undefined;
+    const baselineSettled = trials.some((trial) => trial.role === 'baseline' && isFinal(trial.status) && trial.status !== 'interrupted');
+    const allowed = (trial: TrialRecord) => baselineSettled || trial.role === 'baseline';
+    const queued = trials.find((trial) => trial.status === 'queued' && !claimed.has(trial.id) && (trial.candidateCommit !== null || trial.role === 'baseline') && allowed(trial));
+    if (queued) return queued;
+    if (research.fidelity && baselineSettled) {
+      const screen = nextPromotion(trials, research.fidelity, research.metric.goal);
+      if (screen) return promote(opened, screen);
+    }
+    const index = ready.findIndex(allowed);
+    return index === -1 ? undefined : ready.splice(index, 1)[0];
+  };
+
+  /** May another proposal start? Bounded by the ready queue's target and by max_trials. */
+  const wantsProposal = (): boolean => {
+    if (freeProposalWorktrees.length === 0 || proposing.size >= executorConfig.concurrentProposals) return false;
+    const free = slots.length - running.size;
+    if (ready.length + proposing.size >= free + executorConfig.lookahead) return false;
+    if (research.maxTrials === undefined) return true;
+    const committed = ledger.trials(study.id).filter((trial) => policy.counts(trial) || trial.status === 'queued' || trial.status === 'running').length;
+    return committed < research.maxTrials;
+  };
+
+  for (const trial of options.reattach ?? []) {
+    const slot = slots.find((candidate) => candidate.name === trial.slot && !running.has(candidate.index)) ?? slots.find((candidate) => !running.has(candidate.index));
+    if (!slot) break;
+    startOnSlot({ ...slot, worktree: trial.worktree ?? slot.worktree }, trial);
+  }
+
+  try {
+    for (;;) {
+      stop ??= fatal ? { state: 'failed', reason: errorMessage(fatal.error) } : policy.stopCondition();
+      if (stop) break;
+      for (const slot of slots) {
+        if (running.has(slot.index)) continue;
+        const trial = pickRunnable();
+        if (!trial) break;
+        startOnSlot(slot, trial);
+      }
+      while (!signal.aborted && wantsProposal()) startProposal();
+      if (running.size === 0 && proposing.size === 0) {
+        // Nothing can start and nothing is in flight: only a bound (max_trials) can cause this, and stopCondition sees it next.
+        stop = policy.stopCondition() ?? { state: 'done', reason: 'nothing left to run' };
+        break;
+      }
+      await wake.wait(policy.timeLeftMs());
+    }
+  } finally {
+    stopWork.abort();
+    await Promise.all([...running.values(), ...proposing.values()]);
+    for (const trial of ready.splice(0)) finishUnrun(opened, trial.id, 'interrupted', 'proposed ahead but not started before the study stopped');
+  }
+  if (fatal) throw fatal.error;
+  return stop;
+}
+
+function isFinal(status: TrialRecord['status']): boolean {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** Wakes the scheduler when any work item ends, the signal aborts, or a deadline passes. */
+class Wakeup {
+  private pending = false;
+  private resolve: (() => void) | undefined;
+
+  constructor(signal: AbortSignal) {
+    signal.addEventListener('abort', () => this.notify(), { once: true });
+  }
+
+  notify(): void {
+    this.pending = true;
+    this.resolve?.();
+  }
+
+  async wait(timeoutMs?: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(resolve, Math.max(0, timeoutMs));
+      this.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.resolve = undefined;
+    this.pending = false;
+  }
+}

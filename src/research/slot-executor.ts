@@ -1,0 +1,56 @@
+import type { ExecutionRequest, ExecutionResult, Executor } from '../core/executor.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import './scheduler-events.ts';
+
+/** One place a trial can run: a name for the ledger, a worktree, and what the trial may see of the machine. */
+export interface Slot {
+  index: number;
+  /** `slot-0`, `slot-1`, …; recorded on each trial. */
+  name: string;
+  worktree: string;
+  /** Added to the trial's environment: the slot's devices and its name. */
+  env: Record<string, string>;
+}
+
+/**
+ * The environment that pins a trial to its devices: CUDA and ROCm read these
+ * before any device is opened, so a trial sees only its own GPU(s).
+ *
+ * @example
+ * deviceEnvironment('1'); // { CUDA_VISIBLE_DEVICES: '1', HIP_VISIBLE_DEVICES: '1', ROCR_VISIBLE_DEVICES: '1' }
+ */
+export function deviceEnvironment(devices: string): Record<string, string> {
+  return { CUDA_VISIBLE_DEVICES: devices, HIP_VISIBLE_DEVICES: devices, ROCR_VISIBLE_DEVICES: devices };
+}
+
+/** The slots of a study: one per GPU when `gpus` is given, else `count` plain slots. */
+export function makeSlots(worktreesDir: string, count: number, gpus?: readonly string[]): Slot[] {
+  return Array.from({ length: count }, (_, index) => {
+    const name = `slot-${index}`;
+    const devices = gpus?.[index];
+    return { index, name, worktree: `${worktreesDir}/${name}`, env: { STRATA_SLOT: String(index), ...(devices !== undefined ? deviceEnvironment(devices) : {}) } };
+  });
+}
+
+/**
+ * An executor as one slot sees it: the slot's environment is laid over the
+ * trial's, and an external job id is written to the ledger the moment the
+ * executor has one (that is what a restarted orchestrator re-attaches to).
+ */
+export function slotExecutor(inner: Executor, slot: Slot, ledger: Ledger, studyId: number): Executor {
+  return {
+    kind: inner.kind,
+    run(request: ExecutionRequest): Promise<ExecutionResult> {
+      return inner.run({
+        ...request,
+        env: { ...request.env, ...slot.env },
+        onExternalId: (externalId) => {
+          ledger.record('trial.submitted', { trialId: request.trialId, externalId }, { studyId, trialId: request.trialId });
+          request.onExternalId?.(externalId);
+        },
+      });
+    },
+    ...(inner.isActive ? { isActive: inner.isActive.bind(inner) } : {}),
+    ...(inner.cancel ? { cancel: inner.cancel.bind(inner) } : {}),
+  };
+}
