@@ -26,16 +26,26 @@ const VARIATIONS: Record<string, readonly number[]> = {
   init_scale: [0.1, 3, 10],
 };
 
+/** Several settings changed together: what a search can reach. */
+const COMBINED: readonly Record<string, number>[] = [
+  { lr: 0.01, hidden: 64, context: 8, embed: 16 },
+  { lr: 0.003, hidden: 64, context: 8, embed: 16, layers: 2 },
+];
+
 function plan(seeds: number): Run[] {
   const runs: Run[] = [];
   for (let seed = 0; seed < seeds; seed++) runs.push({ label: 'baseline (defaults)', params: {}, seed });
   for (const [key, values] of Object.entries(VARIATIONS)) {
     for (const value of values) runs.push({ label: `${key}=${value}`, params: { [key]: value }, seed: 0 });
   }
+  for (const params of COMBINED) {
+    const label = Object.entries(params).map(([key, value]) => `${key}=${value}`).join(' ');
+    runs.push({ label, params, seed: 0 });
+  }
   return runs;
 }
 
-function execute(run: Run): { bpb: string; steps: string } {
+function execute(run: Run): { bpb: string; steps: string; cpu: string; wall: string } {
   const directory = mkdtempSync(join(tmpdir(), 'tiny-lm-sweep-'));
   try {
     writeFileSync(join(directory, 'strata.params.json'), JSON.stringify(run.params));
@@ -46,17 +56,17 @@ function execute(run: Run): { bpb: string; steps: string } {
     });
     if (result.status !== 0) throw new Error(`${run.label} failed (exit ${result.status}): ${result.stderr}`);
     const bpb = /^val_bpb:\s*(\S+)/m.exec(result.stdout)?.[1] ?? '?';
-    const steps = /^METRIC steps=(\S+)/m.exec(result.stdout)?.[1] ?? '?';
-    return { bpb, steps };
+    const metric = (name: string) => new RegExp(`^METRIC ${name}=(\\S+)`, 'm').exec(result.stdout)?.[1] ?? '?';
+    return { bpb, steps: metric('steps'), cpu: metric('train_seconds'), wall: metric('train_wall_seconds') };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
 }
 
 const seeds = Number(process.argv[2] ?? 3);
-console.log('| setting | seed | val_bpb | steps |');
-console.log('| --- | --- | --- | --- |');
+console.log('| setting | seed | val_bpb | steps | train CPU s | train wall s |');
+console.log('| --- | --- | --- | --- | --- | --- |');
 for (const run of plan(seeds)) {
-  const { bpb, steps } = execute(run);
-  console.log(`| ${run.label} | ${run.seed} | ${bpb} | ${steps} |`);
+  const { bpb, steps, cpu, wall } = execute(run);
+  console.log(`| ${run.label} | ${run.seed} | ${bpb} | ${steps} | ${cpu} | ${wall} |`);
 }

@@ -2,15 +2,17 @@
  * The editable trainer of the tiny-lm example: a character-level MLP language
  * model (embeddings of the last `context` bytes, concatenated, one or two tanh
  * layers, softmax over the vocabulary), forward and backward written by hand
- * on Float32Array, trained with Adam for a fixed wall-clock time, then scored
- * by the protected harness in prepare.ts.
+ * on Float32Array, trained with Adam for a fixed time budget (CPU seconds, with
+ * a wall-clock cap: see startTrainingClock in prepare.ts), then scored by the
+ * protected harness.
  *
  * Run: `node train.ts` (Node 22+). Settings come from strata.params.json in the
  * current directory when it exists (see README.md), the seed from STRATA_SEED,
  * the training time from TRAIN_SECONDS (read by the harness).
  *
- * Output: progress lines, then exactly one `val_bpb: <x>` line and one
- * `METRIC train_seconds=<n>` line.
+ * Output: a config line, progress every ~2 s, then exactly one `val_bpb: <x>`
+ * line (`nan` when training diverged) and `METRIC <name>=<n>` lines:
+ * train_seconds (CPU), train_wall_seconds, steps, eval_seconds.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -98,7 +100,7 @@ function readHyperparameters(path: string): Hyperparameters {
 function readSeed(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 0;
   const seed = Number(raw);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new SettingsError(`STRATA_SEED must be a non-negative integer, got "${raw}"`);
+  if (!Number.isSafeInteger(seed)) throw new SettingsError(`STRATA_SEED must be an integer, got "${raw}"`);
   return seed;
 }
 
@@ -434,7 +436,9 @@ function main(): void {
   let smoothedBits = Number.NaN;
   let nextReport = PROGRESS_EVERY_SECONDS;
   let diverged = false;
-  while (!clock.done()) {
+  for (;;) {
+    const progress = clock.progress();
+    if (progress >= 1) break;
     for (let b = 0; b < batch; b++) {
       const target = context + Math.floor(random.next() * positions);
       windows.set(train.subarray(target - context, target), b * context);
@@ -446,25 +450,26 @@ function main(): void {
       diverged = true;
       break;
     }
-    const remaining = 1 - clock.progress();
-    const lr = settings.lr * Math.min(1, remaining / WARMDOWN);
+    const lr = settings.lr * Math.min(1, (1 - progress) / WARMDOWN);
     optimizer.step(model.parameters, model.gradients, lr);
     step += 1;
     smoothedBits = Number.isNaN(smoothedBits) ? bits : 0.98 * smoothedBits + 0.02 * bits;
-    const elapsed = clock.elapsed();
-    if (elapsed >= nextReport) {
-      console.log(`step ${step} train_bits ${smoothedBits.toFixed(4)} lr ${lr.toPrecision(3)} elapsed ${elapsed.toFixed(1)}s`);
+    const wall = clock.wallSeconds();
+    if (wall >= nextReport) {
+      console.log(`step ${step} train_bits ${smoothedBits.toFixed(4)} lr ${lr.toPrecision(3)} cpu ${clock.cpuSeconds().toFixed(1)}s wall ${wall.toFixed(1)}s`);
       nextReport += PROGRESS_EVERY_SECONDS;
     }
   }
-  const trained = clock.elapsed();
+  const trainedCpu = clock.cpuSeconds();
+  const trainedWall = clock.wallSeconds();
   if (diverged) console.error(`training diverged at step ${step}: the loss is not finite (try a smaller lr)`);
 
   const evaluationStarted = performance.now();
   const bpb = diverged ? Number.NaN : evaluateBpb(model, 'val');
   const evaluationSeconds = (performance.now() - evaluationStarted) / 1000;
   console.log(`val_bpb: ${Number.isFinite(bpb) ? bpb.toFixed(6) : 'nan'}`);
-  console.log(`METRIC train_seconds=${trained.toFixed(2)}`);
+  console.log(`METRIC train_seconds=${trainedCpu.toFixed(2)}`);
+  console.log(`METRIC train_wall_seconds=${trainedWall.toFixed(2)}`);
   console.log(`METRIC steps=${step}`);
   console.log(`METRIC eval_seconds=${evaluationSeconds.toFixed(2)}`);
 }
