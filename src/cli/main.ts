@@ -2,7 +2,10 @@ import { parseArgs } from 'node:util';
 import { StrataError } from '../core/errors.ts';
 import { exportCommand } from './commands/export.ts';
 import { initCommand } from './commands/init.ts';
+import { plotCommand } from './commands/plot.ts';
+import { reportCommand } from './commands/report.ts';
 import { researchCommand } from './commands/research.ts';
+import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -45,6 +48,27 @@ export const commands: Record<string, Command> = {
     options: { ...configOption, study: { type: 'string' }, format: { type: 'string', default: 'tsv' } },
     run: (values, _positionals, context) =>
       exportCommand({ config: str(values.config), cwd: context.cwd, format: str(values.format), ...(values.study ? { study: str(values.study) } : {}) }),
+  },
+  serve: {
+    summary: 'live dashboard of every study in this repository (read-only; 127.0.0.1 unless --host)',
+    usage: 'strata serve [--port 4040] [--host 127.0.0.1] [--ledger .strata/ledger.db]',
+    options: { port: { type: 'string', default: '4040' }, host: { type: 'string', default: '127.0.0.1' }, ledger: { type: 'string' } },
+    run: (values, _positionals, context) =>
+      serveCommand({ cwd: context.cwd, port: str(values.port), host: str(values.host), signal: context.signal, ...(values.ledger ? { ledger: str(values.ledger) } : {}) }),
+  },
+  report: {
+    summary: 'write a self-contained HTML report of a study (or Markdown + SVG with --format md)',
+    usage: 'strata report [--study NAME] [--out report.html] [--format html|md]',
+    options: { ...configOption, study: { type: 'string' }, out: { type: 'string' }, format: { type: 'string', default: 'html' }, ledger: { type: 'string' } },
+    run: (values, _positionals, context) =>
+      reportCommand({ cwd: context.cwd, config: str(values.config), format: str(values.format), ...(values.study ? { study: str(values.study) } : {}), ...(values.out ? { out: str(values.out) } : {}), ...(values.ledger ? { ledger: str(values.ledger) } : {}) }),
+  },
+  plot: {
+    summary: "write a study's progress chart as SVG",
+    usage: 'strata plot [--study NAME] [--out progress.svg]',
+    options: { ...configOption, study: { type: 'string' }, out: { type: 'string', default: 'progress.svg' }, ledger: { type: 'string' } },
+    run: (values, _positionals, context) =>
+      plotCommand({ cwd: context.cwd, config: str(values.config), out: str(values.out), ...(values.study ? { study: str(values.study) } : {}), ...(values.ledger ? { ledger: str(values.ledger) } : {}) }),
   },
 };
 

@@ -1,0 +1,36 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LedgerReader } from '../../dashboard/ledger-reader.ts';
+import { scoreChartSvg } from '../../dashboard/render/score-chart-svg.ts';
+import { researchProgressSvg } from '../../dashboard/report/report-research.ts';
+import { evolveView } from '../../dashboard/views/evolve-view.ts';
+import { researchView } from '../../dashboard/views/research-view.ts';
+import { ledgerPathFor, pickStudy } from './report.ts';
+
+export interface PlotCommandOptions {
+  cwd: string;
+  config: string;
+  study?: string;
+  out?: string;
+  ledger?: string;
+  stdout?: NodeJS.WritableStream;
+}
+
+/**
+ * `strata plot --out progress.svg`: the progress chart alone as SVG (for an
+ * evolve study, best validation score against metric calls).
+ */
+export async function plotCommand(options: PlotCommandOptions): Promise<number> {
+  const out = resolve(options.cwd, options.out ?? 'progress.svg');
+  const reader = LedgerReader.open(await ledgerPathFor(options.cwd, options.ledger));
+  try {
+    const study = pickStudy(reader, options);
+    const svg = study.kind === 'evolve' ? scoreChartSvg(evolveView(reader, study), study.name) : researchProgressSvg(researchView(reader, study));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `<?xml version="1.0" encoding="UTF-8"?>\n${svg.html}\n`);
+    (options.stdout ?? process.stdout).write(`wrote ${out}\n`);
+    return 0;
+  } finally {
+    reader.close();
+  }
+}
