@@ -99,5 +99,6 @@ function renderSummary(summary: StudySummary, colors: ReturnType<typeof palette>
   );
   if (summary.spend_usd > 0) lines.push(`  LLM spend $${summary.spend_usd.toFixed(2)}`);
   if (summary.study.branch) lines.push(colors.dim(`  the best code is on branch ${summary.study.branch} (git log ${summary.study.branch})`));
+  lines.push(`  see it: npx strata serve   (a shareable file: npx strata report)`);
   return lines.join('\n');
 }
