@@ -1,11 +1,44 @@
 import type { LlmConfig } from '../../core/config/llm-config.ts';
 import type { ResearchConfig } from '../../core/config/research-config.ts';
-import { ProposalError } from '../../core/errors.ts';
-import type { Proposer } from '../../core/proposer.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
+import { spentUsd } from '../../llm/call-ledger.ts';
+import { ModelClient } from '../../llm/model-client.ts';
+import { UsdBudget } from '../../llm/usd-budget.ts';
+import { AgentProposer } from './agent-proposer.ts';
+import { loadProgram } from './research-program.ts';
 
-/** Work in progress (issue 3): the agent proposer lands in the next commits. */
-export async function openAgentProposer(options: { ledger: Ledger; studyId: number; llm: LlmConfig; research: ResearchConfig; configDir: string; signal: AbortSignal }): Promise<Proposer> {
-  void options;
-  throw new ProposalError('proposer: agent is being built (issue 3); use proposer: search for now');
+export interface OpenAgentProposerOptions {
+  ledger: Ledger;
+  studyId: number;
+  llm: LlmConfig;
+  research: ResearchConfig;
+  /** The folder holding strata.yaml (research.program is relative to it). */
+  configDir: string;
+  signal: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The agent proposer a config describes, proven ready before the study runs a
+ * trial: the program file exists, the provider and key resolve (a missing key
+ * names its variable), and one cheap call shows the endpoint knows the model.
+ * Spend resumes from the ledger, so `llm.max_usd` caps the study across runs.
+ *
+ * @example
+ * const proposer = await openAgentProposer({ ledger, studyId, llm: config.llm!, research: config.research!, configDir, signal });
+ */
+export async function openAgentProposer(options: OpenAgentProposerOptions): Promise<AgentProposer> {
+  const { llm, research } = options;
+  const program = loadProgram(research, options.configDir);
+  const client = new ModelClient({
+    model: llm.model,
+    ledger: options.ledger,
+    studyId: options.studyId,
+    budget: new UsdBudget(llm.maxUsd ?? null, spentUsd(options.ledger, options.studyId)),
+    timeoutMs: llm.timeoutMs,
+    retry: { maxRetries: llm.maxRetries },
+    ...(options.env ? { env: options.env } : {}),
+  });
+  await client.check(options.signal);
+  return new AgentProposer({ client, program, settings: research.agent });
 }
