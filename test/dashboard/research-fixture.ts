@@ -56,7 +56,8 @@ export interface ResearchFixture {
   extend(maxTrials: number): Promise<void>;
 }
 
-function configText(name: string, maxTrials: number, proposer: 'scripted' | 'search'): string {
+/** The scripted study overrides the proposer, so its config is the search one (a params section keeps it valid). */
+function configText(name: string, maxTrials: number): string {
   return `name: ${name}
 research:
   editable: [train.mjs]
@@ -64,7 +65,7 @@ research:
   budget: 2s
   grace: 1s
   metric: {name: loss, goal: minimize}
-${proposer === 'search' ? '  params:\n    x: {type: float, low: -5, high: 5}\n  search: {sampler: random, seed: 3}\n' : '  proposer: agent\n'}  max_trials: ${maxTrials}
+  params:\n    x: {type: float, low: -5, high: 5}\n  search: {sampler: random, seed: 3}\n  max_trials: ${maxTrials}
 `;
 }
 
@@ -88,12 +89,12 @@ export async function researchFixture(options: { maxTrials: number; proposer?: '
       : TRAIN,
   );
   const configPath = join(dir, 'strata.yaml');
-  writeFileSync(configPath, configText(name, options.maxTrials, proposerKind));
+  writeFileSync(configPath, configText(name, options.maxTrials));
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'initial');
   const ledgerPath = join(dir, '.strata', 'ledger.db');
   const run = async (maxTrials: number) => {
-    writeFileSync(configPath, configText(name, maxTrials, proposerKind));
+    writeFileSync(configPath, configText(name, maxTrials));
     await runResearch({ configPath, config: parseConfig(readFileSync(configPath, 'utf8')), ...(proposerKind === 'scripted' ? { proposer: new ScriptedProposer() } : {}) });
   };
   await run(options.maxTrials);

@@ -27,7 +27,7 @@ export function frontHeatmapSvg(view: Pick<EvolveView, 'candidates' | 'front'>, 
   const rowHeight = 22;
   const labelWidth = 118;
   const top = examples.length * cell > 760 ? 16 : 74;
-  const width = labelWidth + examples.length * cell + 70;
+  const width = Math.max(560, labelWidth + examples.length * cell + 70);
   const height = top + order.length * rowHeight + 30;
   const columnLabels =
     top > 16

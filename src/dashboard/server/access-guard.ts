@@ -29,7 +29,8 @@ export function accessGuard(options: { token: string | null }): MiddlewareHandle
   const expected = options.token === null ? null : digest(options.token);
   return async (c, next) => {
     if (expected === null) {
-      const host = c.req.header('host') ?? '';
+      // In-process requests (tests, app.request) carry no Host header; the URL has it then.
+      const host = c.req.header('host') ?? new URL(c.req.url).host;
       const name = host.replace(/:\d+$/, '');
       if (!isLoopback(name)) return c.text(`strata serve: refused a request for host "${host}"; open the dashboard at http://127.0.0.1:<port>/\n`, 403);
       return next();

@@ -21,7 +21,8 @@ export const DASHBOARD_CSP = [
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    c.header('Content-Security-Policy', DASHBOARD_CSP);
+    // A route may tighten the policy (the raw log adds `sandbox`); never loosen it here.
+    if (!c.res.headers.has('Content-Security-Policy')) c.header('Content-Security-Policy', DASHBOARD_CSP);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
     c.header('X-Frame-Options', 'DENY');

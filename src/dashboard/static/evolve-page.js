@@ -70,7 +70,7 @@ function scoreChart(container, view) {
       scales: { x: { time: false } },
       series: [
         { label: 'metric calls' },
-        { label: 'candidate joined', stroke: '#8c959f', fill: '#8c959f', width: 0, paths: () => null, points: { show: true, size: 7 }, value: (u, v) => f.metric(v) },
+        { label: 'candidate joined', stroke: '#8c959f', fill: '#8c959f', width: 0, paths: () => null, points: { show: true, size: 9, fill: '#8c959f' }, value: (u, v) => f.metric(v) },
         { label: 'best validation', stroke: '#1a7f37', width: 2, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, value: (u, v) => f.metric(v) },
       ],
       axes: [

@@ -1,0 +1,215 @@
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { createDashboardApp } from '../../src/dashboard/server/dashboard-app.ts';
+import { startDashboard } from '../../src/dashboard/start-dashboard.ts';
+import type { ResearchView } from '../../src/dashboard/views/research-view.ts';
+import type { StudyListItem } from '../../src/dashboard/views/study-list-view.ts';
+import type { TrialDetailView } from '../../src/dashboard/views/trial-view.ts';
+import { Ledger } from '../../src/ledger/ledger.ts';
+import { HOSTILE_DESCRIPTION, researchFixture, type ResearchFixture } from './research-fixture.ts';
+
+let scripted: ResearchFixture;
+let search: ResearchFixture;
+let reader: LedgerReader;
+let dashboard: ReturnType<typeof createDashboardApp>;
+
+/** A plain HTTP GET with any Host header (fetch will not let a test forge one). */
+function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  // Two real studies in one repository's ledger: scripted code edits (keeps, discards, a crash,
+  // a timeout, a hostile description, LLM costs) and the search proposer.
+  scripted = await researchFixture({ maxTrials: 9 });
+  search = await researchFixture({ maxTrials: 4, proposer: 'search' });
+  reader = LedgerReader.open(scripted.ledgerPath);
+  dashboard = createDashboardApp({ reader, token: null, pollMs: 100 });
+}, 120_000);
+
+afterAll(() => {
+  dashboard?.close();
+  reader?.close();
+});
+
+const get = async <T>(path: string): Promise<T> => {
+  const response = await dashboard.app.request(path);
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+};
+
+describe('dashboard API over a real study', () => {
+  it('lists the studies with their headline numbers', async () => {
+    const studies = await get<StudyListItem[]>('/api/studies');
+    expect(studies.map((s) => s.name)).toEqual(['tiny-agent']);
+    const [study] = studies;
+    expect(study).toMatchObject({ kind: 'research', state: 'done', size: 9, metric: { name: 'loss', goal: 'minimize' } });
+    expect(study!.best).toBeLessThan(study!.baseline!);
+    expect(study!.improvement_pct).toBeGreaterThan(0);
+    expect(study!.usd).toBeCloseTo(0.0009 * 8 + 0.0001 * (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8), 6);
+  });
+
+  it('gives the research page: every trial, one chart point each, the running best, duty cycle and spend', async () => {
+    const view = await get<ResearchView>('/api/studies/1');
+    expect(view.trials.map((t) => t.status)).toEqual(['keep', 'keep', 'keep', 'discard', 'crash', 'discard', 'keep', 'discard', 'timeout']);
+    expect(view.progress.points).toBe(view.trials.length);
+    expect(view.progress.failed.filter((v) => v !== null)).toHaveLength(2);
+    // The running best only moves at kept trials and never gets worse.
+    const kept = view.trials.filter((t) => t.status === 'keep').map((t) => t.metric);
+    expect(view.progress.best.at(-1)).toBe(kept.at(-1));
+    for (let i = 1; i < view.progress.best.length; i++) expect(view.progress.best[i]!).toBeLessThanOrEqual(view.progress.best[i - 1]!);
+    expect(view.best?.seq).toBe(6);
+    expect(view.baseline?.seq).toBe(0);
+    expect(view.trials.find((t) => t.seq === 5)?.description).toBe(HOSTILE_DESCRIPTION);
+    expect(view.duty!.fraction).toBeGreaterThan(0);
+    expect(view.duty!.fraction).toBeLessThanOrEqual(1);
+    expect(view.spend.calls).toBe(8);
+    expect(view.trials.find((t) => t.seq === 3)).toMatchObject({ better: false, usd: expect.closeTo(0.0012, 6) });
+    expect(view.has_holdout).toBe(false);
+    expect(view.running).toEqual([]);
+  });
+
+  it("gives a trial's diff, log tail, model calls and neighbours", async () => {
+    const detail = await get<TrialDetailView>('/api/studies/1/trials/2');
+    expect(detail.diff).toContain('-const WIDTH = 32;');
+    expect(detail.diff).toContain('+const WIDTH = 64;');
+    expect(detail.log_tail).toContain('METRIC loss=');
+    expect(detail.llm_calls).toHaveLength(1);
+    expect(detail.llm_calls[0]).toMatchObject({ role: 'proposer', model: 'openai:gpt-4.1-mini', usd: expect.closeTo(0.0011, 6) });
+    expect(detail.neighbors).toEqual({ previous: 1, next: 3 });
+    expect(detail.trial.meta).toMatchObject({ acceptance: { rule: 'strict' } });
+    const crash = await get<TrialDetailView>('/api/studies/1/trials/4');
+    expect(crash.trial.status).toBe('crash');
+    expect(crash.log_tail).toContain('CUDA out of memory');
+  });
+
+  it('serves the full log as sandboxed plain text', async () => {
+    const response = await dashboard.app.request('/api/studies/1/trials/4/log');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toContain('sandbox');
+    expect(await response.text()).toMatch(/step 100 loss[\s\S]*CUDA out of memory/);
+  });
+
+  it('answers the search-proposer study too', async () => {
+    const other = LedgerReader.open(search.ledgerPath);
+    const app = createDashboardApp({ reader: other, token: null });
+    try {
+      const view = (await (await app.app.request('/api/studies/1')).json()) as ResearchView;
+      expect(view.trials).toHaveLength(4);
+      expect(view.trials.slice(1).every((t) => t.proposer === 'search/random' && t.description.startsWith('search: x='))).toBe(true);
+      expect(view.progress.points).toBe(4);
+      const trial = (await (await app.app.request('/api/studies/1/trials/1')).json()) as TrialDetailView;
+      expect(trial.diff).toContain('strata.params.json');
+      expect(trial.trial.params).toHaveProperty('x');
+    } finally {
+      app.close();
+      other.close();
+    }
+  });
+
+  it('is read-only, sends a strict CSP, and says what is missing', async () => {
+    const page = await dashboard.app.request('/study/1');
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await page.text()).includes('<script>')).toBe(false);
+    expect((await dashboard.app.request('/api/studies', { method: 'POST' })).status).toBe(405);
+    expect((await dashboard.app.request('/api/studies/99')).status).toBe(404);
+    expect(await (await dashboard.app.request('/api/studies/1/trials/99')).json()).toEqual({ error: 'study tiny-agent has no trial #99' });
+    expect((await dashboard.app.request('/assets/../../package.json')).status).toBe(404);
+    expect((await dashboard.app.request('/assets/vendor/uPlot.iife.min.js')).headers.get('content-type')).toContain('javascript');
+  });
+
+  it('never serves a log file outside the ledger folder, whatever the ledger says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-tampered-'));
+    copyFileSync(scripted.ledgerPath, join(dir, 'ledger.db'));
+    const db = new DatabaseSync(join(dir, 'ledger.db'));
+    db.prepare('UPDATE trials SET log_path = ? WHERE seq = 2').run('/etc/passwd');
+    db.close();
+    const tampered = LedgerReader.open(join(dir, 'ledger.db'));
+    const app = createDashboardApp({ reader: tampered, token: null });
+    try {
+      const response = await app.app.request('/api/studies/1/trials/2/log');
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain('root:');
+    } finally {
+      app.close();
+      tampered.close();
+    }
+  });
+});
+
+describe('the served dashboard', () => {
+  it('refuses, when bound beyond loopback, every request without the token', async () => {
+    const served = await startDashboard({ ledgerPath: scripted.ledgerPath, host: '0.0.0.0', port: 0, token: 'test-token-123' });
+    try {
+      const base = `http://127.0.0.1:${served.port}`;
+      expect(served.url).toContain('?token=test-token-123');
+      for (const path of ['/', '/api/studies', '/api/live', '/assets/app.js']) expect((await fetch(base + path)).status, path).toBe(401);
+      expect((await fetch(`${base}/api/studies`, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+      expect((await fetch(`${base}/api/studies`, { headers: { Authorization: 'Bearer test-token-123' } })).status).toBe(200);
+      const entry = await fetch(`${base}/study/1?token=test-token-123`, { redirect: 'manual' });
+      expect(entry.status).toBe(302);
+      expect(entry.headers.get('location')).toBe('/study/1');
+      const cookie = entry.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/strata_token=test-token-123;.*HttpOnly/i);
+      expect((await fetch(`${base}/api/studies`, { headers: { Cookie: cookie.split(';')[0]! } })).status).toBe(200);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('generates a token (or takes STRATA_TOKEN) for a non-loopback address, none for loopback', async () => {
+    const generated = await startDashboard({ ledgerPath: scripted.ledgerPath, host: '0.0.0.0', port: 0 });
+    const loopback = await startDashboard({ ledgerPath: scripted.ledgerPath, port: 0 });
+    try {
+      expect(generated.token).toMatch(/^[\w-]{24,}$/);
+      expect(loopback.token).toBeNull();
+      expect(loopback.url).toBe(`http://127.0.0.1:${loopback.port}/`);
+      expect((await fetch(`${loopback.url}api/studies`)).status).toBe(200);
+      // On loopback, a foreign Host header (DNS rebinding) is refused.
+      expect((await rawGet(`${loopback.url}api/studies`, { Host: 'attacker.example' })).status).toBe(403);
+    } finally {
+      await generated.close();
+      await loopback.close();
+    }
+  });
+
+  it('pushes a change event when a study writes to the ledger', async () => {
+    const served = await startDashboard({ ledgerPath: scripted.ledgerPath, port: 0, pollMs: 100 });
+    const controller = new AbortController();
+    try {
+      const response = await fetch(`${served.url}api/live`, { signal: controller.signal });
+      expect(response.headers.get('content-type')).toContain('text/event-stream');
+      const stream = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes('event: hello')) text += (await stream.read()).value ?? '';
+      const ledger = Ledger.open(scripted.ledgerPath);
+      const study = ledger.studyByName(scripted.studyName)!;
+      ledger.record('study.state_changed', { studyId: study.id, state: 'done', reason: 'touched by the test' }, { studyId: study.id });
+      ledger.close();
+      while (!text.includes('event: change')) text += (await stream.read()).value ?? '';
+      expect(text).toMatch(/event: change\ndata: \d+:\d+/);
+    } finally {
+      controller.abort();
+      await served.close();
+    }
+  });
+});
