@@ -33,6 +33,11 @@ const VAL_END = 0.95;
 /** Below this a probability counts as this (about 100 bits), so one zero cannot make the metric infinite. */
 const PROBABILITY_FLOOR = 1e-30;
 
+/** A misuse of the harness (bad TRAIN_SECONDS, a predictor breaking its contract); the message says what to fix. */
+export class HarnessError extends Error {
+  override readonly name = 'HarnessError';
+}
+
 /** Which held-out split to score. */
 export type SplitName = 'val' | 'test';
 
@@ -72,7 +77,7 @@ function loadCorpus(): Corpus {
   if (cached) return cached;
   const raw = readFileSync(CORPUS_PATH);
   if (raw.length < 10_000) {
-    throw new Error(`${CORPUS_PATH} has only ${raw.length} bytes; regenerate it with \`node make-corpus.ts\``);
+    throw new HarnessError(`${CORPUS_PATH} has only ${raw.length} bytes; regenerate it with \`node make-corpus.ts\``);
   }
   const seen = new Uint8Array(256);
   for (const byte of raw) seen[byte] = 1;
@@ -122,7 +127,7 @@ export function evaluateBpb(predictor: Predictor, split: SplitName = 'val'): num
   const corpus = loadCorpus();
   const context = predictor.contextLength;
   if (!Number.isInteger(context) || context < 1 || context > MAX_CONTEXT) {
-    throw new Error(`predictor.contextLength must be an integer from 1 to ${MAX_CONTEXT}, got ${context}`);
+    throw new HarnessError(`predictor.contextLength must be an integer from 1 to ${MAX_CONTEXT}, got ${context}`);
   }
   const start = split === 'val' ? corpus.trainEnd : corpus.valEnd;
   const end = Math.min(split === 'val' ? corpus.valEnd : corpus.tokens.length, start + EVAL_BYTES);
@@ -145,7 +150,7 @@ export function evaluateBpb(predictor: Predictor, split: SplitName = 'val'): num
       for (let token = 0; token < vocab; token++) sum += probabilities[offset + token]!;
       if (Number.isNaN(sum)) return Number.NaN;
       if (Math.abs(sum - 1) > 1e-3) {
-        throw new Error(`predict() wrote a row summing to ${sum} at position ${first + row}; each row must be a probability distribution (apply softmax)`);
+        throw new HarnessError(`predict() wrote a row summing to ${sum} at position ${first + row}; each row must be a probability distribution (apply softmax)`);
       }
       const p = probabilities[offset + corpus.tokens[first + row]!]!;
       bits -= Math.log2(Math.max(p, PROBABILITY_FLOOR));
@@ -155,19 +160,32 @@ export function evaluateBpb(predictor: Predictor, split: SplitName = 'val'): num
 }
 
 /**
- * Training seconds for this run: TRAIN_SECONDS from the environment, else
- * DEFAULT_TRAIN_SECONDS. The harness owns it so a trainer cannot buy itself
+ * Without TRAIN_SECONDS, the share of the trial budget the loop passes in
+ * STRATA_BUDGET_S that goes to training (12 s of a 20 s budget); the rest
+ * covers start-up, the wall-clock cap's slack and evaluation. This lets a
+ * study's shorter screening budgets (research.fidelity) shorten training too.
+ */
+export const TRAIN_SHARE_OF_BUDGET = 0.6;
+
+/**
+ * Training seconds for this run: TRAIN_SECONDS if set, else
+ * TRAIN_SHARE_OF_BUDGET of STRATA_BUDGET_S if set, else
+ * DEFAULT_TRAIN_SECONDS. The harness owns this so a trainer cannot buy itself
  * more time than its rivals.
  *
  * @example
  * const clock = startTrainingClock(trainingSeconds());
  */
 export function trainingSeconds(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.TRAIN_SECONDS;
-  if (raw === undefined || raw === '') return DEFAULT_TRAIN_SECONDS;
+  if (env.TRAIN_SECONDS) return positiveSeconds('TRAIN_SECONDS', env.TRAIN_SECONDS);
+  if (env.STRATA_BUDGET_S) return positiveSeconds('STRATA_BUDGET_S', env.STRATA_BUDGET_S) * TRAIN_SHARE_OF_BUDGET;
+  return DEFAULT_TRAIN_SECONDS;
+}
+
+function positiveSeconds(name: string, raw: string): number {
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw new Error(`TRAIN_SECONDS must be a number of seconds in (0, 3600], got "${raw}"`);
+    throw new HarnessError(`${name} must be a number of seconds in (0, 3600], got "${raw}"`);
   }
   return seconds;
 }

@@ -16,7 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { evaluateBpb, loadDataset, startTrainingClock, trainingSeconds, MAX_CONTEXT } from './prepare.ts';
+import { evaluateBpb, HarnessError, loadDataset, startTrainingClock, trainingSeconds, MAX_CONTEXT } from './prepare.ts';
 import type { Dataset, Predictor } from './prepare.ts';
 
 /** The tunable settings; the names are the keys of strata.params.json. */
@@ -477,7 +477,7 @@ function main(): void {
 try {
   main();
 } catch (error) {
-  if (!(error instanceof SettingsError)) throw error;
+  if (!(error instanceof SettingsError || error instanceof HarnessError)) throw error;
   console.error(`error: ${error.message}`);
   process.exitCode = 2;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { evaluateBpb, HarnessError, loadDataset } from '../../examples/tiny-lm/prepare.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/tiny-lm/', import.meta.url));
 
@@ -74,4 +75,21 @@ describe('examples/tiny-lm train.ts', () => {
     expect(outcome.stderr).toContain('unknown key "learning_rate"');
     expect(valBpbLines(outcome.stdout)).toHaveLength(0);
   }, 40_000);
+});
+
+describe('examples/tiny-lm prepare.ts', () => {
+  it('scores a uniform predictor at log2(vocabulary size) bits per byte', () => {
+    const { vocabSize } = loadDataset();
+    const uniform = { contextLength: 4, predict: (_: Uint8Array, count: number, out: Float32Array) => out.fill(1 / vocabSize, 0, count * vocabSize) };
+
+    expect(evaluateBpb(uniform, 'val')).toBeCloseTo(Math.log2(vocabSize), 5);
+    expect(evaluateBpb(uniform, 'test')).toBeCloseTo(Math.log2(vocabSize), 5);
+  });
+
+  it('rejects rows that are not probability distributions', () => {
+    const { vocabSize } = loadDataset();
+    const ones = { contextLength: 4, predict: (_: Uint8Array, count: number, out: Float32Array) => out.fill(1, 0, count * vocabSize) };
+
+    expect(() => evaluateBpb(ones, 'val')).toThrow(HarnessError);
+  });
 });
