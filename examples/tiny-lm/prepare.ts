@@ -24,7 +24,7 @@ export const MAX_CONTEXT = 64;
  */
 export const EVAL_BYTES = 8192;
 
-/** Training time when TRAIN_SECONDS is not set: with start-up and evaluation the run fits a 20 s budget. */
+/** Training time when neither TRAIN_SECONDS nor STRATA_BUDGET_S is set: with start-up and evaluation a run fits 20 s. */
 export const DEFAULT_TRAIN_SECONDS = 12;
 
 const TRAIN_END = 0.85;
