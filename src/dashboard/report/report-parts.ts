@@ -35,7 +35,7 @@ export function table(titles: readonly string[], rows: readonly { cells: readonl
   return h(
     'table',
     null,
-    h('thead', null, h('tr', null, titles.map((title, i) => h('th', { class: numeric[i] ? 'num' : null }, title.replace(/#$/, ''))))),
+    h('thead', null, h('tr', null, titles.map((title, i) => h('th', { class: numeric[i] ? 'num' : null }, title.length > 1 ? title.replace(/#$/, '') : title)))),
     h('tbody', null, rows.map((row) => h('tr', { class: row.class ?? null }, row.cells.map((cell, i) => h('td', { class: numeric[i] ? 'num' : i === row.cells.length - 1 || titles[i] === 'description' ? 'desc' : null }, cell))))),
   );
 }
