@@ -29,9 +29,10 @@ export interface DigestOptions {
 export function digestHistory(history: readonly TrialSummary[], options: DigestOptions): string {
   if (history.length === 0) return 'No trials have finished yet.';
   const levels: Level[] = [];
-  for (const descriptionChars of [240, 120, 60]) {
+  const all = Number.POSITIVE_INFINITY;
+  for (const [descriptionChars, lineageShown] of [[240, all], [120, all], [120, 30], [60, 12]] as const) {
     for (let recent = options.recentTrials; ; recent = Math.floor(recent / 2)) {
-      for (const failedShown of [Number.POSITIVE_INFINITY, 40, 15, 5, 0]) levels.push({ descriptionChars, recent, failedShown, lineageShown: Number.POSITIVE_INFINITY });
+      for (const failedShown of [all, 40, 15, 5, 0]) levels.push({ descriptionChars, recent, failedShown, lineageShown });
       if (recent === 0) break;
     }
   }
@@ -77,7 +78,7 @@ function render(history: readonly TrialSummary[], options: DigestOptions, level:
   const recent = level.recent > 0 ? history.slice(-level.recent) : [];
   const failed = failedIdeas(history.filter((trial) => !recent.includes(trial) && !shown.has(trial.id)));
   if (failed.length > 0) {
-    const visible = Number.isFinite(level.failedShown) ? failed.slice(-level.failedShown) : failed;
+    const visible = level.failedShown >= failed.length ? failed : level.failedShown === 0 ? [] : failed.slice(-level.failedShown);
     const folded = failed.length - visible.length;
     out.push('', 'Tried before and did not help (do not repeat these):');
     if (folded > 0) out.push(`  … ${folded} earlier ideas that did not help: ${describeCounts(countStatuses(failed.slice(0, folded)))}`);

@@ -108,7 +108,7 @@ export class ProjectFiles {
         const path = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
         if (entry.isDirectory()) {
           if (!SKIPPED_DIRS.has(entry.name)) walk(path);
-        } else if (entry.isFile()) {
+        } else if (entry.isFile() && !FORBIDDEN_SEGMENTS.has(entry.name)) {
           files.push({ path, bytes: lstatSync(join(this.root, path)).size, editable: this.isEditable(path) });
         }
         // Symlinks are not followed (they may point anywhere); the agent can still read one that stays inside.

@@ -1,5 +1,6 @@
 import type { ModelMessage, ToolModelMessage, ToolResultPart } from 'ai';
 import { ProposalError } from '../../core/errors.ts';
+import { LlmCallError } from '../../llm/errors.ts';
 import type { ModelClient } from '../../llm/model-client.ts';
 import { AGENT_TOOLS, runAgentTool, type ToolScope } from './agent-tools.ts';
 import type { AgentUsage } from './agent-usage.ts';
@@ -48,16 +49,22 @@ export async function runToolLoop(options: ToolLoopOptions): Promise<AgentFinish
     const last = step === options.maxSteps;
     if (last) messages.push({ role: 'user', content: 'This is your last step: call finish now.' });
     fitToBudget(messages, options.maxPromptTokens - estimateTokens(brief.system) - 1500);
-    const reply = await client.call({
-      role: 'agent',
-      system: brief.system,
-      messages: [...messages],
-      tools: AGENT_TOOLS,
-      ...(last ? { toolChoice: { type: 'tool', toolName: 'finish' } as const } : {}),
-      maxOutputTokens: options.maxOutputTokens,
-      trialId: options.trialId,
-      signal: options.signal,
-    });
+    const reply = await client
+      .call({
+        role: 'agent',
+        system: brief.system,
+        messages: [...messages],
+        tools: AGENT_TOOLS,
+        ...(last ? { toolChoice: { type: 'tool', toolName: 'finish' } as const } : {}),
+        maxOutputTokens: options.maxOutputTokens,
+        trialId: options.trialId,
+        signal: options.signal,
+      })
+      .catch((error: unknown) => {
+        // Told to call finish, a model that does not comes back as an unreadable reply: say what really happened.
+        if (last && error instanceof LlmCallError && error.status === undefined) throw outOfSteps(options.maxSteps, error);
+        throw error;
+      });
     usage.add(reply);
     // The SDK already answered calls it could not parse (unknown tool, bad JSON): keep its answers, run the rest.
     const answered = new Set<string>();
@@ -88,7 +95,11 @@ export async function runToolLoop(options: ToolLoopOptions): Promise<AgentFinish
     if (results.length > 0) messages.push({ role: 'tool', content: results });
     else messages.push({ role: 'user', content: NUDGE });
   }
-  throw new ProposalError(`the agent did not call finish within ${options.maxSteps} model calls; raise research.agent_max_steps if it needs more`);
+  throw outOfSteps(options.maxSteps);
+}
+
+function outOfSteps(maxSteps: number, cause?: unknown): ProposalError {
+  return new ProposalError(`the agent did not call finish within ${maxSteps} model calls; raise research.agent_max_steps if it needs more`, cause === undefined ? {} : { cause });
 }
 
 /**
