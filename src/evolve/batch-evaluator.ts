@@ -1,0 +1,113 @@
+import { BudgetExhaustedError, errorMessage } from '../core/errors.ts';
+import { hashString } from '../core/random.ts';
+import { LlmUnavailableError } from '../llm/errors.ts';
+import type { CachedEvaluation, EvaluationCache } from './evaluation-cache.ts';
+import type { Candidate, Evaluate, EvaluationResult, Split, StudyBinding } from './types.ts';
+
+/** One example's result in a batch, in the batch's order. */
+export interface BatchResult extends CachedEvaluation {
+  /** True when it came from the cache (no metric call now). */
+  cached: boolean;
+}
+
+export interface BatchRequest<E> {
+  candidate: Candidate;
+  hash: string;
+  split: Split;
+  ids: readonly string[];
+  examples: ReadonlyMap<string, E>;
+  iteration: number;
+}
+
+export interface BatchEvaluatorDeps<E> {
+  evaluate: Evaluate<E>;
+  cache: EvaluationCache;
+  concurrency: number;
+  randomSeed: number;
+  study: StudyBinding;
+}
+
+/**
+ * Evaluate a candidate on a list of examples: cached ones are read back,
+ * the rest run in parallel up to the concurrency limit and are recorded as
+ * they finish. An evaluator that throws scores 0 with the error as feedback;
+ * only a spent budget, an unavailable model or an abort stop the batch
+ * (after the evaluations in flight have been recorded).
+ *
+ * @example
+ * const results = await evaluateBatch(deps, { candidate, hash, split: 'val', ids: valIds, examples, iteration: 0 }, signal);
+ */
+export async function evaluateBatch<E>(deps: BatchEvaluatorDeps<E>, request: BatchRequest<E>, signal: AbortSignal): Promise<BatchResult[]> {
+  const results: (BatchResult | undefined)[] = request.ids.map((id) => {
+    const hit = deps.cache.get(request.hash, request.split, id);
+    return hit ? { ...hit, cached: true } : undefined;
+  });
+  const pending = request.ids.map((id, index) => ({ id, index })).filter(({ index }) => results[index] === undefined);
+  if (pending.length === 0) return results as BatchResult[];
+
+  const batch = new AbortController();
+  const onAbort = () => batch.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let fatal: unknown;
+  let next = 0;
+  const worker = async () => {
+    while (fatal === undefined && !batch.signal.aborted && next < pending.length) {
+      const { id, index } = pending[next++]!;
+      try {
+        results[index] = { ...(await evaluateOne(deps, request, id, batch.signal)), cached: false };
+      } catch (error) {
+        if (fatal === undefined) fatal = error;
+        batch.abort(error);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(deps.concurrency, pending.length) }, worker));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (fatal !== undefined) throw fatal;
+  if (signal.aborted) throw signal.reason;
+  return results as BatchResult[];
+}
+
+async function evaluateOne<E>(deps: BatchEvaluatorDeps<E>, request: BatchRequest<E>, id: string, signal: AbortSignal): Promise<CachedEvaluation> {
+  const example = request.examples.get(id);
+  if (example === undefined) throw new RangeError(`no ${request.split} example with id ${id}`);
+  const context = {
+    split: request.split,
+    exampleId: id,
+    seed: hashString(`${deps.randomSeed}:${request.hash}:${request.split}:${id}`),
+    signal,
+    study: deps.study,
+  };
+  let result: EvaluationResult;
+  let failed = false;
+  try {
+    result = await deps.evaluate(request.candidate, example, context);
+    if (result === null || typeof result !== 'object' || typeof result.score !== 'number' || !Number.isFinite(result.score)) {
+      throw new TypeError(`the evaluator returned ${JSON.stringify(result)?.slice(0, 200)}; expected { score: <finite number>, feedback?, trace?, objectives? }`);
+    }
+  } catch (error) {
+    if (isFatal(error, signal)) throw error;
+    // One broken example must not end a long run: it scores 0 and the reflector sees why.
+    result = { score: 0, feedback: `evaluation failed: ${errorMessage(error)}` };
+    failed = true;
+  }
+  const entry: CachedEvaluation = {
+    split: request.split,
+    exampleId: id,
+    iteration: request.iteration,
+    failed,
+    score: result.score,
+    ...(result.feedback !== undefined ? { feedback: String(result.feedback) } : {}),
+    ...(result.trace !== undefined ? { trace: result.trace } : {}),
+    ...(result.objectives !== undefined ? { objectives: result.objectives } : {}),
+  };
+  deps.cache.record(request.hash, entry);
+  return entry;
+}
+
+function isFatal(error: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || error instanceof BudgetExhaustedError || error instanceof LlmUnavailableError;
+}

@@ -1,0 +1,113 @@
+import type { LedgerEvents } from '../ledger/events.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { jsonHash } from './content-hash.ts';
+import './evolve-events.ts';
+import type { EvaluationResult, Split } from './types.ts';
+
+/** A stored evaluation. */
+export interface CachedEvaluation extends EvaluationResult {
+  split: Split;
+  exampleId: string;
+  iteration: number;
+  failed: boolean;
+}
+
+/**
+ * Every evaluation of a study, keyed by (candidate hash, evaluator version,
+ * split, example id), traces included so cached parent results still feed
+ * reflection. Backed by the ledger's events: a resumed run loads it and
+ * evaluates nothing twice.
+ *
+ * @example
+ * const cache = EvaluationCache.load(ledger, studyId, 'v1');
+ * cache.get(hash, 'val', 'v3')?.score;
+ */
+export class EvaluationCache {
+  private readonly entries = new Map<string, CachedEvaluation>();
+  private readonly ledger: Ledger;
+  private readonly studyId: number;
+  readonly evaluatorVersion: string;
+  private readonly versionKey: string;
+
+  private constructor(ledger: Ledger, studyId: number, evaluatorVersion: string) {
+    this.ledger = ledger;
+    this.studyId = studyId;
+    this.evaluatorVersion = evaluatorVersion;
+    this.versionKey = jsonHash(evaluatorVersion).slice(0, 8);
+  }
+
+  static load(ledger: Ledger, studyId: number, evaluatorVersion: string): EvaluationCache {
+    const cache = new EvaluationCache(ledger, studyId, evaluatorVersion);
+    const rows = ledger.db.prepare("SELECT payload_json FROM events WHERE study_id = ? AND type = 'evolve.evaluation_recorded' ORDER BY id").all(studyId);
+    for (const row of rows) {
+      const e = JSON.parse(String(row.payload_json)) as LedgerEvents['evolve.evaluation_recorded'];
+      cache.entries.set(e.cacheKey, {
+        split: e.split,
+        exampleId: e.exampleId,
+        iteration: e.iteration,
+        failed: e.failed,
+        score: e.score,
+        ...(e.feedback !== null ? { feedback: e.feedback } : {}),
+        ...(e.trace !== null && e.trace !== undefined ? { trace: e.trace } : {}),
+        ...(e.objectives !== null ? { objectives: e.objectives } : {}),
+      });
+    }
+    return cache;
+  }
+
+  /** `hash:version:split:id` — readable, and its prefix finds a candidate's rows. */
+  key(candidateHash: string, split: Split, exampleId: string): string {
+    return `${candidateHash}:${this.versionKey}:${split}:${exampleId}`;
+  }
+
+  get(candidateHash: string, split: Split, exampleId: string): CachedEvaluation | undefined {
+    return this.entries.get(this.key(candidateHash, split, exampleId));
+  }
+
+  /** Store one evaluation in the ledger and the cache. */
+  record(candidateHash: string, entry: CachedEvaluation): void {
+    const cacheKey = this.key(candidateHash, entry.split, entry.exampleId);
+    if (this.entries.has(cacheKey)) return;
+    this.ledger.transaction(() => {
+      const evaluationId = this.ledger.nextId('evaluations');
+      this.ledger.record(
+        'evolve.evaluation_recorded',
+        {
+          studyId: this.studyId,
+          evaluationId,
+          cacheKey,
+          candidateHash,
+          split: entry.split,
+          exampleId: entry.exampleId,
+          evaluatorVersion: this.evaluatorVersion,
+          score: entry.score,
+          objectives: entry.objectives ?? null,
+          feedback: entry.feedback ?? null,
+          trace: entry.trace ?? null,
+          iteration: entry.iteration,
+          failed: entry.failed,
+        },
+        { studyId: this.studyId },
+      );
+    });
+    this.entries.set(cacheKey, entry);
+  }
+
+  /** Metric calls made before iteration `iteration` (validation and train; the held-out test is outside the budget). */
+  metricCallsBefore(iteration: number): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.split !== 'test' && entry.iteration < iteration) count++;
+    return count;
+  }
+
+  /** All metric calls so far. */
+  metricCalls(): number {
+    return this.metricCallsBefore(Number.POSITIVE_INFINITY);
+  }
+
+  /** Whether an evaluation existed before iteration `iteration` began (so the budget counted it earlier). */
+  cachedBefore(candidateHash: string, split: Split, exampleId: string, iteration: number): boolean {
+    const entry = this.get(candidateHash, split, exampleId);
+    return entry !== undefined && entry.iteration < iteration;
+  }
+}

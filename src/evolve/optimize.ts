@@ -1,0 +1,265 @@
+import { EVOLVE_DEFAULTS } from '../core/config/evolve-config.ts';
+import { normalizeModelReference } from '../core/config/llm-config.ts';
+import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { Ledger } from '../ledger/ledger.ts';
+import { spentUsd } from '../llm/call-ledger.ts';
+import { ModelClient } from '../llm/model-client.ts';
+import { UsdBudget } from '../llm/usd-budget.ts';
+import { proposalsBudgetBuys } from './budget-estimate.ts';
+import { candidateHash, jsonHash } from './content-hash.ts';
+import type { ProposalCounts } from './engine-snapshot.ts';
+import { EvolveEngine } from './evolve-engine.ts';
+import { exampleIds } from './example-ids.ts';
+import { openEvolveStudy } from './open-evolve-study.ts';
+import type { Front } from './pareto-front.ts';
+import { defaultReflectiveRecord } from './reflective-record.ts';
+import { Reflector } from './reflector.ts';
+import type { Candidate, EngineOptions, Evaluate, EvaluationResult, EvolveBudget, EvolveProgress, PoolCandidate, ReflectionModel, ReflectiveRecord, StopReason } from './types.ts';
+
+export interface OptimizeOptions<E> {
+  /** The starting candidate: component name → text. */
+  seed: Candidate;
+  /** Examples reflection learns from (minibatches). */
+  trainset: readonly E[];
+  /** Examples that score candidates and build the Pareto fronts. */
+  valset: readonly E[];
+  /** Held out: scored for the seed and the best at the end, never used for selection, outside the metric-call budget. */
+  testset?: readonly E[];
+  evaluate: Evaluate<E>;
+  reflectionModel: ReflectionModel;
+  budget: EvolveBudget;
+  minibatchSize?: number;
+  perfectScore?: number;
+  skipPerfect?: boolean;
+  selector?: EngineOptions['selector'];
+  epsilon?: number;
+  topK?: number;
+  componentSelector?: EngineOptions['componentSelector'];
+  acceptance?: EngineOptions['acceptance'];
+  frontier?: EngineOptions['frontier'];
+  merge?: boolean | Partial<EngineOptions['merge']>;
+  concurrency?: number;
+  randomSeed?: number;
+  maxComponentChars?: number;
+  reflection?: Partial<EngineOptions['reflection']>;
+  /** Bump when the evaluator changes meaning, so cached scores are not reused. */
+  evaluatorVersion?: string;
+  /** What the reflector sees per example; default: input, output, score, feedback from the trace. */
+  reflectiveRecord?: (example: E, result: EvaluationResult, component: string) => ReflectiveRecord;
+  /** A ledger or a path to one; default an in-memory ledger (no resume). */
+  ledger?: Ledger | string;
+  /** Default: derived from the seed and data, so the same inputs resume the same study. */
+  studyName?: string;
+  signal?: AbortSignal;
+  stopFile?: string;
+  onProgress?: (progress: EvolveProgress) => void;
+  /** Reflection model client settings. */
+  llm?: { timeoutMs?: number; maxRetries?: number; env?: NodeJS.ProcessEnv };
+}
+
+/** The engine settings of `optimize`, each optional. */
+export type EngineOptionsInput = Pick<
+  OptimizeOptions<unknown>,
+  | 'minibatchSize' | 'perfectScore' | 'skipPerfect' | 'selector' | 'epsilon' | 'topK' | 'componentSelector' | 'acceptance' | 'frontier'
+  | 'merge' | 'concurrency' | 'randomSeed' | 'maxComponentChars' | 'reflection' | 'evaluatorVersion'
+>;
+
+export interface OptimizeResult {
+  studyId: number;
+  studyName: string;
+  resumed: boolean;
+  best: PoolCandidate;
+  bestCandidate: Candidate;
+  pool: PoolCandidate[];
+  fronts: Front[];
+  budget: { metricCalls: number; metricCallsLimit: number | null; usd: number; usdLimit: number | null; iterations: number; elapsedMs: number };
+  proposals: ProposalCounts;
+  stopReason: StopReason;
+  stopDetail: string;
+  /** Mean test score of the seed and the best candidate, when a test set was given. */
+  test: { seed: number; best: number; bestIdx: number; n: number } | null;
+  warnings: string[];
+}
+
+/**
+ * Evolve text components with reflective prompt evolution (GEPA): Pareto
+ * parent selection over validation examples, minibatch reflection by a model
+ * that reads feedback, strict minibatch acceptance, optional merges. Every
+ * evaluation, reply and iteration is written to the ledger, so a run given a
+ * ledger path resumes exactly after a kill.
+ *
+ * @example
+ * import { optimize } from 'strata';
+ * const result = await optimize({
+ *   seed: { system_prompt: 'Classify the support ticket.' },
+ *   trainset, valset,
+ *   evaluate: async (candidate, example) => {
+ *     const output = await myModel(candidate.system_prompt, example.input);
+ *     const ok = output.trim() === example.answer;
+ *     return { score: ok ? 1 : 0, feedback: ok ? 'correct' : `expected ${example.answer}`, trace: { input: example.input, output } };
+ *   },
+ *   reflectionModel: 'anthropic:claude-sonnet-4-5',
+ *   budget: { metricCalls: 500, usd: 5 },
+ *   ledger: '.strata/ledger.db',
+ * });
+ * console.log(result.bestCandidate.system_prompt, result.best.valMean);
+ */
+export async function optimize<E>(options: OptimizeOptions<E>): Promise<OptimizeResult> {
+  const started = Date.now();
+  const engineOptions = resolveEngineOptions(options);
+  const ids = { train: exampleIds(options.trainset, 'trainset'), val: exampleIds(options.valset, 'valset'), test: exampleIds(options.testset ?? [], 'testset') };
+  if (ids.train.length === 0 || ids.val.length === 0) throw new ConfigError([{ path: ids.train.length === 0 ? 'trainset' : 'valset', message: 'needs at least one example' }]);
+  if (Object.keys(options.seed).length === 0) throw new ConfigError([{ path: 'seed', message: 'name at least one component' }]);
+  if (options.budget.metricCalls === undefined && !options.budget.usd && options.budget.maxTimeMs === undefined) {
+    throw new ConfigError([{ path: 'budget', message: 'set metricCalls, usd or maxTimeMs: a run needs a finite budget' }]);
+  }
+  const identity = {
+    seedHash: candidateHash(options.seed),
+    trainHash: jsonHash(options.trainset),
+    valHash: jsonHash(options.valset),
+    testHash: jsonHash(options.testset ?? []),
+    evaluatorVersion: engineOptions.evaluatorVersion,
+  };
+  const studyName = options.studyName ?? `evolve-${jsonHash(identity).slice(0, 8)}`;
+  const ownsLedger = !(options.ledger instanceof Ledger);
+  const ledger = options.ledger instanceof Ledger ? options.ledger : Ledger.open(options.ledger ?? ':memory:');
+  let studyId: number | undefined;
+  try {
+    const { study, resumed } = openEvolveStudy(ledger, studyName, identity, { options: engineOptions, budget: options.budget });
+    studyId = study.id;
+    const usd = new UsdBudget(options.budget.usd ?? null, spentUsd(ledger, study.id));
+    const client = new ModelClient({
+      model: toModel(options.reflectionModel),
+      ledger,
+      studyId: study.id,
+      budget: usd,
+      ...(options.llm?.timeoutMs !== undefined ? { timeoutMs: options.llm.timeoutMs } : {}),
+      ...(options.llm?.maxRetries !== undefined ? { retry: { maxRetries: options.llm.maxRetries } } : {}),
+      ...(options.llm?.env ? { env: options.llm.env } : {}),
+    });
+    const reflector = new Reflector({
+      client,
+      ledger,
+      studyId: study.id,
+      ...(engineOptions.reflection.prompt !== undefined ? { prompt: engineOptions.reflection.prompt } : {}),
+      maxOutputTokens: engineOptions.reflection.maxOutputTokens,
+      attempts: engineOptions.reflection.attempts,
+      maxComponentChars: engineOptions.maxComponentChars,
+    });
+    const byId = <T>(list: readonly T[], keys: string[]) => new Map(keys.map((key, i) => [key, list[i]!]));
+    const engine = EvolveEngine.restore<E>({
+      ledger,
+      studyId: study.id,
+      options: engineOptions,
+      budget: options.budget,
+      data: {
+        trainIds: ids.train,
+        valIds: ids.val,
+        testIds: ids.test,
+        train: byId(options.trainset, ids.train),
+        val: byId(options.valset, ids.val),
+        test: byId(options.testset ?? [], ids.test),
+      },
+      seed: options.seed,
+      evaluate: options.evaluate,
+      reflector,
+      usd,
+      reflectiveRecord: options.reflectiveRecord ?? defaultReflectiveRecord,
+      signal: options.signal ?? new AbortController().signal,
+      ...(options.stopFile ? { stopFile: options.stopFile } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+
+    const proposals =
+      options.budget.metricCalls === undefined
+        ? null
+        : proposalsBudgetBuys({ metricCalls: options.budget.metricCalls, valSize: ids.val.length, minibatchSize: Math.min(engineOptions.minibatchSize, ids.train.length), spent: engine.cache.metricCalls() });
+    const startWarnings: string[] = [];
+    if (proposals && proposals.min < 1) {
+      startWarnings.push(
+        proposals.max < 1
+          ? `the metric-call budget cannot cover a single proposal (one needs ${2 * engineOptions.minibatchSize} calls after the seed's ${ids.val.length})`
+          : `the metric-call budget cannot cover one accepted proposal (${2 * engineOptions.minibatchSize + ids.val.length} calls)`,
+      );
+    }
+    engine.warnings.push(...startWarnings);
+    safeEmit(options.onProgress, { kind: 'started', resumed, valSize: ids.val.length, trainSize: ids.train.length, proposals, warnings: startWarnings }, engine.warnings);
+
+    const stop = await engine.run();
+    const paused = stop.reason === 'interrupted' || stop.reason === 'stop_file' || stop.reason === 'llm_unavailable';
+    ledger.record('study.state_changed', { studyId: study.id, state: paused ? 'paused' : 'done', reason: `${stop.reason}: ${stop.detail}` }, { studyId: study.id });
+    safeEmit(options.onProgress, { kind: 'stopped', reason: stop.reason, detail: stop.detail }, engine.warnings);
+    const test = paused || engine.pool.size === 0 ? null : await engine.scoreTest(options.signal ?? new AbortController().signal);
+    if (engine.pool.size === 0) throw new ConfigError([{ path: 'budget', message: `the run stopped before the seed was scored: ${stop.detail}` }]);
+
+    const best = engine.pool.best();
+    return {
+      studyId: study.id,
+      studyName,
+      resumed,
+      best,
+      bestCandidate: best.components,
+      pool: [...engine.pool.members],
+      fronts: engine.pool.fronts().map((front) => ({ ...front, holders: [...front.holders] })),
+      budget: {
+        metricCalls: engine.cache.metricCalls(),
+        metricCallsLimit: options.budget.metricCalls ?? null,
+        usd: usd.spent,
+        usdLimit: usd.capUsd,
+        iterations: engine.iteration,
+        elapsedMs: Date.now() - started,
+      },
+      proposals: { ...engine.counts },
+      stopReason: stop.reason,
+      stopDetail: stop.detail,
+      test,
+      warnings: engine.warnings,
+    };
+  } finally {
+    if (studyId !== undefined && ledger.db.isOpen) ledger.release(studyId);
+    if (ownsLedger) ledger.close();
+  }
+}
+
+/** Every engine option with its default filled in (explicit defaults equal omitted ones). */
+export function resolveEngineOptions(options: EngineOptionsInput): EngineOptions {
+  const d = EVOLVE_DEFAULTS;
+  const merge = typeof options.merge === 'object' ? options.merge : { enabled: options.merge === true };
+  return {
+    minibatchSize: options.minibatchSize ?? d.minibatchSize,
+    perfectScore: options.perfectScore ?? d.perfectScore,
+    skipPerfect: options.skipPerfect ?? d.skipPerfect,
+    selector: options.selector ?? d.selector,
+    epsilon: options.epsilon ?? d.epsilon,
+    topK: options.topK ?? d.topK,
+    componentSelector: options.componentSelector ?? d.componentSelector,
+    acceptance: options.acceptance ?? d.acceptance,
+    frontier: options.frontier ?? d.frontier,
+    merge: { enabled: merge.enabled ?? true, maxMerges: merge.maxMerges ?? d.maxMerges, subsample: merge.subsample ?? d.mergeSubsample },
+    concurrency: options.concurrency ?? d.concurrency,
+    randomSeed: options.randomSeed ?? d.randomSeed,
+    maxComponentChars: options.maxComponentChars ?? d.maxComponentChars,
+    reflection: {
+      ...(options.reflection?.prompt !== undefined ? { prompt: options.reflection.prompt } : {}),
+      maxOutputTokens: options.reflection?.maxOutputTokens ?? d.reflectionMaxOutputTokens,
+      attempts: options.reflection?.attempts ?? d.reflectionAttempts,
+    },
+    evaluatorVersion: options.evaluatorVersion ?? '',
+  };
+}
+
+function toModel(model: ReflectionModel): ConstructorParameters<typeof ModelClient>[0]['model'] {
+  if (typeof model !== 'string') return model;
+  const issues: ConfigIssue[] = [];
+  const spec = normalizeModelReference(model, 'reflectionModel', issues);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return spec;
+}
+
+function safeEmit(listener: ((progress: EvolveProgress) => void) | undefined, progress: EvolveProgress, warnings: string[]): void {
+  try {
+    listener?.(progress);
+  } catch (error) {
+    warnings.push(`a progress listener threw: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { optimize, type OptimizeOptions } from '../../src/evolve/optimize.ts';
+import { LoopbackModelServer } from '../helpers/loopback-model.ts';
+import { toyEvaluator, toyExamples, toyReflection, type ToyExample } from './toy-task.ts';
+
+let server: LoopbackModelServer;
+beforeAll(async () => {
+  server = await LoopbackModelServer.start(toyReflection);
+});
+afterAll(async () => server.close());
+
+function baseOptions(overrides: Partial<OptimizeOptions<ToyExample>> = {}): OptimizeOptions<ToyExample> {
+  return {
+    seed: { instructions: 'Answer with one word.' },
+    trainset: toyExamples('t', 12),
+    valset: toyExamples('v', 8),
+    evaluate: toyEvaluator().evaluate,
+    reflectionModel: { name: 'openai-compatible:loop', provider: 'openai-compatible', modelId: 'loop', baseUrl: server.url, prices: { inputPerMtok: 1, outputPerMtok: 2 } },
+    budget: { metricCalls: 150 },
+    ...overrides,
+  };
+}
+
+describe('optimize', () => {
+  it('improves the seed, keeps lineage ordered, and spends exactly the evaluations it made', async () => {
+    const evaluator = toyEvaluator();
+    const result = await optimize(baseOptions({ evaluate: evaluator.evaluate }));
+    expect(result.best.valMean).toBeGreaterThan(result.pool[0]!.valMean);
+    expect(result.budget.metricCalls).toBe(evaluator.calls.length);
+    expect(result.budget.metricCalls).toBeLessThanOrEqual(150);
+    expect(result.pool.length).toBe(1 + result.proposals.accepted + result.proposals.mergeAccepted);
+    for (const member of result.pool) for (const parent of member.parents) expect(parent).toBeLessThan(member.idx);
+    expect(['metric_calls', 'converged']).toContain(result.stopReason);
+    expect(result.budget.usd).toBeGreaterThan(0);
+  });
+
+  it('gives the same run for the same seed and inputs, and explicit defaults equal omitted ones', async () => {
+    const a = await optimize(baseOptions());
+    const b = await optimize(
+      baseOptions({ minibatchSize: 3, perfectScore: 1, skipPerfect: true, selector: 'pareto', componentSelector: 'round-robin', acceptance: 'strict', frontier: 'instance', merge: false, concurrency: 8, randomSeed: 0 }),
+    );
+    const shape = (r: typeof a) => ({ pool: r.pool.map(({ components, parents, valScores }) => ({ components, parents, valScores })), fronts: r.fronts, budget: r.budget.metricCalls, proposals: r.proposals });
+    expect(shape(b)).toEqual(shape(a));
+    const other = await optimize(baseOptions({ randomSeed: 1 }));
+    expect(shape(other)).not.toEqual(shape(a));
+  });
+
+  it('scores a failing example 0 with the error as feedback instead of aborting', async () => {
+    const evaluator = toyEvaluator({ failOn: (example) => example.id === 'v3' });
+    const result = await optimize(baseOptions({ evaluate: evaluator.evaluate, budget: { metricCalls: 40 } }));
+    expect(result.pool[0]!.valScores.v3).toBe(0);
+    expect(result.pool.every((member) => member.valScores.v3 === 0)).toBe(true);
+  });
+
+  it('never exceeds the metric-call budget, whatever its size', async () => {
+    for (const metricCalls of [8, 13, 20, 27, 41]) {
+      const evaluator = toyEvaluator();
+      const result = await optimize(baseOptions({ evaluate: evaluator.evaluate, budget: { metricCalls } }));
+      expect(evaluator.calls.length).toBe(result.budget.metricCalls);
+      expect(result.budget.metricCalls).toBeLessThanOrEqual(metricCalls);
+    }
+  });
+
+  it('refuses a budget that cannot score the seed', async () => {
+    await expect(optimize(baseOptions({ budget: { metricCalls: 5 } }))).rejects.toThrow(/cannot even score the seed/);
+  });
+});
