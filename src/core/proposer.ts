@@ -74,11 +74,11 @@ export interface Proposer {
   readonly name: string;
   propose(context: ProposalContext): Promise<Proposal>;
   /**
-   * Optional crash repair: asked before each new trial is queued. Return a
-   * crashed trial from `history` (finished, oldest first) to start the next
-   * proposal from its candidate commit instead of the best (the new trial is
-   * linked to `relatedTrialId`, the idea's first trial), or undefined for a
-   * fresh proposal from the best.
+   * Optional crash repair: asked before each new trial is queued, with every
+   * trial so far (finished and in flight, oldest first). Return a crashed
+   * trial to start the next proposal from its candidate commit instead of the
+   * best (the new trial is linked to `relatedTrialId`, the idea's first
+   * trial), or undefined for a fresh proposal from the best.
    */
   repairTarget?(history: readonly TrialSummary[]): { from: TrialSummary; relatedTrialId: number } | undefined;
 }

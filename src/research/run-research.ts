@@ -192,8 +192,7 @@ function nextTrial(opened: OpenedStudy, proposer: Proposer, claimed: ReadonlySet
   const hasBaseline = trials.some((trial) => trial.role === 'baseline' && trial.status !== 'interrupted');
   const bestId = ledger.study(study.id).bestTrialId;
   // Crash repair: the proposer may ask to start from a crashed candidate instead of the best.
-  const finished = trials.filter((trial) => trial.status !== 'running' && trial.status !== 'queued');
-  const repair = hasBaseline ? proposer.repairTarget?.(finished.map(summarize(research.metric.goal))) : undefined;
+  const repair = hasBaseline ? proposer.repairTarget?.(trials.map(summarize(research.metric.goal))) : undefined;
   const best = bestId === null ? study.baseCommit! : (ledger.trial(bestId).keptCommit ?? study.baseCommit!);
   const parent = repair?.from.candidateCommit ?? best;
   return ledger.transaction(() => {

@@ -41,25 +41,29 @@ export function rootOf(trial: TrialSummary, byId: ReadonlyMap<number, TrialSumma
 }
 
 /**
- * Which crashed trial to repair next, if any: the latest finished trial (not
- * counting interrupted ones) when it is a proposed candidate that crashed with
- * a stack trace, and its idea has had fewer than `maxFixAttempts` fixes. Each
+ * Which crashed trial to repair next, if any, given every trial so far: the
+ * latest finished trial (not counting interrupted ones) when it is a proposed
+ * candidate that crashed with a stack trace, its idea has had fewer than
+ * `maxFixAttempts` fixes, and none is in flight. Each
  * fix starts from the latest crashed attempt (so fixes build on each other)
  * and links to the idea's first trial.
  *
  * @example
  * const repair = chooseRepair(history, 2); // { from: crashedTrial, relatedTrialId: 7 } | undefined
  */
-export function chooseRepair(history: readonly TrialSummary[], maxFixAttempts: number): { from: TrialSummary; relatedTrialId: number } | undefined {
+export function chooseRepair(trials: readonly TrialSummary[], maxFixAttempts: number): { from: TrialSummary; relatedTrialId: number } | undefined {
   if (maxFixAttempts <= 0) return undefined;
+  const history = trials.filter((trial) => trial.status !== 'queued' && trial.status !== 'running');
   const latest = history.findLast((trial) => trial.status !== 'interrupted');
   if (!latest || latest.status !== 'crash') return undefined;
   // The baseline and re-runs of it have no change of their own to fix.
   if (latest.candidateCommit === null || latest.candidateCommit === latest.parentCommit) return undefined;
   if (!looksLikeCodeBug(latest.logTail)) return undefined;
-  const byId = new Map(history.map((trial) => [trial.id, trial]));
+  const byId = new Map(trials.map((trial) => [trial.id, trial]));
   const root = rootOf(latest, byId);
-  const fixes = history.filter((trial) => trial.id !== root.id && trial.status !== 'interrupted' && rootOf(trial, byId).id === root.id).length;
-  if (fixes >= maxFixAttempts) return undefined;
+  const chain = trials.filter((trial) => trial.id !== root.id && trial.status !== 'interrupted' && rootOf(trial, byId).id === root.id);
+  // With parallel slots a fix may already be under way: one at a time per idea.
+  if (chain.some((trial) => trial.status === 'queued' || trial.status === 'running')) return undefined;
+  if (chain.length >= maxFixAttempts) return undefined;
   return { from: latest, relatedTrialId: root.id };
 }

@@ -92,6 +92,12 @@ describe('crash repair', () => {
     expect(chooseRepair([...history, fix1, interrupted], 2)).toEqual({ from: fix1, relatedTrialId: first.id });
   });
 
+  it('starts no second fix while one is in flight (parallel slots)', () => {
+    const first = trial(5, 'crash', 'wider layers', { logTail: traceback });
+    const running = trial(6, 'running', '', { relatedTrialId: first.id, candidateCommit: null });
+    expect(chooseRepair([first, running], 2)).toBeUndefined();
+  });
+
   it('moves on after a crash without a stack trace, a later trial, or a crashed baseline', () => {
     const noTrace = trial(5, 'crash', 'x', { logTail: 'Killed' });
     expect(chooseRepair([noTrace], 2)).toBeUndefined();
