@@ -1,22 +1,19 @@
 import type { Acceptance, AcceptanceDecision, AcceptanceInput } from '../core/acceptance.ts';
-import { improvement, isStrictlyBetter } from '../core/trial.ts';
+import { marginDecision } from './threshold-acceptance.ts';
 
 /**
- * autoresearch's rule: keep when strictly better than the incumbent.
+ * autoresearch's rule: keep when strictly better than the incumbent (means
+ * when a side was measured more than once). One run each and no noise model,
+ * so a change that does nothing is kept about half the time (see
+ * bench/README-noise.md).
  *
  * @example
  * strictAcceptance.decide({ goal: 'minimize', candidate: 1.2, incumbent: 1.3 }); // { keep: true, ... }
  */
 export const strictAcceptance: Acceptance = {
   name: 'strict',
-  decide({ goal, candidate, incumbent }: AcceptanceInput): AcceptanceDecision {
-    const delta = improvement(candidate, incumbent, goal);
-    return isStrictlyBetter(candidate, incumbent, goal)
-      ? { keep: true, reason: `better than the best by ${formatDelta(delta)}` }
-      : { keep: false, reason: delta === 0 ? 'equal to the best' : `worse than the best by ${formatDelta(-delta)}` };
+  baselineRuns: 1,
+  decide(input: AcceptanceInput): AcceptanceDecision {
+    return marginDecision('strict', input, 0);
   },
 };
-
-function formatDelta(value: number): string {
-  return Number(value.toPrecision(4)).toString();
-}
