@@ -3,6 +3,7 @@ import type { TrialRecord } from '../ledger/records.ts';
 import type { ResearchObserver } from '../research/research-observer.ts';
 import type { StudySummary } from '../research/study-summary.ts';
 import { formatMetric, palette, statusColor } from './format.ts';
+import { schedulingLine } from './scheduling-line.ts';
 import { truncate } from './table.ts';
 
 /**
@@ -12,7 +13,8 @@ import { truncate } from './table.ts';
 export function createResearchReporter(out: NodeJS.WritableStream, options: { goal: 'minimize' | 'maximize'; metric: string }): ResearchObserver & { close(): void } {
   const colors = palette(out);
   const tty = Boolean((out as NodeJS.WriteStream).isTTY);
-  let live: { trial: TrialRecord; started: number } | undefined;
+  // Trials running now (several with slots > 1); the live line shows the oldest and counts the rest.
+  const live = new Map<number, { trial: TrialRecord; started: number }>();
   let timer: NodeJS.Timeout | undefined;
   let liveShown = false;
   const columns = () => (out as NodeJS.WriteStream).columns ?? 120;
@@ -22,12 +24,14 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
     liveShown = false;
   };
   const drawLive = () => {
-    if (!tty || !live) return;
-    const elapsed = Date.now() - live.started;
-    const budget = live.trial.budgetMs ?? 0;
+    const oldest = live.values().next().value;
+    if (!tty || !oldest) return;
+    const elapsed = Date.now() - oldest.started;
+    const budget = oldest.trial.budgetMs ?? 0;
     const fraction = budget > 0 ? Math.min(1, elapsed / budget) : 0;
     const bar = '█'.repeat(Math.round(fraction * 20)).padEnd(20, '░');
-    const text = `  #${live.trial.seq} running ${bar} ${formatDuration(elapsed)}/${formatDuration(budget)}  ${live.trial.description}`;
+    const others = live.size > 1 ? ` (+${live.size - 1} more running)` : '';
+    const text = `  #${oldest.trial.seq} running ${bar} ${formatDuration(elapsed)}/${formatDuration(budget)}${others}  ${oldest.trial.description}`;
     out.write(`\r\x1b[2K${truncate(text, columns() - 1)}`);
     liveShown = true;
   };
@@ -50,7 +54,7 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
       print(colors.dim(`  ${'trial'.padStart(5)}  ${'status'.padEnd(11)} ${options.metric.padStart(12)}  ${'delta'.padStart(10)}  ${'time'.padStart(7)}  description`));
     },
     trialStarted(trial) {
-      live = { trial, started: Date.now() };
+      live.set(trial.id, { trial, started: Date.now() });
       if (tty) {
         timer ??= setInterval(drawLive, 1000);
         timer.unref();
@@ -58,7 +62,7 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
       }
     },
     trialFinished(trial) {
-      live = undefined;
+      live.delete(trial.id);
       const delta = trial.metric !== null && trial.bestBefore !== null ? trial.metric - trial.bestBefore : null;
       const deltaText = delta === null ? '' : `${delta > 0 ? '+' : ''}${formatMetric(delta)}`;
       const coloredDelta = delta === null ? '' : better(delta) ? colors.green(deltaText) : colors.dim(deltaText);
@@ -72,7 +76,7 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
       print(colors.red(`  #${seq} proposal failed: ${truncate(message, 160)}`));
     },
     studyFinished(summary: StudySummary) {
-      live = undefined;
+      live.clear();
       clearLive();
       out.write(`${renderSummary(summary, colors)}\n`);
     },
@@ -98,6 +102,8 @@ function renderSummary(summary: StudySummary, colors: ReturnType<typeof palette>
     `  ${summary.trials.length} trials: ${c.keep ?? 0} kept, ${c.discard ?? 0} discarded, ${c.crash ?? 0} crashed, ${c.timeout ?? 0} timed out, ${c.invalid ?? 0} invalid, ${c.interrupted ?? 0} interrupted · ${formatDuration(summary.total_time_s * 1000)} of trial time`,
   );
   if (summary.spend_usd > 0) lines.push(`  LLM spend $${summary.spend_usd.toFixed(2)}`);
+  const scheduling = schedulingLine(summary.scheduling);
+  if (scheduling) lines.push(`  ${scheduling}`);
   if (summary.study.branch) lines.push(colors.dim(`  the best code is on branch ${summary.study.branch} (git log ${summary.study.branch})`));
   lines.push(`  see it: npx strata serve   (a shareable file: npx strata report)`);
   return lines.join('\n');

@@ -24,8 +24,8 @@ export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord,
   const best = bestId === null ? undefined : ledger.trial(bestId);
   const projectDir = opened.projectPrefix ? join(deps.worktree, opened.projectPrefix) : deps.worktree;
   let proposed;
+  await repo.prepareWorktree(deps.worktree, queued.parentCommit!);
   try {
-    await repo.prepareWorktree(deps.worktree, queued.parentCommit!);
     proposed = await propose(opened, queued, deps, deps.worktree, projectDir, best);
   } finally {
     await repo.cleanWorktree(deps.worktree);

@@ -53,7 +53,8 @@ export async function settleStaleCandidate(
   const parentMetric = parent?.metric ?? null;
   if (parentMetric !== null) {
     const decision = acceptance.decide({ goal: research.metric.goal, candidate: metric, incumbent: parentMetric });
-    if (!decision.keep) {
+    // A rule that asks for another run of the candidate (noise-aware) found it promising: the re-run on the current best gets the full test.
+    if (!decision.keep && decision.rerun !== 'candidate') {
       return { record: () => `built on #${parent!.seq}, which the best #${best.seq} has since replaced, and did not beat it: ${decision.reason}` };
     }
   }

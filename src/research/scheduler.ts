@@ -200,6 +200,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     stopWork.abort();
     await Promise.all([...running.values(), ...proposing.values()]);
     for (const trial of ready.splice(0)) finishUnrun(opened, trial.id, 'interrupted', 'proposed ahead but not started before the study stopped');
+    // Re-runs queued by a decision (a rebase onto the moved best) wait for the next session, where recovery re-queues them.
+    for (const trial of ledger.trials(study.id)) {
+      if (trial.status === 'queued' && !claimed.has(trial.id)) finishUnrun(opened, trial.id, 'interrupted', 'queued but not started before the study stopped');
+    }
   }
   if (fatal) throw fatal.error;
   return stop;

@@ -2,6 +2,7 @@ import type { Ledger } from '../ledger/ledger.ts';
 import { spentUsd } from '../llm/call-ledger.ts';
 import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
 import { improvement, type MetricGoal } from '../core/trial.ts';
+import { schedulingSummary, type SchedulingSummary } from './duty-cycle.ts';
 
 export interface TrialRow {
   id: number;
@@ -19,6 +20,11 @@ export interface TrialRow {
   reason: string | null;
   peak_memory_mb: number | null;
   attempt: number;
+  /** baseline, candidate (full budget) or screen (short budget, never kept). */
+  role: TrialRecord['role'];
+  /** The slot it ran on (`slot-0`, …) and the external job id (SLURM), when any. */
+  slot: string | null;
+  external_id: string | null;
 }
 
 /** The study at a glance: the document `strata status --json` prints. */
@@ -31,6 +37,8 @@ export interface StudySummary {
   total_time_s: number;
   /** USD spent on model calls so far (agent, checks); 0 without an LLM. */
   spend_usd: number;
+  /** Slots, and the fraction of slot-time spent running trials. */
+  scheduling: SchedulingSummary;
   trials: TrialRow[];
   running: (TrialRow & { started_at: string | null; elapsed_s: number | null; budget_s: number | null })[];
 }
@@ -55,6 +63,9 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
     reason: trial.statusReason,
     peak_memory_mb: trial.peakRssKb === null ? null : Math.round(trial.peakRssKb / 1024),
     attempt: trial.attempt,
+    role: trial.role,
+    slot: trial.slot,
+    external_id: trial.externalId,
   });
   const best = study.bestTrialId === null ? undefined : trials.find((trial) => trial.id === study.bestTrialId);
   const baseline = trials.find((trial) => trial.role === 'baseline' && trial.status === 'keep');
@@ -79,6 +90,7 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
     counts,
     total_time_s: finished.reduce((sum, trial) => sum + (trial.wallMs ?? 0), 0) / 1000,
     spend_usd: spentUsd(ledger, study.id),
+    scheduling: schedulingSummary(ledger.events(study.id), trials, study, now),
     trials: finished.map(toRow),
     running: trials
       .filter((trial) => trial.status === 'running' || trial.status === 'queued')

@@ -7,6 +7,7 @@ import { summarizeStudy, type StudySummary } from '../../research/study-summary.
 import { StudyRepository } from '../../workspace/study-repository.ts';
 import { formatMetric, palette, statusColor } from '../format.ts';
 import { loadConfig } from '../load-config.ts';
+import { schedulingLine } from '../scheduling-line.ts';
 import { renderTable, truncate } from '../table.ts';
 
 export interface StatusCommandOptions {
@@ -50,6 +51,8 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
   const colors = palette(out);
   const lines = [colors.bold(`${summary.study.name}`) + `  ${summary.study.kind} · ${summary.study.state}${summary.study.stop_reason ? ` (${summary.study.stop_reason})` : ''}`];
   lines.push(`branch ${summary.study.branch ?? '-'} · ${summary.study.goal} ${summary.study.metric}`);
+  const scheduling = schedulingLine(summary.scheduling);
+  if (scheduling) lines.push(scheduling);
   if (summary.best) {
     lines.push(
       `best ${formatMetric(summary.best.metric)} at trial #${summary.best.trial} (${summary.best.commit?.slice(0, 8) ?? '-'}) · baseline ${formatMetric(summary.baseline?.metric)}`,
