@@ -5,7 +5,7 @@ import { toyEvaluator, toyExamples, toyReflection, type ToyExample } from './toy
 
 let server: LoopbackModelServer;
 beforeAll(async () => {
-  server = await LoopbackModelServer.start(toyReflection);
+  server = await LoopbackModelServer.start(toyReflection());
 });
 afterAll(async () => server.close());
 

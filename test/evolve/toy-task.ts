@@ -37,13 +37,18 @@ export function toyEvaluator(options: { failOn?: (example: ToyExample) => boolea
 /**
  * A reflection model for the loopback server: returns the current text plus
  * the first word the feedback says was expected (one word per proposal, so
- * progress takes several iterations). With nothing to add it repeats the
- * text unchanged (which the engine must reject).
+ * progress takes several iterations). With `cap`, a component keeps only its
+ * last `cap` answer words, so lineages diverge and merges have work to do.
+ * With nothing to add it repeats the text unchanged (which the engine must reject).
  */
-export function toyReflection(request: LoopbackRequest): LoopbackReply {
-  const prompt = request.lastUserText;
-  const current = /```\n([\s\S]*?)\n```/.exec(prompt)?.[1] ?? '';
-  const expected = [...prompt.matchAll(/expected (\w+)/g)].map((m) => m[1]!).filter((word) => !current.includes(word));
-  const next = expected[0] ? `${current} ${expected[0]}` : current;
-  return { text: `Here is the improved text:\n\`\`\`\n${next}\n\`\`\``, usage: { input: Math.ceil(prompt.length / 4), output: 20 } };
+export function toyReflection(cap = Number.POSITIVE_INFINITY): (request: LoopbackRequest) => LoopbackReply {
+  return (request) => {
+    const prompt = request.lastUserText;
+    const current = /```\n([\s\S]*?)\n```/.exec(prompt)?.[1] ?? '';
+    const expected = [...prompt.matchAll(/expected (\w+)/g)].map((m) => m[1]!).filter((word) => !current.includes(word));
+    let next = expected[0] ? `${current} ${expected[0]}` : current;
+    const known = next.split(' ').filter((word) => WORDS.includes(word));
+    if (known.length > cap) next = next.replace(` ${known[0]}`, '');
+    return { text: `Here is the improved text:\n\`\`\`\n${next}\n\`\`\``, usage: { input: Math.ceil(prompt.length / 4), output: 20 } };
+  };
 }
