@@ -12,10 +12,12 @@ import type { TrialRecord } from '../ledger/records.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import type { DecisionLock } from './decision-lock.ts';
 import { forbiddenChanges } from './editable-check.ts';
+import { brokenConstraints, constraintReason } from './metric-constraints.ts';
 import { screeningReason, trialLimits } from './fidelity.ts';
 import { studyStopFor, type StudyStop } from './proposal-stop.ts';
 import type { OpenedStudy } from './open-study.ts';
 import { settleStaleCandidate } from './rebase.ts';
+import { readSecondaryMetrics } from './secondary-metrics.ts';
 import type { ResearchObserver } from './research-observer.ts';
 import { trialEnvironment } from './trial-environment.ts';
 
@@ -229,13 +231,16 @@ function judge(opened: OpenedStudy, run: ExecutionResult, best: TrialRecord | un
   }
   if (run.status === 'spawn_error') return { status: 'crash', reason: `could not start: ${run.error ?? 'unknown error'}`, metrics: null, metric: null, run };
   const parsed = parseMetrics(run.output, { name: metric.name, ...(metric.pattern !== undefined ? { pattern: metric.pattern } : {}) });
-  const metrics = Object.keys(parsed.metrics).length > 0 ? parsed.metrics : null;
+  const found = { ...parsed.metrics, ...readSecondaryMetrics(run.output, metric.secondary) };
+  const metrics = Object.keys(found).length > 0 ? found : null;
   if (run.exitCode !== 0) return { status: 'crash', reason: `exit code ${run.exitCode ?? run.signal}`, metrics, metric: null, run };
   if (parsed.primary === null) {
     const detail = parsed.problems[0] ?? (metric.pattern ? `no line matched ${metric.pattern}` : `no line "METRIC ${metric.name}=<number>"`);
     return { status: 'crash', reason: `no metric: ${detail}`, metrics, metric: null, run };
   }
   if (!Number.isFinite(parsed.primary)) return { status: 'crash', reason: `metric is ${parsed.primary}`, metrics, metric: parsed.primary, run };
+  const broken = brokenConstraints(found, opened.research.constraints);
+  if (broken.length > 0) return { status: 'invalid', reason: constraintReason(broken), metrics, metric: parsed.primary, run };
   if (baseline && (best === undefined || best.metric === null)) return { status: 'keep', reason: 'baseline', metrics, metric: parsed.primary, run };
   if (best === undefined || best.metric === null) return { status: 'keep', reason: 'first valid result', metrics, metric: parsed.primary, run };
   const decision = acceptance.decide({ goal: metric.goal, candidate: parsed.primary, incumbent: best.metric });

@@ -11,7 +11,9 @@ export interface ResearchConfig {
   run: string;
   budgetMs: number;
   graceMs: number;
-  metric: { name: string; goal: 'minimize' | 'maximize'; pattern?: string };
+  metric: { name: string; goal: 'minimize' | 'maximize'; pattern?: string; secondary: SecondaryMetric[] };
+  /** Bounds on metrics; a trial outside them is invalid. Empty: none. */
+  constraints: MetricConstraint[];
   params: SearchSpace;
   proposer: 'search' | 'agent' | 'command';
   search: { sampler: 'tpe' | 'random'; seed?: number; startupTrials?: number };
@@ -24,6 +26,19 @@ export interface ResearchConfig {
   executor: ExecutorConfig;
   /** Screening at a short budget before the full one; absent = every candidate runs at the full budget. */
   fidelity?: FidelityConfig;
+}
+
+/** A metric recorded beside the main one (`metric.secondary`). Without a pattern it is read from `METRIC <name>=<n>` or `<name>: <n>` lines. */
+export interface SecondaryMetric {
+  name: string;
+  pattern?: string;
+}
+
+/** One entry of `research.constraints`: at least one bound. */
+export interface MetricConstraint {
+  metric: string;
+  min?: number;
+  max?: number;
 }
 
 /** How the research agent (proposer: agent or command) works. */
@@ -76,6 +91,8 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
   if (section.proposer === 'command' && !section.agent_command) {
     issues.push({ path: 'research.agent_command', message: 'proposer: command needs the agent to run, e.g. agent_command: "claude -p --permission-mode acceptEdits"' });
   }
+  const secondary = normalizeSecondary(section.metric, issues);
+  const constraints = normalizeConstraints(section, secondary, issues);
   const overlap = section.editable.filter((glob) => section.protected.includes(glob));
   if (overlap.length > 0) {
     issues.push({ path: 'research.protected', message: `${overlap.join(', ')} cannot be both editable and protected` });
@@ -87,7 +104,13 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
     run: section.run,
     budgetMs,
     graceMs,
-    metric: { ...section.metric },
+    metric: {
+      name: section.metric.name,
+      goal: section.metric.goal,
+      ...(section.metric.pattern !== undefined ? { pattern: section.metric.pattern } : {}),
+      secondary,
+    },
+    constraints,
     params,
     proposer: section.proposer,
     search: {
@@ -111,4 +134,33 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
     executor: normalizeExecutor(section.executor, issues),
     ...(fidelity ? { fidelity } : {}),
   };
+}
+
+function normalizeSecondary(metric: ResearchSection['metric'], issues: ConfigIssue[]): SecondaryMetric[] {
+  const secondary = (metric.secondary ?? []).map((entry) => (typeof entry === 'string' ? { name: entry } : { ...entry }));
+  const seen = new Set<string>([metric.name]);
+  secondary.forEach((entry, index) => {
+    if (seen.has(entry.name)) {
+      const what = entry.name === metric.name ? 'is the main metric' : 'is listed twice';
+      issues.push({ path: `research.metric.secondary.${index}`, message: `${entry.name} ${what}` });
+    }
+    seen.add(entry.name);
+  });
+  return secondary;
+}
+
+/** Constraints name metrics the study reads, and each has a bound that can be met. */
+function normalizeConstraints(section: ResearchSection, secondary: SecondaryMetric[], issues: ConfigIssue[]): MetricConstraint[] {
+  const known = new Set([section.metric.name, ...secondary.map((entry) => entry.name)]);
+  const constraints: MetricConstraint[] = [];
+  for (const [metric, bounds] of Object.entries(section.constraints ?? {})) {
+    const at = `research.constraints.${metric}`;
+    if (!known.has(metric)) issues.push({ path: at, message: `${metric} is not a metric of this study: add it to research.metric.secondary` });
+    if (bounds.min === undefined && bounds.max === undefined) issues.push({ path: at, message: 'give min, max or both' });
+    if (bounds.min !== undefined && bounds.max !== undefined && !(bounds.min <= bounds.max)) {
+      issues.push({ path: `${at}.min`, message: `must not be above max (${bounds.max}), got ${bounds.min}` });
+    }
+    constraints.push({ metric, ...(bounds.min !== undefined ? { min: bounds.min } : {}), ...(bounds.max !== undefined ? { max: bounds.max } : {}) });
+  }
+  return constraints;
 }

@@ -12,14 +12,31 @@ export const paramSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('choice'), values: z.array(choiceValue).min(1) }),
 ]);
 
+const metricNameSchema = z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a metric name: letters, digits, _ . -');
+
+const metricPatternSchema = z
+  .string()
+  .refine(hasCaptureGroup, { message: 'expected a regular expression with a group around the number, e.g. ^val_bpb:\\s*(\\S+)' });
+
+/** A metric recorded beside the main one: a name, or a name and its own pattern. */
+export const secondaryMetricSchema = z.union([metricNameSchema, z.strictObject({ name: metricNameSchema, pattern: metricPatternSchema })]);
+
+/** Bounds on one metric; a trial outside them is `invalid`. */
+export const constraintSchema = z.strictObject({
+  min: z.number().optional().describe('smallest allowed value'),
+  max: z.number().optional().describe('largest allowed value'),
+});
+
 export const metricSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a metric name: letters, digits, _ . -').describe('the metric the study optimizes'),
+  name: metricNameSchema.describe('the metric the study optimizes'),
   goal: z.enum(['minimize', 'maximize']),
-  pattern: z
-    .string()
-    .refine(hasCaptureGroup, { message: 'expected a regular expression with a group around the number, e.g. ^val_bpb:\\s*(\\S+)' })
+  pattern: metricPatternSchema
     .optional()
     .describe('a regular expression applied to each output line; its first group is the metric. Default: lines `METRIC <name>=<number>`'),
+  secondary: z
+    .array(secondaryMetricSchema)
+    .optional()
+    .describe('other metrics recorded and shown with every trial, e.g. [peak_vram_mb]; read from lines `METRIC <name>=<number>` or `<name>: <number>` (autoresearch\'s summary), or with their own pattern'),
 });
 
 export const searchSchema = z.strictObject({
@@ -62,6 +79,10 @@ export const researchSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional().describe('extra environment variables for trials'),
   executor: executorSchema.optional().describe('where trials run and how many at once'),
   fidelity: fidelitySchema.optional().describe('screen candidates at a short budget, rerun the best at the full budget'),
+  constraints: z
+    .record(metricNameSchema, constraintSchema)
+    .optional()
+    .describe('limits on the metric or secondary metrics, e.g. {peak_vram_mb: {max: 80000}}: a trial outside them (or not reporting them) is invalid even if its metric improved'),
 });
 
 export type ResearchSection = z.infer<typeof researchSchema>;
