@@ -143,6 +143,14 @@ describe('a study with proposer: agent against a loopback model', () => {
     expect(summary.trials.filter((t) => t.status === 'keep').length).toBeGreaterThan(1);
   });
 
+  it('pauses the study when the model stays unavailable after its retries, instead of burning trials', async () => {
+    const script: LoopbackScript = (request) => (request.tools.length === 0 ? { text: 'OK' } : { status: 503, error: 'overloaded' });
+    const { summary } = await start(script, '', { maxTrials: 10 });
+    expect(summary.study.state).toBe('paused');
+    expect(summary.study.stop_reason).toMatch(/is unavailable after 3 attempts: server: .*resume it when the provider recovers/);
+    expect(summary.trials.map((t) => t.status)).toEqual(['keep', 'invalid']);
+  });
+
   it('fails before any trial when the endpoint does not know the model, naming what to check', async () => {
     server = await LoopbackModelServer.start([{ status: 404, error: 'model "loop" not found' }]);
     const yaml = agentStudyYaml({ llm: `  model: openai-compatible:loop\n  base_url: ${server.url}\n` });
