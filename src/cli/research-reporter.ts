@@ -101,7 +101,7 @@ function renderSummary(summary: StudySummary, colors: ReturnType<typeof palette>
   lines.push(
     `  ${summary.trials.length} trials: ${c.keep ?? 0} kept, ${c.discard ?? 0} discarded, ${c.crash ?? 0} crashed, ${c.timeout ?? 0} timed out, ${c.invalid ?? 0} invalid, ${c.interrupted ?? 0} interrupted · ${formatDuration(summary.total_time_s * 1000)} of trial time`,
   );
-  if (summary.spend_usd > 0) lines.push(`  LLM spend $${summary.spend_usd.toFixed(2)}`);
+  if (summary.spend_usd > 0) lines.push(`  LLM spend $${summary.spend_usd.toFixed(summary.spend_usd < 1 ? 4 : 2)}`);
   const scheduling = schedulingLine(summary.scheduling);
   if (scheduling) lines.push(`  ${scheduling}`);
   if (summary.study.branch) lines.push(colors.dim(`  the best code is on branch ${summary.study.branch} (git log ${summary.study.branch})`));

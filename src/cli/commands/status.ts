@@ -58,7 +58,7 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
       `best ${formatMetric(summary.best.metric)} at trial #${summary.best.trial} (${summary.best.commit?.slice(0, 8) ?? '-'}) · baseline ${formatMetric(summary.baseline?.metric)}`,
     );
   }
-  if (summary.spend_usd > 0) lines.push(`LLM spend $${summary.spend_usd.toFixed(2)}`);
+  if (summary.spend_usd > 0) lines.push(`LLM spend $${summary.spend_usd.toFixed(summary.spend_usd < 1 ? 4 : 2)}`);
   lines.push('');
   const rows = summary.trials.map((trial) => [
     `#${trial.seq}`,
