@@ -5,7 +5,7 @@ import type { CandidateDetailView } from '../../src/dashboard/views/candidate-vi
 import type { EvolveView } from '../../src/dashboard/views/evolve-view.ts';
 import { unifiedDiff } from '../../src/dashboard/views/line-diff.ts';
 import { progressSeries } from '../../src/dashboard/views/progress-series.ts';
-import { dutyCycle, holdoutOf } from '../../src/dashboard/views/research-view.ts';
+import { dutyCycle, holdoutOf, runningWindows } from '../../src/dashboard/views/research-view.ts';
 import type { TrialRecord } from '../../src/ledger/records.ts';
 import { evolveFixture, HOSTILE_REPLY } from './evolve-fixture.ts';
 
@@ -47,6 +47,19 @@ describe('research view helpers', () => {
     ];
     expect(dutyCycle(trials)).toEqual({ fraction: 0.8, busy_s: 16, span_s: 10, slots: 2 });
     expect(dutyCycle([])).toBeNull();
+  });
+
+  it('counts only the time the study ran: a paused night is not idle time', () => {
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    const events = [
+      { type: 'study.created', payload: {}, createdAt: at(0) },
+      { type: 'study.state_changed', payload: { state: 'paused' }, createdAt: at(10) },
+      { type: 'study.state_changed', payload: { state: 'running' }, createdAt: at(50) },
+    ];
+    const windows = runningWindows(events, Date.parse(at(60)));
+    expect(windows).toEqual([[Date.parse(at(0)), Date.parse(at(10))], [Date.parse(at(50)), Date.parse(at(60))]]);
+    const trials = [trial({ startedAt: at(1), endedAt: at(9) }), trial({ startedAt: at(51), endedAt: at(59) })];
+    expect(dutyCycle(trials, undefined, windows)?.fraction).toBeCloseTo(0.8);
   });
 });
 

@@ -41,7 +41,8 @@ export function signedPercent(value) {
 export function ago(iso) {
   if (!iso) return '–';
   const seconds = (Date.now() - Date.parse(iso)) / 1000;
-  if (seconds < 60) return 'just now';
+  if (seconds < 10) return 'just now';
+  if (seconds < 60) return `${Math.floor(seconds)}s ago`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ago`;
   return new Date(iso).toLocaleString();

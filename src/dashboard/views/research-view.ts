@@ -149,7 +149,7 @@ export function researchView(reader: LedgerReader, study: StudyRecord, now = Dat
     running,
     progress: progressSeries(finished),
     has_holdout: finished.some((trial) => trial.holdout !== null),
-    duty: dutyCycle(records, study.state === 'running' ? now : undefined),
+    duty: dutyCycle(records, study.state === 'running' ? now : undefined, runningWindows(reader.events(study.id, ['study.created', 'study.state_changed']), study.state === 'running' ? now : undefined)),
     spend: {
       usd: byRole.reduce((sum, role) => sum + role.usd, 0),
       calls: byRole.reduce((sum, role) => sum + role.calls, 0),
@@ -159,11 +159,29 @@ export function researchView(reader: LedgerReader, study: StudyRecord, now = Dat
   };
 }
 
+/** Spans of wall time in which the study was running, from its state events (a paused night is not idle time). */
+export function runningWindows(events: readonly { type: string; payload: unknown; createdAt: string }[], now?: number): [number, number][] {
+  const windows: [number, number][] = [];
+  let start: number | undefined;
+  for (const event of events) {
+    const at = Date.parse(event.createdAt);
+    const state = event.type === 'study.created' ? 'running' : (event.payload as { state?: string } | null)?.state;
+    if (state === 'running') start ??= at;
+    else if (start !== undefined) {
+      windows.push([start, at]);
+      start = undefined;
+    }
+  }
+  if (start !== undefined && now !== undefined) windows.push([start, now]);
+  return windows;
+}
+
 /**
- * Busy time of the executor slots over the study's span: the sum of trial run
- * times over (first start → last end, or now while running) × slots.
+ * Busy time of the executor slots over the time the study ran: the sum of
+ * trial run times over (running time × slots). Without state events, the
+ * span runs from the first start to the last end (or now).
  */
-export function dutyCycle(trials: readonly TrialRecord[], now?: number): ResearchView['duty'] {
+export function dutyCycle(trials: readonly TrialRecord[], now?: number, windows?: readonly [number, number][]): ResearchView['duty'] {
   const runs = trials.filter((trial) => trial.startedAt !== null);
   if (runs.length === 0) return null;
   const start = Math.min(...runs.map((trial) => Date.parse(trial.startedAt!)));
@@ -171,7 +189,7 @@ export function dutyCycle(trials: readonly TrialRecord[], now?: number): Researc
   const end = Math.max(now ?? 0, ...ends);
   const busy = runs.reduce((sum, trial, index) => sum + Math.max(0, ends[index]! - Date.parse(trial.startedAt!)), 0);
   const slots = Math.max(1, new Set(runs.map((trial) => trial.slot ?? 'default')).size);
-  const span = end - start;
+  const span = windows && windows.length ? windows.reduce((sum, [from, to]) => sum + Math.max(0, to - from), 0) : end - start;
   if (span <= 0) return null;
   return { fraction: Math.min(1, busy / (span * slots)), busy_s: busy / 1000, span_s: span / 1000, slots };
 }
