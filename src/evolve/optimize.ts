@@ -14,7 +14,7 @@ import { openEvolveStudy } from './open-evolve-study.ts';
 import type { Front } from './pareto-front.ts';
 import { defaultReflectiveRecord } from './reflective-record.ts';
 import { Reflector } from './reflector.ts';
-import type { Candidate, EngineOptions, Evaluate, EvaluationResult, EvolveBudget, EvolveProgress, PoolCandidate, ReflectionModel, ReflectiveRecord, StopReason } from './types.ts';
+import type { Candidate, StudyBinding, EngineOptions, Evaluate, EvaluationResult, EvolveBudget, EvolveProgress, PoolCandidate, ReflectionModel, ReflectiveRecord, StopReason } from './types.ts';
 
 export interface OptimizeOptions<E> {
   /** The starting candidate: component name → text. */
@@ -55,6 +55,10 @@ export interface OptimizeOptions<E> {
   onProgress?: (progress: EvolveProgress) => void;
   /** Reflection model client settings. */
   llm?: { timeoutMs?: number; maxRetries?: number; env?: NodeJS.ProcessEnv };
+  /** Make one cheap call to the reflection model before anything else, so a bad key or model id fails fast (default false). */
+  checkModels?: boolean;
+  /** Runs once the study is open, before the first evaluation (e.g. to check the evaluator's own models). */
+  prepare?: (study: StudyBinding, signal: AbortSignal) => Promise<void>;
 }
 
 /** The engine settings of `optimize`, each optional. */
@@ -146,6 +150,9 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
       attempts: engineOptions.reflection.attempts,
       maxComponentChars: engineOptions.maxComponentChars,
     });
+    const signal = options.signal ?? new AbortController().signal;
+    if (options.checkModels) await client.check(signal);
+    await options.prepare?.({ ledger, studyId: study.id, usd }, signal);
     const byId = <T>(list: readonly T[], keys: string[]) => new Map(keys.map((key, i) => [key, list[i]!]));
     const engine = EvolveEngine.restore<E>({
       ledger,
@@ -165,7 +172,7 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
       reflector,
       usd,
       reflectiveRecord: options.reflectiveRecord ?? defaultReflectiveRecord,
-      signal: options.signal ?? new AbortController().signal,
+      signal,
       ...(options.stopFile ? { stopFile: options.stopFile } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
@@ -189,7 +196,7 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
     const paused = stop.reason === 'interrupted' || stop.reason === 'stop_file' || stop.reason === 'llm_unavailable';
     ledger.record('study.state_changed', { studyId: study.id, state: paused ? 'paused' : 'done', reason: `${stop.reason}: ${stop.detail}` }, { studyId: study.id });
     safeEmit(options.onProgress, { kind: 'stopped', reason: stop.reason, detail: stop.detail }, engine.warnings);
-    const test = paused || engine.pool.size === 0 ? null : await engine.scoreTest(options.signal ?? new AbortController().signal);
+    const test = paused || engine.pool.size === 0 ? null : await engine.scoreTest(signal);
     if (engine.pool.size === 0) throw new ConfigError([{ path: 'budget', message: `the run stopped before the seed was scored: ${stop.detail}` }]);
 
     const best = engine.pool.best();
@@ -215,6 +222,12 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
       test,
       warnings: engine.warnings,
     };
+  } catch (error) {
+    // Leave the study resumable: fixing a key or a file and running again continues it.
+    if (studyId !== undefined && ledger.db.isOpen && ledger.study(studyId).state === 'running') {
+      ledger.record('study.state_changed', { studyId, state: 'paused', reason: `error: ${(error as Error).message}`.slice(0, 1000) }, { studyId });
+    }
+    throw error;
   } finally {
     if (studyId !== undefined && ledger.db.isOpen) ledger.release(studyId);
     if (ownsLedger) ledger.close();
