@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { StrataError } from '../core/errors.ts';
+import { evolveCommand } from './commands/evolve.ts';
 import { exportCommand } from './commands/export.ts';
 import { initCommand } from './commands/init.ts';
 import { plotCommand } from './commands/plot.ts';
@@ -34,6 +35,12 @@ export const commands: Record<string, Command> = {
     options: { ...configOption, json: { type: 'boolean' } },
     run: (values, _positionals, context) =>
       researchCommand({ config: str(values.config), cwd: context.cwd, json: Boolean(values.json), signal: context.signal }),
+  },
+  evolve: {
+    summary: 'run (or resume) the evolve study: reflective prompt evolution until its budget ends or Ctrl-C',
+    usage: 'strata evolve [--config strata.yaml] [--json]',
+    options: { ...configOption, json: { type: 'boolean' } },
+    run: (values, _positionals, context) => evolveCommand({ config: str(values.config), cwd: context.cwd, json: Boolean(values.json), signal: context.signal }),
   },
   status: {
     summary: 'the study at a glance: best so far, every trial, what is running',
