@@ -1,0 +1,208 @@
+/**
+ * The sandbox every trial process of a study runs in (run, evaluate and
+ * holdout stages alike):
+ * - a scrubbed environment with its own HOME and TMPDIR (scrub-environment.ts);
+ * - with namespaces (unshare or bubblewrap): its own PID namespace, so every
+ *   process it started, daemons included, dies with it; a mount namespace in
+ *   which the repository is read-only except the trial's own folders, and the
+ *   ledger, the logs, credential files and the holdout data are covered up;
+ *   with `network: off`, a network namespace with only loopback;
+ * - with cgroups: memory and process-count limits for the whole tree, and a
+ *   final sweep of anything left in the cgroup; without them, prlimit.
+ * What cannot be enforced here is either refused with a message saying what
+ * to install (network: off, holdout_data), or named in `warnings`.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutionRequest, ExecutionResult, Executor } from '../core/executor.ts';
+import { StrataError } from '../core/errors.ts';
+import { containCommand, type Containment } from './contain-command.ts';
+import { probeSandbox, type SandboxCapabilities } from './sandbox-capabilities.ts';
+import { scrubEnvironment } from './scrub-environment.ts';
+import { TrialCgroup } from './trial-cgroup.ts';
+
+/** The sandbox part of `research` in strata.yaml, normalized. */
+export interface SandboxSettings {
+  network: 'on' | 'off';
+  /** Per trial, for the whole process tree. */
+  limits: { memoryBytes?: number; processes?: number };
+  /** Absolute paths that only the holdout stage may read. */
+  holdoutData: readonly string[];
+}
+
+/** The sandbox cannot give what the config asks for on this machine. */
+export class SandboxUnavailableError extends StrataError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('sandbox_unavailable', message, { details });
+  }
+}
+
+/** One stage of one trial, as the sandbox needs to know it. */
+export interface SandboxStage {
+  /** Unique per stage: names its HOME/TMPDIR folder and cgroup, e.g. `12-1-run`. */
+  name: string;
+  /** The folder the stage may write (its worktree or evaluation checkout). */
+  workdir: string;
+  /** The trial's artifacts folder: writable for the run stage, read-only after. */
+  artifacts: string;
+  artifactsWritable: boolean;
+  /** Only the holdout stage sees research.holdout_data. */
+  readsHoldoutData: boolean;
+}
+
+export interface StudySandboxOptions {
+  settings: SandboxSettings;
+  /** The repository root: read-only for trials, except their own folders. */
+  repoRoot: string;
+  /** Where per-stage HOME and TMPDIR folders are made (inside the repository's state folder). */
+  scratchDir: string;
+  /** Paths trials must never read: the ledger files, logs, holdout results. */
+  hiddenFromTrials: readonly string[];
+  /** Variables `research.env` sets on purpose: they pass the scrub. */
+  explicitEnv: readonly string[];
+  /** The executor's kind: only local processes can be contained by this machine. */
+  executorKind: string;
+}
+
+/** Credential files under the user's real HOME that no trial needs. */
+const CREDENTIAL_FILES = ['.ssh', '.aws', '.azure', '.config/gcloud', '.config/gh', '.docker/config.json', '.netrc', '.git-credentials', '.npmrc', '.pypirc', '.kube', '.gnupg', '.huggingface/token', '.cache/huggingface/token', '.cache/huggingface/stored_tokens', '.config/strata'];
+
+export class StudySandbox {
+  readonly capabilities: SandboxCapabilities;
+  /** One line saying how trials are contained, for the study's start message. */
+  readonly summary: string;
+  /** What the config did not ask for but could not be had either. */
+  readonly warnings: string[];
+  private readonly options: StudySandboxOptions;
+  private readonly contained: boolean;
+  private readonly limitsBy: 'cgroup' | 'prlimit' | 'none';
+
+  private constructor(
+    options: StudySandboxOptions,
+    capabilities: SandboxCapabilities,
+    enforcement: { contained: boolean; limitsBy: 'cgroup' | 'prlimit' | 'none' },
+    summary: string,
+    warnings: string[],
+  ) {
+    this.options = options;
+    this.capabilities = capabilities;
+    this.contained = enforcement.contained;
+    this.limitsBy = enforcement.limitsBy;
+    this.summary = summary;
+    this.warnings = warnings;
+  }
+
+  /**
+   * Probe the machine and check the settings against it. Throws
+   * SandboxUnavailableError when `network: off` or `holdout_data` cannot be
+   * enforced, rather than run trials unprotected.
+   *
+   * @example
+   * const sandbox = await StudySandbox.open({ settings, repoRoot, scratchDir, hiddenFromTrials: [ledgerPath], explicitEnv: [], executorKind: 'local' });
+   * const executor = sandbox.executorFor(localExecutor, { name: '3-1-run', workdir, artifacts, artifactsWritable: true, readsHoldoutData: false });
+   */
+  static async open(options: StudySandboxOptions): Promise<StudySandbox> {
+    const { settings } = options;
+    const capabilities = await probeSandbox();
+    const local = options.executorKind === 'local';
+    const namespaces = local ? capabilities.namespaces : null;
+    const problems: string[] = [];
+    const howToGet =
+      'install util-linux (unshare) or bubblewrap (bwrap), and let unprivileged users create namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or run Strata as root';
+    if (settings.network === 'off' && !namespaces?.network) {
+      problems.push(local ? `research.network: off needs a network namespace, which this machine cannot create (${capabilities.notes.join('; ') || 'no unshare or bwrap'}); ${howToGet}` : `research.network: off needs the local executor (the ${options.executorKind} executor cannot be contained from here); use the cluster's own network policy and remove network: off`);
+    }
+    if (settings.holdoutData.length > 0 && !namespaces?.mount) {
+      problems.push(local ? `research.holdout_data needs a mount namespace to hide the holdout data from trials, which this machine cannot create (${capabilities.notes.join('; ') || 'no unshare or bwrap'}); ${howToGet}` : `research.holdout_data needs the local executor to hide the data from trials`);
+    }
+    if (problems.length > 0) throw new SandboxUnavailableError(`the sandbox cannot be set up: ${problems.join('; ')}`, { problems, notes: capabilities.notes });
+
+    const warnings: string[] = [];
+    const parts: string[] = [];
+    if (namespaces) parts.push(`${[namespaces.pid ? 'pid' : '', namespaces.mount ? 'mount' : '', settings.network === 'off' ? 'network' : ''].filter(Boolean).join('+')} namespaces (${namespaces.tool})`);
+    else if (local) warnings.push('trials run without namespaces (no usable unshare or bwrap): the repository is writable to them, and daemons that leave their process group are only killed where a cgroup catches them');
+    parts.push(`network ${settings.network}`);
+    const { memoryBytes, processes } = settings.limits;
+    let limitsBy: 'cgroup' | 'prlimit' | 'none' = 'none';
+    if (memoryBytes !== undefined || processes !== undefined) {
+      const cgroup = capabilities.cgroup;
+      const byCgroup = cgroup !== null && local && (memoryBytes === undefined || (cgroup.version === 1 ? cgroup.memoryParent !== null : cgroup.memory)) && (processes === undefined || (cgroup.version === 1 ? cgroup.pidsParent !== null : cgroup.pids));
+      if (byCgroup) {
+        limitsBy = 'cgroup';
+        parts.push(`cgroup v${cgroup!.version} limits`);
+      } else if (!local) warnings.push(`research.limits are not enforced by Strata on the ${options.executorKind} executor; set them in its own configuration`);
+      else if (capabilities.prlimit) {
+        limitsBy = 'prlimit';
+        parts.push('prlimit limits');
+        if (memoryBytes !== undefined) warnings.push('no usable cgroup: the memory limit is an address-space limit per process (RLIMIT_AS), which GPU frameworks that reserve large address ranges may hit early');
+        if (processes !== undefined) warnings.push(`no usable cgroup: the process limit is RLIMIT_NPROC, counted per user${capabilities.isRoot ? ', and not enforced for root' : ''}`);
+      } else warnings.push('research.limits cannot be enforced: no usable cgroup and no prlimit');
+    } else if (capabilities.cgroup && local) parts.push(`cgroup v${capabilities.cgroup.version} sweep`);
+    return new StudySandbox(options, capabilities, { contained: namespaces !== null, limitsBy }, parts.join(', '), warnings);
+  }
+
+  /** An executor that runs `stage` contained; each run gets fresh HOME and TMPDIR folders, removed afterwards. */
+  executorFor(inner: Executor, stage: SandboxStage): Executor {
+    return { kind: inner.kind, run: (request) => this.run(inner, stage, request) };
+  }
+
+  private async run(inner: Executor, stage: SandboxStage, request: ExecutionRequest): Promise<ExecutionResult> {
+    const { settings } = this.options;
+    const local = this.options.executorKind === 'local';
+    const scratch = join(this.options.scratchDir, stage.name);
+    const home = join(scratch, 'home');
+    const tmp = join(scratch, 'tmp');
+    await rm(scratch, { recursive: true, force: true });
+    await mkdir(home, { recursive: true });
+    await mkdir(tmp, { recursive: true });
+    const env = scrubEnvironment(request.env, { explicit: this.options.explicitEnv, home, tmp, extra: { STRATA_ARTIFACTS: stage.artifacts } });
+    if (!local) {
+      try {
+        return await inner.run({ ...request, env });
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
+
+    const { memoryBytes, processes } = settings.limits;
+    const cgroupSupport = this.capabilities.cgroup;
+    const cgroup = cgroupSupport ? await TrialCgroup.create(cgroupSupport, `strata-${process.pid}-${stage.name}`, this.limitsBy === 'cgroup' ? settings.limits : {}) : null;
+    const realHome = homedir();
+    const containment: Containment = {
+      network: settings.network === 'on',
+      readOnly: [this.options.repoRoot],
+      writable: [stage.workdir, home, tmp, ...(stage.artifactsWritable ? [stage.artifacts] : [])],
+      hidden: [
+        ...this.options.hiddenFromTrials,
+        ...(stage.readsHoldoutData ? [] : settings.holdoutData),
+        ...CREDENTIAL_FILES.map((path) => join(realHome, path)),
+      ],
+      cgroupProcs: cgroup?.procsFiles ?? [],
+      ...(this.limitsBy === 'prlimit' && this.capabilities.prlimit
+        ? { rlimits: { prlimit: this.capabilities.prlimit, ...(memoryBytes !== undefined ? { addressSpaceBytes: memoryBytes } : {}), ...(processes !== undefined ? { processes } : {}) } }
+        : {}),
+    };
+    const command = containCommand(request.command, containment, this.contained ? this.capabilities.namespaces : null);
+    let result: ExecutionResult | undefined;
+    try {
+      result = await inner.run({ ...request, command, env });
+      return result;
+    } finally {
+      const notes: string[] = [];
+      if (cgroup) {
+        const oomKills = await cgroup.oomKills();
+        if (oomKills > 0) notes.push(`killed by the memory limit (${formatBytes(memoryBytes ?? 0)}): ${oomKills} OOM kill${oomKills === 1 ? '' : 's'}`);
+        const leftovers = await cgroup.killAndRemove();
+        if (leftovers.length > 0) notes.push(`killed ${leftovers.length} process${leftovers.length === 1 ? '' : 'es'} the trial left running (pids ${leftovers.slice(0, 5).join(', ')})`);
+      }
+      await rm(scratch, { recursive: true, force: true });
+      if (result && notes.length > 0) result.error = [result.error, ...notes].filter(Boolean).join('; ');
+    }
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const gib = bytes / 2 ** 30;
+  return gib >= 1 ? `${Number(gib.toFixed(2))} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+}

@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { probeSandbox, type SandboxCapabilities } from '../../src/sandbox/sandbox-capabilities.ts';
+import { StudySandbox, SandboxUnavailableError, type SandboxSettings } from '../../src/sandbox/study-sandbox.ts';
+import { processExecutor, processesWith, request, sandboxLayout } from './sandbox-helpers.ts';
+
+let capabilities: SandboxCapabilities;
+beforeAll(async () => {
+  capabilities = await probeSandbox();
+});
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+const settings = (overrides: Partial<SandboxSettings> = {}): SandboxSettings => ({ network: 'on', limits: {}, holdoutData: [], ...overrides });
+
+async function open(layout: ReturnType<typeof sandboxLayout>, overrides: Partial<SandboxSettings> = {}, explicitEnv: string[] = []) {
+  return StudySandbox.open({ settings: settings(overrides), repoRoot: layout.root, scratchDir: layout.scratch, hiddenFromTrials: [layout.ledger], explicitEnv, executorKind: 'local' });
+}
+
+function layout() {
+  const made = sandboxLayout();
+  cleanups.push(made.cleanup);
+  return made;
+}
+
+const stage = (made: ReturnType<typeof sandboxLayout>, name = '1-1-run') => ({ name, workdir: made.workdir, artifacts: made.artifacts, artifactsWritable: true, readsHoldoutData: false });
+const node = JSON.stringify(process.execPath);
+
+describe('the study sandbox', () => {
+  it('scrubs credentials and gives each run its own HOME, TMPDIR and STRATA_ARTIFACTS', async () => {
+    const made = layout();
+    const sandbox = await open(made, {}, ['WANDB_API_KEY']);
+    const executor = sandbox.executorFor(processExecutor, stage(made));
+    const script = `${node} -e "console.log(JSON.stringify({ home: process.env.HOME, tmp: process.env.TMPDIR, artifacts: process.env.STRATA_ARTIFACTS, openai: process.env.OPENAI_API_KEY ?? null, ssh: process.env.SSH_AUTH_SOCK ?? null, wandb: process.env.WANDB_API_KEY ?? null, path: Boolean(process.env.PATH) }))"`;
+    const result = await executor.run(request(script, made.workdir, { OPENAI_API_KEY: 'sk-secret', SSH_AUTH_SOCK: '/run/agent', WANDB_API_KEY: 'passed-on-purpose' }));
+    expect(result.exitCode).toBe(0);
+    const seen = JSON.parse(result.output.trim().split('\n').at(-1)!);
+    expect(seen).toMatchObject({ artifacts: made.artifacts, openai: null, ssh: null, wandb: 'passed-on-purpose', path: true });
+    expect(seen.home).toBe(join(made.scratch, '1-1-run', 'home'));
+    expect(seen.tmp).toBe(join(made.scratch, '1-1-run', 'tmp'));
+    // the per-run folders are gone afterwards
+    expect(existsSync(join(made.scratch, '1-1-run'))).toBe(false);
+  });
+
+  it.runIf(process.platform === 'linux')('kills a daemon that left the process group when the run ends', async () => {
+    const made = layout();
+    const sandbox = await open(made);
+    const marker = `strata-daemon-${process.pid}-${Date.now()}`;
+    const daemon = `${node} -e "require('child_process').spawn('/bin/sh', ['-c', 'exec -a ${marker} sleep 300'], { detached: true, stdio: 'ignore' }).unref(); console.log('started')"`;
+    const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(daemon, made.workdir));
+    expect(result.output).toContain('started');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const left = processesWith(marker);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    expect(left).toEqual([]);
+  });
+
+  it.runIf(Boolean(process.platform === 'linux'))('makes the repository read-only except the trial folders, and hides the ledger', async () => {
+    if (!capabilities.namespaces?.mount) return;
+    const made = layout();
+    writeFileSync(made.ledger, 'holdout results live here');
+    writeFileSync(join(made.root, 'prepare.py'), 'original');
+    const sandbox = await open(made);
+    const script = [
+      `echo tampered > ${JSON.stringify(join(made.root, 'prepare.py'))} 2>/dev/null && echo wrote-repo`,
+      `echo ok > out.txt && echo wrote-workdir`,
+      `echo model > "$STRATA_ARTIFACTS/model.bin" && echo wrote-artifacts`,
+      `echo "ledger:[$(cat ${JSON.stringify(made.ledger)})]"`,
+    ].join('; ');
+    const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(script, made.workdir));
+    expect(result.output).not.toContain('wrote-repo');
+    expect(result.output).toContain('wrote-workdir');
+    expect(result.output).toContain('wrote-artifacts');
+    expect(result.output).toContain('ledger:[]');
+    expect(readFileSync(join(made.root, 'prepare.py'), 'utf8')).toBe('original');
+    expect(readFileSync(made.ledger, 'utf8')).toBe('holdout results live here');
+  });
+
+  it.runIf(process.platform === 'linux')('hides holdout data from trials but not from the holdout stage', async () => {
+    if (!capabilities.namespaces?.mount) return;
+    const made = layout();
+    const holdout = join(made.root, 'holdout');
+    mkdirSync(holdout);
+    writeFileSync(join(holdout, 'test.bin'), 'secret labels');
+    const sandbox = await open(made, { holdoutData: [holdout] });
+    const read = `cat ${JSON.stringify(join(holdout, 'test.bin'))} || echo unreadable`;
+    const trial = await sandbox.executorFor(processExecutor, stage(made)).run(request(read, made.workdir));
+    expect(trial.output).not.toContain('secret labels');
+    expect(trial.output).toContain('unreadable');
+    const holdoutStage = await sandbox.executorFor(processExecutor, { ...stage(made, '1-1-holdout'), readsHoldoutData: true, artifactsWritable: false }).run(request(read, made.workdir));
+    expect(holdoutStage.output).toContain('secret labels');
+  });
+
+  describe('network: off', () => {
+    let server: Server;
+    let port = 0;
+    beforeAll(async () => {
+      server = createServer((socket) => socket.end('hello\n'));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as { port: number }).port;
+      return () => server.close();
+    });
+    const probe = () => `${node} -e "const s = require('net').connect(${port}, '127.0.0.1'); s.on('data', () => { console.log('reached'); process.exit(0); }); s.on('error', (e) => { console.log('blocked ' + e.code); process.exit(0); });"`;
+
+    it('can reach the host with network on', async () => {
+      const made = layout();
+      const sandbox = await open(made);
+      const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(probe(), made.workdir));
+      expect(result.output).toContain('reached');
+    });
+
+    it.runIf(process.platform === 'linux')('cannot reach the host with network off (loopback is the namespace’s own)', async () => {
+      if (!capabilities.namespaces?.network) return;
+      const made = layout();
+      const sandbox = await open(made, { network: 'off' });
+      expect(sandbox.summary).toContain('network off');
+      const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(probe(), made.workdir));
+      expect(result.output).toMatch(/blocked (ECONNREFUSED|ENETUNREACH)/);
+    });
+  });
+
+  it('refuses network: off and holdout_data where it cannot enforce them', async () => {
+    const made = layout();
+    const options = { settings: settings({ network: 'off', holdoutData: ['/data/test'] }), repoRoot: made.root, scratchDir: made.scratch, hiddenFromTrials: [], explicitEnv: [], executorKind: 'slurm' };
+    await expect(StudySandbox.open(options)).rejects.toBeInstanceOf(SandboxUnavailableError);
+    await expect(StudySandbox.open(options)).rejects.toThrow(/network: off needs the local executor/);
+  });
+
+  it.runIf(process.platform === 'linux')('enforces a memory limit for the whole tree and says so', async () => {
+    const made = layout();
+    const sandbox = await open(made, { limits: { memoryBytes: 96 * 2 ** 20 } });
+    if (!sandbox.summary.includes('cgroup')) return;
+    const hog = `${node} -e "const a = []; for (let i = 0; i < 64; i++) { a.push(Buffer.alloc(16 * 2 ** 20, 1)); } console.log('survived')"`;
+    const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(hog, made.workdir));
+    expect(result.output).not.toContain('survived');
+    expect(result.error).toMatch(/killed by the memory limit \(96 MiB\)/);
+  });
+
+  it.runIf(process.platform === 'linux')('enforces a process-count limit', async () => {
+    const made = layout();
+    const sandbox = await open(made, { limits: { processes: 8 } });
+    if (!sandbox.summary.includes('cgroup')) return;
+    const many = 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do sleep 2 & done; wait; echo all-started';
+    const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(many, made.workdir));
+    expect(result.output).toMatch(/Cannot fork|Resource temporarily unavailable/i);
+    expect(result.output).not.toContain('all-started');
+  });
+});
