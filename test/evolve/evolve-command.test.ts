@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { evolveCommand } from '../../src/cli/commands/evolve.ts';
+import { statusCommand } from '../../src/cli/commands/status.ts';
 import { evolveStatus } from '../../src/evolve/evolve-status.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { LoopbackModelServer, type LoopbackRequest } from '../helpers/loopback-model.ts';
@@ -101,6 +103,14 @@ describe('strata evolve', () => {
     expect(status.metric_calls).toBe(summary.metric_calls);
     expect(status.spend.usd).toBeGreaterThan(0);
     ledger.close();
+
+    // `strata status` finds the evolve study (in a repository, where the ledger lives at its root).
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: dir });
+    const plain = capture();
+    expect(await statusCommand({ config: 'strata.yaml', cwd: dir, out: plain.out })).toBe(0);
+    expect(plain.text()).toMatch(/triage {2}evolve · done/);
+    expect(plain.text()).toMatch(/best #\d+: val/);
   });
 
   it('fails before any evaluation when the task model is unknown to the endpoint', async () => {

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StudyStateError } from '../../core/errors.ts';
+import { evolveStatus } from '../../evolve/evolve-status.ts';
+import { renderEvolveStatus } from '../evolve-status-view.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { summarizeStudy, type StudySummary } from '../../research/study-summary.ts';
@@ -39,6 +41,11 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
   const out = options.out ?? process.stdout;
   const { ledger, study } = await openStudyForReading(options);
   try {
+    if (study.kind === 'evolve') {
+      const status = evolveStatus(ledger, study.id, { perExample: Boolean(options.json) });
+      out.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderEvolveStatus(status, out)}\n`);
+      return 0;
+    }
     const summary = summarizeStudy(ledger, study);
     out.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${renderStatus(summary, out)}\n`);
     return 0;
