@@ -61,6 +61,30 @@ describe('optimize', () => {
     }
   });
 
+  it('gives the same result whatever the scheduling: random evaluation delays, concurrency 1 or 8', async () => {
+    const jittery = (concurrency: number) => {
+      const base = toyEvaluator();
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const evaluate: OptimizeOptions<ToyExample>['evaluate'] = async (candidate, example, context) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        // Delay from the per-task seed: finishing order varies with the example, not with a global clock.
+        await new Promise((resolve) => setTimeout(resolve, context.seed % 7));
+        inFlight--;
+        return base.evaluate(candidate, example, context);
+      };
+      return { options: baseOptions({ evaluate, concurrency, budget: { metricCalls: 60 } }), peak: () => maxInFlight };
+    };
+    const one = jittery(1);
+    const eight = jittery(8);
+    const [a, b] = [await optimize(one.options), await optimize(eight.options)];
+    expect(b.pool.map((m) => m.components)).toEqual(a.pool.map((m) => m.components));
+    expect(b.fronts).toEqual(a.fronts);
+    expect(one.peak()).toBe(1);
+    expect(eight.peak()).toBe(8);
+  });
+
   it('refuses a budget that cannot score the seed', async () => {
     await expect(optimize(baseOptions({ budget: { metricCalls: 5 } }))).rejects.toThrow(/cannot even score the seed/);
   });
