@@ -3,15 +3,25 @@ import type { ConfigIssue } from '../errors.ts';
 import type { SearchSpace } from '../search-space.ts';
 import { normalizeExecutor, normalizeFidelity, type ExecutorConfig, type FidelityConfig } from './executor-config.ts';
 import type { ResearchSection } from './research-schema.ts';
+import { normalizeTrust, type TrustConfig } from './trust-config.ts';
 
 /** The research section after normalization: durations in ms, defaults filled in. */
-export interface ResearchConfig {
+export interface ResearchConfig extends TrustConfig {
   editable: string[];
   protected: string[];
   run: string;
   budgetMs: number;
   graceMs: number;
-  metric: { name: string; goal: 'minimize' | 'maximize'; pattern?: string; secondary: SecondaryMetric[] };
+  metric: {
+    name: string;
+    goal: 'minimize' | 'maximize';
+    pattern?: string;
+    secondary: SecondaryMetric[];
+    /** A value outside is suspect and never kept. */
+    validRange?: [number, number];
+    /** An improvement on the best by more than this factor in one step is suspect until a rerun confirms it. */
+    maxImprovementFactor?: number;
+  };
   /** Bounds on metrics; a trial outside them is invalid. Empty: none. */
   constraints: MetricConstraint[];
   params: SearchSpace;
@@ -109,6 +119,8 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
       goal: section.metric.goal,
       ...(section.metric.pattern !== undefined ? { pattern: section.metric.pattern } : {}),
       secondary,
+      ...(section.metric.valid_range !== undefined ? { validRange: section.metric.valid_range } : {}),
+      ...(section.metric.max_improvement_factor !== undefined ? { maxImprovementFactor: section.metric.max_improvement_factor } : {}),
     },
     constraints,
     params,
@@ -133,6 +145,7 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
     env: section.env ?? {},
     executor: normalizeExecutor(section.executor, issues),
     ...(fidelity ? { fidelity } : {}),
+    ...normalizeTrust(section, { budgetMs, defaultGrace: defaultGraceMs }, issues),
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration-schema.ts';
 import { executorSchema, fidelitySchema } from './executor-schema.ts';
+import { trustKeys } from './trust-schema.ts';
 
 export { durationSchema };
 
@@ -37,6 +38,15 @@ export const metricSchema = z.strictObject({
     .array(secondaryMetricSchema)
     .optional()
     .describe('other metrics recorded and shown with every trial, e.g. [peak_vram_mb]; read from lines `METRIC <name>=<number>` or `<name>: <number>` (autoresearch\'s summary), or with their own pattern'),
+  valid_range: z
+    .tuple([z.number(), z.number()])
+    .optional()
+    .describe('[low, high] a real value can take, e.g. [0, 8] for bits per byte: a value outside is suspect, confirmed by a rerun, and never kept'),
+  max_improvement_factor: z
+    .number()
+    .gt(1)
+    .optional()
+    .describe('a value improving on the best by more than this factor in one step (e.g. 2: half the loss) is suspect and must be confirmed by a rerun before it is kept'),
 });
 
 export const searchSchema = z.strictObject({
@@ -79,6 +89,7 @@ export const researchSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional().describe('extra environment variables for trials'),
   executor: executorSchema.optional().describe('where trials run and how many at once'),
   fidelity: fidelitySchema.optional().describe('screen candidates at a short budget, rerun the best at the full budget'),
+  ...trustKeys,
   constraints: z
     .record(metricNameSchema, constraintSchema)
     .optional()
