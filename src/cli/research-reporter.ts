@@ -48,6 +48,7 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
       print(`  branch ${info.branch} · budget ${formatDuration(info.budgetMs)}/trial · proposer ${info.proposer} · ${options.goal} ${options.metric}`);
       const r = info.recovery;
       if (r.interrupted.length > 0) print(colors.yellow(`  recovered: trial ${r.interrupted.join(', ')} interrupted by the last stop; re-queued ${r.requeued.length}`));
+      if (r.reattached.length > 0) print(colors.yellow(`  re-attached: trial ${r.reattached.join(', ')} kept running on the cluster while no orchestrator watched; following it`));
       if (r.prunedWorktrees.length > 0) print(colors.dim(`  removed ${r.prunedWorktrees.length} stale worktree(s)`));
       if (r.branchRepaired) print(colors.dim('  moved the study branch to the ledger\'s best'));
       for (const warning of info.warnings) print(colors.yellow(`  warning: ${warning}`));

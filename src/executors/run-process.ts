@@ -385,7 +385,7 @@ class OutputTail {
 }
 
 /** The last `count` lines, each reduced to what a terminal shows after carriage returns, cut to a readable length. */
-function lastLines(text: string, count: number): string[] {
+export function lastLines(text: string, count: number): string[] {
   let end = text.endsWith('\n') ? text.length - 1 : text.length;
   const lines: string[] = [];
   while (lines.length < count && end > 0) {

@@ -33,7 +33,9 @@ export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord,
   if ('invalid' in proposed) return { finished: finishUnrun(opened, queued.id, 'invalid', proposed.invalid) };
   const duplicate = duplicateOf(ledger.trials(study.id), proposed.trial);
   if (duplicate) {
-    return { finished: finishUnrun(opened, queued.id, 'invalid', `duplicate of #${duplicate.seq}: the same change ${duplicate.status === 'running' || duplicate.status === 'queued' ? 'is already in flight' : 'already ran on this parent'}`) };
+    // Worded as a failed proposal: nothing ran, so it neither counts against max_trials nor passes for progress.
+    const where = duplicate.status === 'running' || duplicate.status === 'queued' ? 'is already in flight' : 'already ran on this parent';
+    return { finished: finishUnrun(opened, queued.id, 'invalid', `proposal failed: duplicate of #${duplicate.seq} (the same change ${where})`) };
   }
   return { ready: proposed.trial };
 }

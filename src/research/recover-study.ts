@@ -1,3 +1,4 @@
+import type { Executor } from '../core/executor.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import type { OpenedStudy } from './open-study.ts';
 import type { RecoveryReport } from './research-observer.ts';
@@ -9,12 +10,19 @@ import type { RecoveryReport } from './research-observer.ts';
  * removed; the study branch is moved to the ledger's best if a kill landed
  * between the ledger write and the ref update.
  */
-export async function recoverStudy(opened: OpenedStudy): Promise<RecoveryReport> {
+export async function recoverStudy(opened: OpenedStudy, executor?: Executor): Promise<RecoveryReport> {
   const { ledger, study, repo } = opened;
-  const report: RecoveryReport = { interrupted: [], requeued: [], prunedWorktrees: [], branchRepaired: false };
+  const report: RecoveryReport = { interrupted: [], requeued: [], reattached: [], prunedWorktrees: [], branchRepaired: false };
+  const keptWorktrees: string[] = [];
 
   for (const trial of ledger.trials(study.id)) {
     if (trial.status !== 'running' && trial.status !== 'queued') continue;
+    // A cluster job keeps running when the orchestrator dies: follow it instead of running the trial again.
+    if (trial.status === 'running' && trial.externalId !== null && executor?.isActive && trial.executor === executor.kind && (await executor.isActive(trial.externalId))) {
+      report.reattached.push(trial.seq);
+      if (trial.worktree) keptWorktrees.push(trial.worktree);
+      continue;
+    }
     ledger.record(
       'trial.finished',
       {
@@ -43,7 +51,7 @@ export async function recoverStudy(opened: OpenedStudy): Promise<RecoveryReport>
     report.requeued.push(requeue(opened, trial));
   }
 
-  report.prunedWorktrees = await repo.pruneWorktrees(opened.worktreesDir);
+  report.prunedWorktrees = await repo.pruneWorktrees(opened.worktreesDir, keptWorktrees);
 
   const best = ledger.study(study.id).bestTrialId;
   if (best !== null) {

@@ -5,6 +5,8 @@ import type { StudySummary } from './study-summary.ts';
 export interface RecoveryReport {
   interrupted: number[];
   requeued: number[];
+  /** Trials whose cluster job outlived the last orchestrator: followed to their end, not re-run. */
+  reattached: number[];
   prunedWorktrees: string[];
   branchRepaired: boolean;
 }

@@ -8,10 +8,10 @@ import { hashString } from '../core/random.ts';
 import type { TrialRole } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { strictAcceptance } from '../acceptance/strict-acceptance.ts';
-import { LocalExecutor } from '../executors/local-executor.ts';
 import { openAgentProposer } from '../proposers/agent/open-agent-proposer.ts';
 import { CommandProposer } from '../proposers/command/command-proposer.ts';
 import { SearchProposer } from '../proposers/search/search-proposer.ts';
+import { createExecutor, withSharedDir } from './create-executor.ts';
 import { summarize } from './execute-trial.ts';
 import { budgetForRole } from './fidelity.ts';
 import type { StudyStop } from './proposal-stop.ts';
@@ -47,14 +47,15 @@ const MAX_FAILED_PROPOSALS = 5;
  * console.log(summary.best?.metric);
  */
 export async function runResearch(options: RunResearchOptions): Promise<StudySummary> {
-  const opened = await openResearchStudy({ configPath: options.configPath, config: options.config, ...(options.ledgerPath ? { ledgerPath: options.ledgerPath } : {}) });
+  const opened = withSharedDir(await openResearchStudy({ configPath: options.configPath, config: options.config, ...(options.ledgerPath ? { ledgerPath: options.ledgerPath } : {}) }));
   const { ledger, study } = opened;
   const observer = options.observer ?? {};
   const signal = options.signal ?? new AbortController().signal;
   const heartbeat = setInterval(() => ledger.heartbeat(study.id), 5000);
   heartbeat.unref();
   try {
-    const recovery = await recoverStudy(opened);
+    const executor = options.executor ?? createExecutor(opened);
+    const recovery = await recoverStudy(opened, executor);
     const proposer = options.proposer ?? (await createProposer(opened, signal));
     observer.studyStarted?.({
       study: study.name,
@@ -71,7 +72,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       stopStudy: (request: StudyStop) => {
         requestedStop ??= request;
       },
-      executor: options.executor ?? new LocalExecutor(),
+      executor,
       acceptance: options.acceptance ?? strictAcceptance,
       observer,
       signal,
@@ -85,6 +86,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       opened,
       deps,
       executorConfig: opened.research.executor,
+      reattach: ledger.trials(study.id).filter((trial) => recovery.reattached.includes(trial.seq)),
       policy: {
         nextTrial: (claimed, role) => nextTrial(opened, proposer, claimed, role),
         stopCondition: () => requestedStop ?? stopCondition(opened, signal, elapsed()),

@@ -98,16 +98,21 @@ export class StudyRepository {
     await rm(path, { recursive: true, force: true });
   }
 
-  /** Remove every worktree under `dir` (stale ones from a killed run) and prune git's records. */
-  async pruneWorktrees(dir: string): Promise<string[]> {
+  /**
+   * Remove every worktree under `dir` (stale ones from a killed run) except
+   * those in `keep` (worktrees a still-running cluster job works in), and
+   * prune git's records.
+   */
+  async pruneWorktrees(dir: string, keep: readonly string[] = []): Promise<string[]> {
     const list = await gitText(['worktree', 'list', '--porcelain'], this.root);
     const stale = list
       .split('\n')
       .filter((line) => line.startsWith('worktree '))
       .map((line) => line.slice('worktree '.length))
-      .filter((path) => !relative(dir, path).startsWith('..') && !isAbsolute(relative(dir, path)) && path !== dir);
+      .filter((path) => !relative(dir, path).startsWith('..') && !isAbsolute(relative(dir, path)) && path !== dir)
+      .filter((path) => !keep.some((kept) => resolve(kept) === resolve(path)));
     for (const path of stale) await this.removeWorktree(path);
-    await rm(dir, { recursive: true, force: true });
+    if (keep.length === 0) await rm(dir, { recursive: true, force: true });
     await git(['worktree', 'prune'], this.root);
     return stale;
   }

@@ -149,7 +149,7 @@ describe('the scheduler', () => {
     await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text), proposer });
     const trials = ledgerOf(repo).trials(1);
     const duplicate = trials.find((t) => t.status === 'invalid')!;
-    expect(duplicate.statusReason).toMatch(/^duplicate of #1: the same change is already in flight/);
+    expect(duplicate.statusReason).toBe('proposal failed: duplicate of #1 (the same change is already in flight)');
     expect(duplicate.startedAt).toBeNull();
   });
 

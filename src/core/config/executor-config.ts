@@ -54,7 +54,11 @@ const ms = (value: string | number | undefined): number | undefined => (value ==
  * @example
  * normalizeExecutor({ kind: 'local', gpus: [0, 1] }, issues); // { slots: 2, gpus: ['0', '1'], lookahead: 1, ... }
  */
-export function normalizeExecutor(section: z.infer<typeof executorSchema> | undefined, issues: ConfigIssue[]): ExecutorConfig {
+export function normalizeExecutor(
+  section: z.infer<typeof executorSchema> | undefined,
+  issues: ConfigIssue[],
+  defaults: { concurrentProposals?: number } = {},
+): ExecutorConfig {
   const kind = section?.kind ?? 'local';
   const gpus = section?.gpus?.map(String);
   if (gpus && kind === 'slurm') {
@@ -76,7 +80,7 @@ export function normalizeExecutor(section: z.infer<typeof executorSchema> | unde
     slots,
     ...(gpus && kind === 'local' ? { gpus } : {}),
     lookahead: section?.lookahead ?? (slots > 1 ? 1 : 0),
-    concurrentProposals: section?.concurrent_proposals ?? slots,
+    concurrentProposals: section?.concurrent_proposals ?? defaults.concurrentProposals ?? slots,
     ...(section?.shared_dir !== undefined ? { sharedDir: section.shared_dir } : {}),
     slurm: {
       ...(slurm?.partition !== undefined ? { partition: slurm.partition } : {}),

@@ -30,7 +30,7 @@ export const executorSchema = z.strictObject({
     .min(0)
     .optional()
     .describe('proposals prepared ahead of a free slot, so a slot never waits for the proposer (default 1 with several slots, 0 with one)'),
-  concurrent_proposals: z.number().int().min(1).optional().describe('proposals generated at the same time (default: slots)'),
+  concurrent_proposals: z.number().int().min(1).optional().describe('proposals generated at the same time (default: slots; 1 for the search proposer)'),
   shared_dir: z
     .string()
     .min(1)

@@ -143,7 +143,8 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
     ...(section.max_trials !== undefined ? { maxTrials: section.max_trials } : {}),
     ...(maxTimeMs !== undefined ? { maxTimeMs } : {}),
     env: section.env ?? {},
-    executor: normalizeExecutor(section.executor, issues),
+    // The search proposer answers in milliseconds; one at a time, each proposal sees the parameters of the one before.
+    executor: normalizeExecutor(section.executor, issues, section.proposer === 'search' ? { concurrentProposals: 1 } : {}),
     ...(fidelity ? { fidelity } : {}),
     ...normalizeTrust(section, { budgetMs, defaultGrace: defaultGraceMs }, issues),
   };
