@@ -169,6 +169,8 @@ describe.skipIf(!chromiumInstalled)('dashboard in Chromium', () => {
     await rejected.locator('summary').click();
     await expect(rejected.locator('pre').textContent()).resolves.toContain('<script>window.__pwned = 3</script>');
     expect(await page.locator('img').count()).toBe(0);
+    // The sticky top bar would sit mid-page in a full-page shot taken while scrolled.
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
     await page.screenshot({ path: shot('dashboard-evolve.png'), fullPage: true });
     await page.locator('#lineage a.node[data-idx="4"] circle').last().click();
     await page.waitForURL(/\/candidate\/4$/);

@@ -65,6 +65,6 @@ export function frontHeatmapSvg(view: Pick<EvolveView, 'candidates' | 'front'>, 
     h('text', { x: 8, y: 12, fill: MUTED, 'font-size': 10 }, 'candidate · val mean · examples held'),
     columnLabels,
     rows,
-    h('text', { x: labelWidth, y: height - 8, fill: MUTED, 'font-size': 11 }, `${examples.length} validation examples · shade = score · dot = best score on that example (the front)`),
+    h('text', { x: labelWidth, y: height - 8, fill: MUTED, 'font-size': 11 }, `${examples.length} validation examples · shade = score · dot = on the front`),
   );
 }

@@ -13,6 +13,8 @@ export interface ProgressChartOptions {
   descriptions?: readonly string[];
   width?: number;
   height?: number;
+  /** Draw the title line (default true); a report's card already has one. */
+  showTitle?: boolean;
 }
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
@@ -28,9 +30,10 @@ const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sa
  * writeFileSync('progress.svg', progressChartSvg(view.progress, { title: 'tiny-lm', metric: 'val_bpb', goal: 'minimize' }).html);
  */
 export function progressChartSvg(series: ProgressSeries, options: ProgressChartOptions): Markup {
+  const showTitle = options.showTitle ?? true;
   const width = options.width ?? 960;
-  const height = options.height ?? 380;
-  const margin = { top: 56, right: 24, bottom: 64, left: 72 };
+  const height = options.height ?? (showTitle ? 380 : 354);
+  const margin = { top: showTitle ? 56 : 30, right: 24, bottom: 64, left: 72 };
   const plotBottom = height - margin.bottom;
   const values = [...series.kept, ...series.discarded, ...series.holdout];
   const y = linearScale(values, [plotBottom - 8, margin.top + 8], { pad: 0.04 });
@@ -83,8 +86,10 @@ export function progressChartSvg(series: ProgressSeries, options: ProgressChartO
     ['kept', h('circle', { cx: 6, cy: -4, r: 5, fill: STATUS_COLORS.keep })],
     ['discarded', h('circle', { cx: 6, cy: -4, r: 3.5, fill: STATUS_COLORS.discard, 'fill-opacity': 0.55 })],
     ['best so far', h('line', { x1: 0, x2: 14, y1: -4, y2: -4, stroke: STATUS_COLORS.keep, 'stroke-width': 2 })],
-    ['crash / timeout / invalid', h('path', { d: 'M2,-8L10,0M2,0L10,-8', stroke: STATUS_COLORS.crash, 'stroke-width': 2 })],
   ];
+  if (series.failed.some((value) => value !== null)) {
+    legendItems.push(['crash / timeout / invalid', h('path', { d: 'M2,-8L10,0M2,0L10,-8', stroke: STATUS_COLORS.crash, 'stroke-width': 2 })]);
+  }
   if (holdoutPoints.length) legendItems.push(['holdout', h('rect', { x: 2, y: -8, width: 8, height: 8, fill: HOLDOUT_COLOR, transform: 'rotate(45 6 -4)' })]);
   let legendX = margin.left;
   const legend = legendItems.map(([label, icon]) => {
@@ -98,8 +103,8 @@ export function progressChartSvg(series: ProgressSeries, options: ProgressChartO
     'svg',
     { xmlns: 'http://www.w3.org/2000/svg', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': `${options.title}: ${options.metric} per trial`, 'font-family': FONT, 'font-size': 12, 'data-points': series.points },
     h('rect', { width, height, fill: '#fff' }),
-    h('text', { x: margin.left, y: 22, fill: INK, 'font-size': 15, 'font-weight': 600 }, options.title),
-    h('text', { x: width - margin.right, y: 22, fill: MUTED, 'text-anchor': 'end' }, `${series.points} trials · ${options.metric} (${better})`),
+    showTitle ? h('text', { x: margin.left, y: 22, fill: INK, 'font-size': 15, 'font-weight': 600 }, options.title) : null,
+    showTitle ? h('text', { x: width - margin.right, y: 22, fill: MUTED, 'text-anchor': 'end' }, `${series.points} trials · ${options.metric} (${better})`) : null,
     grid,
     h('line', { x1: margin.left, x2: width - margin.right, y1: plotBottom, y2: plotBottom, stroke: '#d0d7de' }),
     h('text', { x: (margin.left + width - margin.right) / 2, y: height - 6, 'text-anchor': 'middle', fill: MUTED }, 'trial'),

@@ -7,8 +7,9 @@ import { badge, card, diffBlock, stat, table } from './report-parts.ts';
 const signed = (value: number | null) => (value === null ? '–' : `${value > 0 ? '+' : value < 0 ? '−' : ''}${Math.abs(value).toFixed(2)}%`);
 
 /** The progress chart of a research study as SVG (also what `strata plot` writes). */
-export function researchProgressSvg(view: ResearchView): Markup {
+export function researchProgressSvg(view: ResearchView, showTitle = true): Markup {
   return progressChartSvg(view.progress, {
+    showTitle,
     title: view.study.name,
     metric: view.metric.name,
     goal: view.metric.goal,
@@ -51,7 +52,7 @@ export function researchReportBody(view: ResearchView, diffs: ReadonlyMap<number
   const kept = view.trials.filter((trial) => trial.status === 'keep' && trial.role !== 'baseline');
   return [
     h('div', { class: 'stats' }, headline.map(([label, value, note], index) => stat(label, value, note, index === 1 && (view.improvement_pct ?? 0) > 0))),
-    card(`Progress · ${view.metric.name} (${view.metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, h('div', { class: 'figure' }, researchProgressSvg(view))),
+    card(`Progress · ${view.metric.name} (${view.metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, h('div', { class: 'figure' }, researchProgressSvg(view, false))),
     card(`Trials (${view.trials.length})`, table(titles, rows)),
     card(
       `Kept changes (${kept.length})`,

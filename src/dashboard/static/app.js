@@ -35,7 +35,10 @@ async function refresh() {
   loading = true;
   try {
     const data = await getJson(current.page.url(current.params));
+    // Whatever the reader opened (a proposal, a model call) stays open across live updates.
+    const open = new Set([...root.querySelectorAll('details[data-key][open]')].map((node) => node.dataset.key));
     current.page.render(root, data, current.params);
+    for (const node of root.querySelectorAll('details[data-key]')) if (open.has(node.dataset.key)) node.open = true;
     root.dataset.version = String(Number(root.dataset.version ?? 0) + 1);
   } catch (error) {
     replace(root, el('div', { class: 'error-box' }, el('strong', { text: 'Could not load this page. ' }), String(error.message ?? error)));
@@ -55,7 +58,17 @@ function connectLive() {
     badge.textContent = 'live';
     badge.classList.add('on');
   });
-  source.addEventListener('change', () => refresh());
+  // A busy study commits many times a second; one refresh per second is plenty.
+  let timer;
+  let last = 0;
+  source.addEventListener('change', () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      last = Date.now();
+      refresh();
+    }, Math.max(0, 1000 - (Date.now() - last)));
+  });
   source.addEventListener('error', () => {
     badge.textContent = 'reconnecting…';
     badge.classList.remove('on');

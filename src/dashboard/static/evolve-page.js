@@ -18,8 +18,8 @@ export function render(root, view) {
   const gain = best !== null && seed !== null && seed !== 0 ? ((best - seed) / Math.abs(seed)) * 100 : null;
   const accepted = view.proposals.filter((p) => p.accepted).length;
   const chartBox = el('div', { class: 'chart', id: 'score-chart' });
-  const lineage = el('div', { class: 'lineage', id: 'lineage' }, el('p', { class: 'muted', text: 'drawing…' }));
-  const heatmap = el('div', { class: 'heatmap', id: 'front' }, el('p', { class: 'muted', text: 'drawing…' }));
+  const lineage = el('div', { class: 'lineage', id: 'lineage' });
+  const heatmap = el('div', { class: 'heatmap', id: 'front' });
   replace(
     root,
     el('div', { class: 'page-head' }, el('h1', { text: study.name }), badge(study.state), el('span', { class: 'muted', text: 'evolve study' })),
@@ -112,7 +112,7 @@ export function proposalsList(view, proposals = view.proposals) {
   const rows = [...proposals].reverse().map((p) =>
     el(
       'details',
-      { class: 'call', dataset: { iteration: String(p.iteration), outcome: p.outcome } },
+      { class: 'call', dataset: { iteration: String(p.iteration), outcome: p.outcome, key: `proposal-${p.iteration}` } },
       el(
         'summary',
         null,

@@ -21,7 +21,7 @@ export function llmCalls(calls) {
     calls.map((call) =>
       el(
         'details',
-        { class: 'call' },
+        { class: 'call', dataset: { key: `call-${call.id}` } },
         el(
           'summary',
           null,

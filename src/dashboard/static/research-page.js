@@ -81,7 +81,7 @@ function running(view) {
           'div',
           { class: 'run-row', dataset: { seq: String(trial.seq) } },
           el('a', { href: `/study/${view.study.id}/trial/${trial.seq}`, text: `#${trial.seq}` }),
-          el('div', null, badge(trial.status), ' ', el('span', { text: trial.description || '(proposing…)' })),
+          el('div', null, badge(trial.status), ' ', el('span', { text: trial.description || '(proposing…)' }), trial.slot ? el('span', { class: 'muted', text: ` · ${trial.slot}` }) : null),
           meter,
           clock,
         );

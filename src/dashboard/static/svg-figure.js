@@ -3,7 +3,11 @@
 // document is parsed as SVG, never as HTML, and only an <svg> root is taken.
 import { el } from './dom.js';
 
+const cache = new Map();
+
 export async function loadFigure(container, url) {
+  // Show the last drawing at once, so a live update does not flash an empty box.
+  if (cache.has(url)) container.replaceChildren(cache.get(url).cloneNode(true));
   const response = await fetch(url);
   if (!response.ok) {
     container.replaceChildren(el('p', { class: 'muted', text: `could not load the figure (${response.status})` }));
@@ -15,5 +19,7 @@ export async function loadFigure(container, url) {
     container.replaceChildren(el('p', { class: 'muted', text: 'the figure is not an SVG' }));
     return;
   }
-  container.replaceChildren(document.importNode(svg, true));
+  const node = document.importNode(svg, true);
+  cache.set(url, node.cloneNode(true));
+  container.replaceChildren(node);
 }

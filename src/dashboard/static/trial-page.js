@@ -67,6 +67,15 @@ export function render(root, data, params) {
       })
     : null;
 
+  // The acceptance rule's reasoning (noise-aware tests record their estimate, p-value, reruns) when the trial carries it.
+  const acceptance = trial.meta && typeof trial.meta.acceptance === 'object' && trial.meta.acceptance !== null ? trial.meta.acceptance : null;
+  const decision = acceptance
+    ? el(
+        'div',
+        { class: 'facts decision', id: 'acceptance' },
+        Object.entries(acceptance).map(([key, value]) => fact(key.replace(/_/g, ' '), typeof value === 'number' ? f.metric(value) : typeof value === 'string' ? value : JSON.stringify(value))),
+      )
+    : null;
   const details = { params: trial.params, metrics: trial.metrics, meta: trial.meta };
   const detailBlocks = Object.entries(details)
     .filter(([, value]) => value && Object.keys(value).length)
@@ -77,6 +86,7 @@ export function render(root, data, params) {
     el('div', { class: 'page-head' }, el('h1', { text: `Trial #${trial.seq}` }), badge(trial.status), trial.role === 'baseline' ? badge('neutral', 'baseline') : null, pager),
     el('p', { class: 'description', id: 'description', text: trial.description || '(no description)' }),
     el('section', { class: 'card' }, facts, trial.reason ? el('p', { class: 'reason-line', text: trial.reason }) : null),
+    decision ? card('Acceptance decision', null, decision) : null,
     card('Diff', data.diff ? toggle : null, diff),
     card(trial.status === 'running' ? 'Log (live tail)' : 'Log tail', logTools, logBox),
     card('Model calls', null, llmCalls(data.llm_calls)),
