@@ -50,8 +50,27 @@ done
 if [ "$network" = off ] && command -v ip >/dev/null 2>&1; then ip link set lo up 2>/dev/null; fi
 PATH=$trial_path
 /bin/sh -c "$trial_command"
-exit $?
+status=$?
+# This shell is PID 1 of a namespace with its own /proc: anything still listed there was left behind by the trial.
+read -r self < /proc/self/stat 2>/dev/null
+if [ "$$" = 1 ] && [ "\${self%% *}" = 1 ]; then
+  left=
+  for entry in /proc/[0-9]*; do
+    pid=\${entry#/proc/}
+    [ "$pid" = 1 ] && continue
+    read -r stat < "$entry/stat" 2>/dev/null || continue
+    state=\${stat#*) }; state=\${state%% *}
+    [ "$state" = Z ] && continue
+    name=\${stat#*(}; name=\${name%%)*}
+    left="$left $name($pid)"
+  done
+  [ -n "$left" ] && echo "strata sandbox: killed processes the trial left running:$left" >&2
+fi
+exit $status
 `;
+
+/** The line the sandbox prints when it killed processes a trial left behind. */
+export const LEFTOVER_MARKER = 'strata sandbox: killed processes the trial left running:';
 
 /**
  * The contained command line for `/bin/sh -c`.

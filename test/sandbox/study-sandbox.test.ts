@@ -50,10 +50,12 @@ describe('the study sandbox', () => {
   it.runIf(process.platform === 'linux')('kills a daemon that left the process group when the run ends', async () => {
     const made = layout();
     const sandbox = await open(made);
-    const marker = `strata-daemon-${process.pid}-${Date.now()}`;
-    const daemon = `${node} -e "require('child_process').spawn('/bin/sh', ['-c', 'exec -a ${marker} sleep 300'], { detached: true, stdio: 'ignore' }).unref(); console.log('started')"`;
+    // A unique duration names the daemon's process; detached: true makes it call setsid(), leaving the process group.
+    const marker = `${300 + (process.pid % 1000) / 1000 + Math.round(Math.random() * 1e6) / 1e9}`;
+    const daemon = `${node} -e "require('child_process').spawn('sleep', ['${marker}'], { detached: true, stdio: 'ignore' }).unref(); console.log('started')"`;
     const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(daemon, made.workdir));
     expect(result.output).toContain('started');
+    if (capabilities.namespaces?.pid && capabilities.namespaces.mount) expect(result.output).toMatch(/strata sandbox: killed processes the trial left running: sleep\(\d+\)/);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const left = processesWith(marker);
     for (const pid of left) process.kill(pid, 'SIGKILL');
