@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { StrataError } from '../core/errors.ts';
+import { StrataError, StudyStateError } from '../core/errors.ts';
 import { evolveCommand } from './commands/evolve.ts';
 import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
 import { plotCommand } from './commands/plot.ts';
 import { reportCommand } from './commands/report.ts';
@@ -55,6 +56,23 @@ export const commands: Record<string, Command> = {
     options: { ...configOption, study: { type: 'string' }, format: { type: 'string', default: 'tsv' } },
     run: (values, _positionals, context) =>
       exportCommand({ config: str(values.config), cwd: context.cwd, format: str(values.format), ...(values.study ? { study: str(values.study) } : {}) }),
+  },
+  import: {
+    summary: 'bring an autoresearch results.tsv and its branch into the ledger as a finished study',
+    usage: 'strata import <results.tsv> [--branch autoresearch/<tag>] [--name NAME] [--metric COLUMN] [--goal minimize|maximize] [--config strata.yaml]',
+    options: { ...configOption, branch: { type: 'string' }, name: { type: 'string' }, metric: { type: 'string' }, goal: { type: 'string' } },
+    run: (values, positionals, context) => {
+      if (positionals.length !== 1) throw new StudyStateError('give one results file, e.g. strata import results.tsv');
+      return importCommand({
+        cwd: context.cwd,
+        file: positionals[0]!,
+        config: str(values.config),
+        ...(values.branch ? { branch: str(values.branch) } : {}),
+        ...(values.name ? { name: str(values.name) } : {}),
+        ...(values.metric ? { metric: str(values.metric) } : {}),
+        ...(values.goal ? { goal: str(values.goal) } : {}),
+      });
+    },
   },
   serve: {
     summary: 'live dashboard of every study in this repository (read-only; 127.0.0.1 unless --host)',

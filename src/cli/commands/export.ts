@@ -1,4 +1,4 @@
-import { summarizeStudy } from '../../research/study-summary.ts';
+import { summarizeStudy, type TrialRow } from '../../research/study-summary.ts';
 import { openStudyForReading } from './status.ts';
 
 export interface ExportCommandOptions {
@@ -33,7 +33,7 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
         [
           trial.commit?.slice(0, 7) ?? '',
           trial.metric === null ? '0.000000' : trial.metric.toFixed(6),
-          trial.peak_memory_mb === null ? '0.0' : (trial.peak_memory_mb / 1024).toFixed(1),
+          memoryGb(trial).toFixed(1),
           trial.status,
           clean(trial.description),
           String(trial.seq),
@@ -45,4 +45,12 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
   } finally {
     ledger.close();
   }
+}
+
+/** autoresearch's memory_gb: its own column (imported runs), else peak_vram_mb / 1024 (a secondary metric), else the process's peak RSS. */
+function memoryGb(trial: TrialRow): number {
+  const metrics = trial.metrics ?? {};
+  if (metrics.memory_gb !== undefined) return metrics.memory_gb;
+  if (metrics.peak_vram_mb !== undefined) return metrics.peak_vram_mb / 1024;
+  return trial.peak_memory_mb === null ? 0 : trial.peak_memory_mb / 1024;
 }
