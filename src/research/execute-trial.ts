@@ -34,6 +34,8 @@ export interface TrialDependencies {
   slot?: string;
   /** Serializes judge → keep across slots, so each decision sees the incumbent the one before it left. */
   decisionLock?: DecisionLock;
+  /** The commit whose files `worktree` already holds (its candidate was just committed there), if any. */
+  worktreeHolds?: string;
   /** Told when a proposal failed in a way that ends the study (USD cap reached, model unavailable). */
   stopStudy?: (stop: StudyStop) => void;
 }
@@ -88,7 +90,8 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
   };
 
   try {
-    if (!attaching) await repo.prepareWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
+    // The serial loop proposes in this very worktree: its files are the candidate already, so skip a checkout.
+    if (!attaching && !(deps.worktreeHolds !== undefined && deps.worktreeHolds === trial.candidateCommit)) await repo.prepareWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
 
     if (trial.candidateCommit === null && trial.role === 'candidate') {
       const proposed = await propose(opened, trial, deps, worktree, projectDir, best);

@@ -17,7 +17,7 @@ export type PreparedCandidate = { ready: TrialRecord } | { finished: TrialRecord
  * @example
  * const prepared = await prepareCandidate(opened, ledger.trial(id), { ...deps, worktree: '/repo/.strata/worktrees/s/propose-0' });
  */
-export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord, deps: TrialDependencies): Promise<PreparedCandidate> {
+export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord, deps: TrialDependencies, options: { keepWorktree?: boolean } = {}): Promise<PreparedCandidate> {
   if (queued.role === 'baseline' || queued.candidateCommit !== null) return { ready: queued };
   const { ledger, study, repo } = opened;
   const bestId = ledger.study(study.id).bestTrialId;
@@ -27,11 +27,14 @@ export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord,
   await repo.prepareWorktree(deps.worktree, queued.parentCommit!);
   try {
     proposed = await propose(opened, queued, deps, deps.worktree, projectDir, best);
-  } finally {
+  } catch (error) {
     await repo.cleanWorktree(deps.worktree);
+    throw error;
   }
+  const duplicate = 'invalid' in proposed ? undefined : duplicateOf(ledger.trials(study.id), proposed.trial);
+  // With keepWorktree (the serial loop, whose slot runs the candidate next in this worktree) a ready candidate stays checked out.
+  if ('invalid' in proposed || duplicate || !options.keepWorktree) await repo.cleanWorktree(deps.worktree);
   if ('invalid' in proposed) return { finished: finishUnrun(opened, queued.id, 'invalid', proposed.invalid) };
-  const duplicate = duplicateOf(ledger.trials(study.id), proposed.trial);
   if (duplicate) {
     // Worded as a failed proposal: nothing ran, so it neither counts against max_trials nor passes for progress.
     const where = duplicate.status === 'running' || duplicate.status === 'queued' ? 'is already in flight' : 'already ran on this parent';

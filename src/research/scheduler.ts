@@ -68,7 +68,11 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   const { opened, executorConfig, policy } = options;
   const { ledger, study, research } = opened;
   const slots = makeSlots(opened.worktreesDir, executorConfig.slots, executorConfig.gpus);
-  const proposalWorktrees = Array.from({ length: executorConfig.concurrentProposals }, (_, index) => join(opened.worktreesDir, `propose-${index}`));
+  // The serial loop proposes in its one slot's worktree (idle while it proposes): one checkout per trial instead of two.
+  const serial = slots.length === 1 && executorConfig.lookahead === 0;
+  const proposalWorktrees = serial
+    ? [slots[0]!.worktree]
+    : Array.from({ length: executorConfig.concurrentProposals }, (_, index) => join(opened.worktreesDir, `propose-${index}`));
   const stopWork = new AbortController();
   const signal = AbortSignal.any([options.deps.signal, stopWork.signal]);
   const decisionLock = new DecisionLock();
@@ -80,6 +84,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   const ready: TrialRecord[] = [];
   const claimed = new Set<number>();
   let stop: StopDecision | undefined;
+  /** Serial loop: the trial whose candidate was just committed in the slot's own worktree (so it needs no checkout). */
+  let proposedHere: number | undefined;
   let fatal: { error: unknown } | undefined;
 
   ledger.record('study.session_started', { studyId: study.id, slots: slots.length, executor: options.deps.executor.kind, lookahead: executorConfig.lookahead }, { studyId: study.id });
@@ -106,7 +112,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     claimed.add(trial.id);
     const work = (async () => {
       try {
-        trialEnded(await executeTrial(opened, trial, depsFor(slot.worktree, slot)));
+        const holds = serial && trial.id === proposedHere ? trial.candidateCommit ?? undefined : undefined;
+        trialEnded(await executeTrial(opened, trial, { ...depsFor(slot.worktree, slot), ...(holds ? { worktreeHolds: holds } : {}) }));
       } catch (error) {
         finishUnrun(opened, trial.id, 'interrupted', `orchestrator error: ${errorMessage(error)}`);
         fatal ??= { error };
@@ -125,9 +132,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     claimed.add(trial.id);
     const work = (async () => {
       try {
-        const prepared = await prepareCandidate(opened, trial, depsFor(worktree));
+        const prepared = await prepareCandidate(opened, trial, depsFor(worktree), { keepWorktree: serial });
         if ('ready' in prepared) {
           ready.push(prepared.ready);
+          if (trial.candidateCommit === null && trial.role !== 'baseline') proposedHere = prepared.ready.id;
           return;
         }
         claimed.delete(trial.id);
@@ -183,7 +191,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       stop ??= fatal ? { state: 'failed', reason: errorMessage(fatal.error) } : policy.stopCondition();
       if (stop) break;
       for (const slot of slots) {
-        if (running.has(slot.index)) continue;
+        if (running.has(slot.index) || !freeProposalWorktrees.includes(slot.worktree) && proposalWorktrees.includes(slot.worktree)) continue;
         const trial = pickRunnable();
         if (!trial) break;
         startOnSlot(slot, trial);
