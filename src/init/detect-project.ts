@@ -29,6 +29,8 @@ export interface Detection {
   budget: Guess<string>;
   program?: Guess<string>;
   proposer: Guess<ProposerGuess>;
+  /** Variables for research.env: HOME when the scripts or uv keep state under the user's home (trials otherwise get a fresh HOME each). */
+  env?: Guess<Record<string, string>>;
   /** Stop the study after this long (a night), so an agent cannot run up costs forever. */
   maxTime?: Guess<string>;
   todos: string[];
@@ -38,13 +40,16 @@ export interface Detection {
 export interface MachineFacts {
   hasCommand(name: string): boolean;
   env: Readonly<Record<string, string | undefined>>;
+  /** The user's home folder. */
+  home: string;
 }
 
 const TRAIN_SCRIPTS = ['train.py', 'train.ts', 'train.mjs', 'train.js', 'main.py'];
 const HARNESS_FILES = ['prepare.py', 'prepare.ts', 'evaluate.py', 'evaluate.ts', 'eval.py'];
 const ENVIRONMENT_FILES = ['pyproject.toml', 'uv.lock', 'requirements.txt', '.python-version', 'package.json', 'package-lock.json'];
 const DATA_DIRS = ['data', 'dataset', 'datasets'];
-const DEFAULT_BUDGET_S = 300;
+/** Python or JavaScript that reads the user's home folder (autoresearch keeps its data in ~/.cache/autoresearch). */
+const USES_HOME = /expanduser\(|Path\.home\(\)|os\.homedir\(\)|["'`]~\//;
 
 /**
  * Look at a folder and guess a research study. An autoresearch-style
@@ -109,6 +114,13 @@ export function detectProject(dir: string, machine: MachineFacts): Detection {
     break;
   }
   if (detection.budget.why.startsWith('no time budget')) todos.push('no time budget constant (TIME_BUDGET = <seconds>) found: check research.budget');
+
+  const homeUsers = sources.filter(({ text }) => text !== undefined && USES_HOME.test(text)).map(({ file }) => file);
+  const uv = detection.run?.value.startsWith('uv ') ?? false;
+  if (homeUsers.length > 0 || uv) {
+    const reasons = [...(homeUsers.length > 0 ? [`${homeUsers.join(' and ')} keep${homeUsers.length === 1 ? 's' : ''} data under ~`] : []), ...(uv ? ['uv keeps its package cache under ~/.cache/uv'] : [])];
+    detection.env = { value: { HOME: machine.home }, why: `${reasons.join('; ')}: trials get a fresh, empty HOME unless research.env names one` };
+  }
 
   if (autoresearch) {
     if (files.has('program.md')) detection.program = { value: 'program.md', why: 'program.md holds your research instructions; the agent reads it first' };

@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { findExecutable } from '../proposers/command/find-executable.ts';
 import type { MachineFacts } from './detect-project.ts';
 
@@ -13,6 +14,7 @@ export function machineFacts(env: NodeJS.ProcessEnv = process.env, cwd = process
   const cache = new Map<string, boolean>();
   return {
     env,
+    home: env.HOME ?? homedir(),
     hasCommand(name) {
       let found = cache.get(name);
       if (found === undefined) {

@@ -45,6 +45,9 @@ export function renderInitConfig(detection: Detection): string {
     ...why(detection.proposer),
     ...proposerLines(detection),
     ...(detection.maxTime ? [...why(detection.maxTime), `  max_time: ${detection.maxTime.value}`] : []),
+    ...(detection.env
+      ? [...why(detection.env), `  env: {${Object.entries(detection.env.value).map(([name, value]) => `${name}: ${double(value)}`).join(', ')}}`]
+      : []),
     ...llmLines(detection),
     ...detection.todos.map((todo) => `# TODO: ${todo}`),
     '',

@@ -5,9 +5,11 @@
  */
 
 export const PREPARE_PY = `"""Fixed constants, data and evaluation. Do not modify."""
+import os
 MAX_SEQ_LEN = 2048       # context length
 TIME_BUDGET = 300        # training time budget in seconds (5 minutes)
 EVAL_TOKENS = 40 * 524288
+CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "autoresearch")
 
 def evaluate_bpb(model, tokenizer, batch_size):
     return 1.0
@@ -54,5 +56,5 @@ export function autoresearchFiles(overrides: Record<string, string | undefined> 
 
 /** A machine with the given commands on PATH and the given environment. */
 export function machine(commands: string[], env: Record<string, string> = {}) {
-  return { hasCommand: (name: string) => commands.includes(name), env };
+  return { hasCommand: (name: string) => commands.includes(name), env, home: '/home/researcher' };
 }

@@ -31,6 +31,10 @@ describe('strata init on an autoresearch checkout', () => {
     expect(detection.secondary?.value).toEqual(['peak_vram_mb']);
     expect(detection.budget).toMatchObject({ value: '6m', why: expect.stringContaining('TIME_BUDGET = 300s') });
     expect(detection.program?.value).toBe('program.md');
+    expect(detection.env).toEqual({
+      value: { HOME: '/home/researcher' },
+      why: 'prepare.py keeps data under ~; uv keeps its package cache under ~/.cache/uv: trials get a fresh, empty HOME unless research.env names one',
+    });
     expect(detection.proposer.value).toEqual({ kind: 'agent', model: 'anthropic:claude-sonnet-4-5', keyEnv: 'ANTHROPIC_API_KEY', keySet: true });
     expect(detection.todos).toEqual([]);
   });
@@ -44,6 +48,7 @@ describe('strata init on an autoresearch checkout', () => {
     expect(research.metric).toEqual({ name: 'val_bpb', goal: 'minimize', pattern: '^val_bpb:\\s*(\\S+)', secondary: [{ name: 'peak_vram_mb' }] });
     expect(research.protected).toEqual(['prepare.py', 'pyproject.toml', 'uv.lock', '.python-version']);
     expect(research.agent.program).toBe('program.md');
+    expect(research.env).toEqual({ HOME: '/home/researcher' });
     expect(config.llm).toBeDefined();
     expect(text).toMatch(/# guessed: prepare\.py trains for TIME_BUDGET = 300s/);
     expect(text).toMatch(/# guessed: program\.md greps for `\^val_bpb:`; program\.md asks for the lowest val_bpb/);
