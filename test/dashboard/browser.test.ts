@@ -17,7 +17,7 @@ async function waitForText(page: Page, selector: string, text: string): Promise<
 }
 
 // In CI a missing Chromium is a failure; on a workstation the suite skips and says why.
-if (!chromiumInstalled && process.env.CI) {
+if (!chromiumInstalled && process.env.CI && process.env.CI !== 'false') {
   describe('dashboard in Chromium', () => {
     it('needs Chromium', () => {
       throw new Error(CHROMIUM_MISSING);

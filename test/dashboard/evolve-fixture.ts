@@ -47,7 +47,8 @@ export function evolveFixture(name = 'support-triage'): EvolveFixture {
   try {
     const studyId = ledger.transaction(() => {
       const id = ledger.nextId('studies');
-      const config = { name, evolve: { seed: { system_prompt: 'prompts/system.txt' }, budget: { metric_calls: 120 }, metric: { kind: 'exact' } } };
+      // The shape the engine stores (see src/evolve/optimize.ts).
+      const config = { kind: 'evolve', identity: { seedHash: 'fixture' }, options: { minibatchSize: 3, merge: { enabled: true } }, budget: { metricCalls: 120 } };
       ledger.record('study.created', { studyId: id, name, kind: 'evolve', config, configHash: 'fixture', branch: null, baseCommit: null }, { studyId: id });
       return id;
     });

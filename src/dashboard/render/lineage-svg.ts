@@ -41,9 +41,11 @@ export function lineageSvg(candidates: readonly EvolveCandidateView[], bestIdx: 
   }
   const generations = columns.size ? Math.max(...columns.keys()) + 1 : 1;
   const tallest = Math.max(1, ...[...columns.values()].map((column) => column.length));
-  const dx = 132;
+  // Deep lineages get narrower columns; values then live in the hover titles only.
+  const dx = Math.max(48, Math.min(132, Math.floor(1100 / Math.max(1, generations - 1))));
+  const showValues = dx >= 90;
   const dy = 54;
-  const margin = { left: 40, top: 36, right: 90, bottom: 20 };
+  const margin = { left: 40, top: 36, right: showValues ? 90 : 40, bottom: 20 };
   const width = margin.left + (generations - 1) * dx + margin.right;
   const height = margin.top + (tallest - 1) * dy + margin.bottom + 24;
   const position = new Map<number, { x: number; y: number }>();
@@ -83,7 +85,7 @@ export function lineageSvg(candidates: readonly EvolveCandidateView[], bestIdx: 
       best ? h('circle', { cx: x, cy: y, r: 19, fill: 'none', stroke: '#bf8700', 'stroke-width': 2.5 }) : null,
       h('circle', { cx: x, cy: y, r: 14, fill, stroke: candidate.origin === 'merge' ? '#8250df' : '#57606a', 'stroke-width': 1.2 }),
       h('text', { x, y: y + 4, 'text-anchor': 'middle', fill: dark ? '#fff' : INK, 'font-size': 11, 'font-weight': 600 }, String(candidate.idx)),
-      h('text', { x: x + 22, y: y + 4, fill: MUTED, 'font-size': 11 }, formatMetric(candidate.val_mean)),
+      showValues ? h('text', { x: x + 22, y: y + 4, fill: MUTED, 'font-size': 11 }, formatMetric(candidate.val_mean)) : null,
     );
   });
   const labels = Array.from({ length: generations }, (_, d) =>

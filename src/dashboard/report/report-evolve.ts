@@ -1,4 +1,4 @@
-import { formatMetric, formatUsd } from '../render/format.ts';
+import { formatDelta, formatMetric, formatUsd } from '../render/format.ts';
 import { frontHeatmapSvg } from '../render/front-heatmap-svg.ts';
 import { lineageSvg } from '../render/lineage-svg.ts';
 import { h, type Markup } from '../render/markup.ts';
@@ -17,7 +17,7 @@ export function evolveHeadline(view: EvolveView): [string, string, string | null
   const gain = best !== null && seed !== null && seed !== 0 ? ((best - seed) / Math.abs(seed)) * 100 : null;
   return [
     ['best validation', formatMetric(best), view.best ? `candidate #${view.best.idx}` : null],
-    ['vs seed', gain === null ? '–' : `${gain > 0 ? '+' : gain < 0 ? '−' : ''}${Math.abs(gain).toFixed(2)}%`, `seed ${formatMetric(seed)}`],
+    ['vs seed', gain !== null ? `${gain > 0 ? '+' : gain < 0 ? '−' : ''}${Math.abs(gain).toFixed(2)}%` : best !== null && seed !== null ? formatDelta(best - seed) || '±0' : '–', `seed ${formatMetric(seed)}`],
     ...(view.best?.test_mean != null ? [['held-out test', formatMetric(view.best.test_mean), `seed ${formatMetric(view.seed?.test_mean)}`] as [string, string, string]] : []),
     ['pool', String(view.candidates.length), `${view.proposals.filter((p) => p.accepted).length} accepted of ${view.proposals.length} proposals`],
     ['metric calls', String(view.metric_calls.used), view.metric_calls.budget ? `of ${view.metric_calls.budget}` : null],

@@ -16,6 +16,8 @@ export function render(root, view) {
   const seed = view.seed?.val_mean ?? null;
   const best = view.best?.val_mean ?? null;
   const gain = best !== null && seed !== null && seed !== 0 ? ((best - seed) / Math.abs(seed)) * 100 : null;
+  // From a seed scoring 0 a percentage means nothing; show the raw gain.
+  const gainText = gain !== null ? f.signedPercent(gain) : best !== null && seed !== null ? f.delta(best - seed) || '±0' : '–';
   const accepted = view.proposals.filter((p) => p.accepted).length;
   const chartBox = el('div', { class: 'chart', id: 'score-chart' });
   const lineage = el('div', { class: 'lineage', id: 'lineage' });
@@ -28,14 +30,15 @@ export function render(root, view) {
       'div',
       { class: 'stats' },
       stat('best validation', f.metric(best), view.best ? `candidate #${view.best.idx}` : 'seed not scored yet'),
-      stat('vs seed', el('div', { class: `value ${gain > 0 ? 'good' : ''}`, text: f.signedPercent(gain) }), `seed ${f.metric(seed)}`),
+      stat('vs seed', el('div', { class: `value ${best !== null && seed !== null && best > seed ? 'good' : ''}`, text: gainText }), `seed ${f.metric(seed)}`),
       view.best?.test_mean != null ? stat('held-out test', f.metric(view.best.test_mean), `seed ${f.metric(view.seed?.test_mean)}`) : null,
       stat('pool', String(view.candidates.length), `${accepted} accepted of ${view.proposals.length} proposals`),
       stat('metric calls', f.integer(calls.used), calls.budget ? `of ${f.integer(calls.budget)} budget` : 'no call budget', calls.budget ? meter : null),
       stat('spend', f.usd(view.spend.usd), view.spend.by_role.map((r) => `${r.role} ${f.usd(r.usd)}`).join(' · ') || 'no LLM calls'),
     ),
     card('Best validation score against metric calls', null, chartBox),
-    el('div', { class: 'two-col' }, card('Lineage', null, lineage), card('Pareto front · candidates × validation examples', null, heatmap)),
+    card('Lineage · generations left to right, shaded by validation mean, best ringed', null, lineage),
+    card('Pareto front · candidates × validation examples', null, heatmap),
     card('Candidates', null, candidatesTable(view)),
     card(`Proposals (${view.proposals.length})`, null, proposalsList(view)),
   );

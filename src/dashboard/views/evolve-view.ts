@@ -120,12 +120,14 @@ export function evolveView(reader: LedgerReader, study: StudyRecord, now = Date.
   const counts: Record<string, number> = {};
   for (const proposal of proposals) counts[proposal.outcome] = (counts[proposal.outcome] ?? 0) + 1;
   const bySplit = reader.evaluationCounts(study.id);
-  const config = (study.config as { evolve?: { budget?: { metric_calls?: number }; seed?: Record<string, string> } } | null)?.evolve;
+  // The engine stores its budget as `budget.metricCalls`; a strata.yaml-shaped config has `evolve.budget.metric_calls`.
+  const config = study.config as { budget?: { metricCalls?: number }; evolve?: { budget?: { metric_calls?: number } } } | null;
+  const callBudget = config?.budget?.metricCalls ?? config?.evolve?.budget?.metric_calls ?? null;
   const byRole = reader.spendByRole(study.id);
   return {
     kind: 'evolve',
     study: studyHeader(study, now),
-    components: Object.keys(records[0]?.components ?? config?.seed ?? {}),
+    components: Object.keys(records[0]?.components ?? {}),
     best,
     seed: candidates.find((candidate) => candidate.idx === 0) ?? null,
     candidates,
@@ -138,7 +140,7 @@ export function evolveView(reader: LedgerReader, study: StudyRecord, now = Date.
     proposals,
     counts,
     // Held-out test scoring is outside the budget, so it is not a metric call.
-    metric_calls: { used: (bySplit.train ?? 0) + (bySplit.val ?? 0), budget: config?.budget?.metric_calls ?? null, by_split: bySplit },
+    metric_calls: { used: (bySplit.train ?? 0) + (bySplit.val ?? 0), budget: callBudget, by_split: bySplit },
     spend: {
       usd: byRole.reduce((sum, role) => sum + role.usd, 0),
       calls: byRole.reduce((sum, role) => sum + role.calls, 0),
