@@ -8,8 +8,9 @@
  *
  * Order of work for a free slot: trials already queued in the ledger (re-runs
  * of interrupted or rebased trials), then a promotion to the full budget
- * (research.fidelity), then the oldest ready proposal. Until the baseline has
- * a result only baseline trials start: every candidate is judged against it.
+ * (research.fidelity), then the oldest ready proposal. Candidates may run
+ * beside the baseline, but each is judged only once the baseline has a result
+ * (a finished run waits for it), so no slot idles through the first budget.
  */
 import { join } from 'node:path';
 import type { ExecutorConfig } from '../core/config/executor-config.ts';
@@ -90,17 +91,35 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
 
   ledger.record('study.session_started', { studyId: study.id, slots: slots.length, executor: options.deps.executor.kind, lookahead: executorConfig.lookahead }, { studyId: study.id });
 
-  const depsFor = (worktree: string, slot?: Slot): TrialDependencies => ({
+  let baselineWaiters: (() => void)[] = [];
+  const wakeBaselineWaiters = () => {
+    const waiters = baselineWaiters;
+    baselineWaiters = [];
+    for (const resume of waiters) resume();
+  };
+  signal.addEventListener('abort', wakeBaselineWaiters, { once: true });
+  const baselineSettled = () => ledger.trials(study.id).some((trial) => trial.role === 'baseline' && isFinal(trial.status) && trial.status !== 'interrupted');
+  /** Resolves true once a baseline result exists, false if the study stops first. */
+  const waitForBaseline = async (): Promise<boolean> => {
+    while (!baselineSettled()) {
+      if (signal.aborted) return false;
+      await new Promise<void>((resume) => baselineWaiters.push(resume));
+    }
+    return true;
+  };
+
+  const depsFor = (worktree: string, slot?: Slot, trial?: TrialRecord): TrialDependencies => ({
     ...options.deps,
     signal,
     worktree,
     decisionLock,
-    ...(slot ? { slot: slot.name, executor: slotExecutor(options.deps.executor, slot, ledger, study.id) } : {}),
+    ...(slot ? { slot: slot.name, executor: slotExecutor(options.deps.executor, slot, ledger, study.id, trial?.role === 'baseline' ? undefined : waitForBaseline) } : {}),
   });
 
   const trialEnded = (finished: TrialRecord) => {
     options.deps.observer.trialFinished?.(finished, currentBest());
     stop ??= policy.afterTrial(finished);
+    wakeBaselineWaiters();
   };
 
   const currentBest = () => {
@@ -113,7 +132,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     const work = (async () => {
       try {
         const holds = serial && trial.id === proposedHere ? trial.candidateCommit ?? undefined : undefined;
-        trialEnded(await executeTrial(opened, trial, { ...depsFor(slot.worktree, slot), ...(holds ? { worktreeHolds: holds } : {}) }));
+        trialEnded(await executeTrial(opened, trial, { ...depsFor(slot.worktree, slot, trial), ...(holds ? { worktreeHolds: holds } : {}) }));
       } catch (error) {
         finishUnrun(opened, trial.id, 'interrupted', `orchestrator error: ${errorMessage(error)}`);
         fatal ??= { error };
@@ -158,16 +177,13 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     const trials = ledger.trials(study.id);
     const finished = trials.filter((trial) => policy.counts(trial)).length;
     if (research.maxTrials !== undefined && finished + running.size >= research.maxTrials) return undefined;
-    const baselineSettled = trials.some((trial) => trial.role === 'baseline' && isFinal(trial.status) && trial.status !== 'interrupted');
-    const allowed = (trial: TrialRecord) => baselineSettled || trial.role === 'baseline';
-    const queued = trials.find((trial) => trial.status === 'queued' && !claimed.has(trial.id) && (trial.candidateCommit !== null || trial.role === 'baseline') && allowed(trial));
+    const queued = trials.find((trial) => trial.status === 'queued' && !claimed.has(trial.id) && (trial.candidateCommit !== null || trial.role === 'baseline'));
     if (queued) return queued;
-    if (research.fidelity && baselineSettled) {
+    if (research.fidelity) {
       const screen = nextPromotion(trials, research.fidelity, research.metric.goal);
       if (screen) return promote(opened, screen);
     }
-    const index = ready.findIndex(allowed);
-    return index === -1 ? undefined : ready.splice(index, 1)[0];
+    return ready.shift();
   };
 
   /** May another proposal start? Bounded by the ready queue's target and by max_trials. */

@@ -128,6 +128,17 @@ describe('the scheduler', () => {
     expect(summary.best).toMatchObject({ metric: 3 });
   });
 
+  it('runs candidates beside the baseline but judges them only after it', async () => {
+    const text = sumConfig('  executor: {slots: 2}\n', 2);
+    const repo = makeRepo({ ...sumFiles, 's.txt': '1.5\n', 'strata.yaml': text });
+    await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text), proposer: scripted([{ 'a.txt': '1\n', 's.txt': '0.1\n' }]) });
+    const [baseline, candidate] = ledgerOf(repo).trials(1);
+    expect(Date.parse(candidate!.startedAt!)).toBeLessThan(Date.parse(baseline!.endedAt!));
+    expect(candidate!.wallMs!).toBeLessThan(1000);
+    expect(Date.parse(candidate!.endedAt!)).toBeGreaterThanOrEqual(Date.parse(baseline!.endedAt!));
+    expect(candidate).toMatchObject({ status: 'keep', bestBefore: 10, metric: 6 });
+  });
+
   it('records a rebase conflict on the trial instead of dropping it silently', async () => {
     const text = sumConfig('  executor: {slots: 2, lookahead: 1}\n', 4);
     const repo = makeRepo({ ...sumFiles, 'strata.yaml': text });
