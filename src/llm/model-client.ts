@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.ts';
 import { Random } from '../core/random.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { abortableSleep } from './abortable-sleep.ts';
+import { callDeadline } from './call-deadline.ts';
 import { recordCallFinished, recordCallStarted } from './call-ledger.ts';
 import { LlmCallError, LlmConfigError, LlmUnavailableError } from './errors.ts';
 import { costUsd, pricesFor } from './price-table.ts';
@@ -133,8 +134,7 @@ export class ModelClient {
       const hold: UsdReservation | undefined = this.options.budget?.reserve(estimate ?? 0, request.role);
       const callId = this.recordStart(request, estimate);
       const started = performance.now();
-      const timeout = AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS);
-      const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+      const deadline = callDeadline(request.signal, this.options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS);
       try {
         const result = await generateText({
           model: this.model,
@@ -146,7 +146,7 @@ export class ModelClient {
           ...(request.seed !== undefined ? { seed: request.seed } : {}),
           maxOutputTokens,
           maxRetries: 0,
-          abortSignal: signal,
+          abortSignal: deadline.signal,
         });
         const latencyMs = Math.round(performance.now() - started);
         const inputTokens = result.usage.inputTokens ?? null;
@@ -167,7 +167,7 @@ export class ModelClient {
           callId,
         };
       } catch (error) {
-        const failure = classifyFailure(error, { timedOut: timeout.aborted && !request.signal?.aborted, aborted: request.signal?.aborted === true, now: Date.now() });
+        const failure = classifyFailure(error, { timedOut: deadline.timedOut() && !request.signal?.aborted, aborted: request.signal?.aborted === true, now: Date.now() });
         // A timed-out request was probably processed and billed for its input; an HTTP error was not.
         const charged = failure.kind === 'timeout' && this.prices ? costUsd(this.prices, estimateInputTokens(request), 0) : 0;
         if (hold) this.options.budget!.settle(hold, charged);
@@ -187,6 +187,8 @@ export class ModelClient {
         }
         if (failure.kind === 'rate_limit') this.cooldownUntil = Math.max(this.cooldownUntil, Date.now() + delay);
         await abortableSleep(delay, request.signal);
+      } finally {
+        deadline.dispose();
       }
     }
   }

@@ -111,7 +111,6 @@ export class LoopbackModelServer {
         response.end(JSON.stringify({ error: { message: `loopback server error: ${String(error)}` } }));
       });
     });
-    server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     instance = new LoopbackModelServer(server, `http://127.0.0.1:${port}/v1`, script, options);
