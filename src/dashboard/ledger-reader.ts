@@ -117,6 +117,17 @@ export class LedgerReader {
     return row ? toTrial(row) : undefined;
   }
 
+  /**
+   * Sealed holdout results by trial id (the integrity layer keeps them in a
+   * table of their own); empty for a ledger from before that table existed.
+   */
+  holdouts(studyId: number): Map<number, { status: string; metric: number | null; reason: string | null }> {
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'holdout_results'").get();
+    if (!exists) return new Map();
+    const rows = this.db.prepare('SELECT trial_id, status, metric, reason FROM holdout_results WHERE study_id = ?').all(studyId);
+    return new Map(rows.map((row) => [Number(row.trial_id), { status: String(row.status), metric: num(row.metric), reason: text(row.reason) }]));
+  }
+
   /** Model calls of one trial or one candidate, oldest first. */
   llmCalls(where: { trialId: number } | { candidateId: number }): LlmCallRecord[] {
     const [column, id] = 'trialId' in where ? ['trial_id', where.trialId] : ['candidate_id', where.candidateId];

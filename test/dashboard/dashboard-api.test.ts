@@ -156,6 +156,42 @@ describe('dashboard API over a real study', () => {
   });
 });
 
+describe('integrity details, when the ledger has them', () => {
+  it('shows holdout beside validation and flags suspect keeps and failed re-checks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-holdout-'));
+    copyFileSync(scripted.ledgerPath, join(dir, 'ledger.db'));
+    const db = new DatabaseSync(join(dir, 'ledger.db'));
+    // The integrity layer's table (migration 2) and meta fields, written as it writes them.
+    db.exec(`CREATE TABLE IF NOT EXISTS holdout_results (trial_id INTEGER PRIMARY KEY, study_id INTEGER NOT NULL, status TEXT NOT NULL, metric REAL,
+      metrics_json TEXT, reason TEXT, wall_ms INTEGER, log_path TEXT, created_at TEXT NOT NULL)`);
+    const trialId = (seq: number) => Number((db.prepare('SELECT id FROM trials WHERE seq = ?').get(seq) as { id: number }).id);
+    const insert = db.prepare("INSERT INTO holdout_results (trial_id, study_id, status, metric, reason, created_at) VALUES (?, 1, ?, ?, ?, '2026-01-01T00:00:00Z')");
+    insert.run(trialId(0), 'measured', 2.41, null);
+    insert.run(trialId(2), 'measured', 2.2, null);
+    insert.run(trialId(6), 'timeout', null, 'killed at 30s');
+    db.prepare(`UPDATE trials SET meta_json = json_set(COALESCE(meta_json, '{}'), '$.recheck', json(?)) WHERE seq = 1`).run(JSON.stringify({ stillBetter: false, reason: 'rerun 2.37 vs 2.36' }));
+    db.prepare(`UPDATE trials SET meta_json = json_set(COALESCE(meta_json, '{}'), '$.acceptance.suspect', ?) WHERE seq = 2`).run('jumped 3x past the incumbent');
+    db.close();
+    const withIntegrity = LedgerReader.open(join(dir, 'ledger.db'));
+    const app = createDashboardApp({ reader: withIntegrity, token: null });
+    try {
+      const view = (await (await app.app.request('/api/studies/1')).json()) as ResearchView;
+      expect(view.has_holdout).toBe(true);
+      expect(view.trials.map((t) => t.holdout)).toEqual([2.41, null, 2.2, null, null, null, null, null, null]);
+      expect(view.progress.holdout.filter((v) => v !== null)).toEqual([2.41, 2.2]);
+      expect(view.trials[1]!.flags).toEqual(['re-check: no longer beats its parent (rerun 2.37 vs 2.36)']);
+      expect(view.trials[2]!.flags).toEqual(['suspect: jumped 3x past the incumbent']);
+      expect(view.trials[6]!.flags).toEqual(['holdout timeout: killed at 30s']);
+      const detail = (await (await app.app.request('/api/studies/1/trials/2')).json()) as TrialDetailView;
+      expect(detail.trial.holdout).toBe(2.2);
+      expect(detail.trial.meta).toMatchObject({ acceptance: { rule: 'strict', suspect: 'jumped 3x past the incumbent' } });
+    } finally {
+      app.close();
+      withIntegrity.close();
+    }
+  });
+});
+
 describe('the served dashboard', () => {
   it('refuses, when bound beyond loopback, every request without the token', async () => {
     const served = await startDashboard({ ledgerPath: scripted.ledgerPath, host: '0.0.0.0', port: 0, token: 'test-token-123' });

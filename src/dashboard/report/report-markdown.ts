@@ -92,7 +92,7 @@ export function renderReportMarkdown(reader: LedgerReader, study: StudyRecord, s
           formatSeconds(t.duration_s),
           t.usd ? formatUsd(t.usd) : '–',
           escapeMarkdown(t.proposer),
-          escapeMarkdown(t.description + (t.reason && t.status !== 'keep' && t.status !== 'discard' ? ` (${t.reason})` : '')),
+          escapeMarkdown(t.description + (t.reason && t.status !== 'keep' && t.status !== 'discard' ? ` (${t.reason})` : '') + t.flags.map((flag) => ` ⚠ ${flag}`).join('')),
         ]),
         [true, false, true, true, ...(view.has_holdout ? [true] : []), true, true, false, false],
       ),

@@ -45,7 +45,11 @@ export function researchReportBody(view: ResearchView, diffs: ReadonlyMap<number
       formatSeconds(trial.duration_s),
       trial.usd ? formatUsd(trial.usd) : '–',
       trial.proposer,
-      [trial.description, trial.reason && trial.status !== 'keep' && trial.status !== 'discard' ? h('div', { class: 'reason' }, trial.reason) : null],
+      [
+        trial.description,
+        trial.reason && trial.status !== 'keep' && trial.status !== 'discard' ? h('div', { class: 'reason' }, trial.reason) : null,
+        trial.flags.map((flag) => h('div', { class: 'flag' }, `⚠ ${flag}`)),
+      ],
     ],
   }));
   const titles = ['#', 'status', `${view.metric.name}#`, 'Δ best#', ...(view.has_holdout ? ['holdout#'] : []), 'time#', 'cost#', 'proposer', 'description'];

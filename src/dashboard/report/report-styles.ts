@@ -25,6 +25,7 @@ td.desc { overflow-wrap: anywhere; }
 tr.st-discard td { color: #57606a; }
 tr.st-keep td.metric { color: var(--keep); font-weight: 600; }
 .reason { color: var(--muted); font-size: 12px; }
+.flag { color: var(--timeout); font-size: 12px; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 11.5px; line-height: 18px; white-space: nowrap; background: #eff2f5; color: #57606a; }
 .badge.keep, .badge.done, .badge.accepted, .badge.merge_accepted { background: #dafbe1; color: var(--keep); }
 .badge.crash, .badge.failed, .badge.rejected, .badge.merge_rejected { background: #ffebe9; color: var(--crash); }

@@ -13,6 +13,15 @@ function fact(label, value, title) {
   return el('div', { class: 'fact' }, el('div', { class: 'k', text: label }), el('div', { class: 'v', title: title ?? null }, value));
 }
 
+/** Nested details as [dotted key, text] pairs: `evidence.test.pValue` → `0.012`. */
+function flatten(value, prefix = '') {
+  if (value === null || value === undefined) return [[prefix, '–']];
+  if (typeof value === 'number') return [[prefix, f.metric(value)]];
+  if (Array.isArray(value)) return [[prefix, value.length === 0 ? '–' : value.every((v) => typeof v === 'number') ? `[${value.map(f.metric).join(', ')}]` : value.map(String).join('; ')]];
+  if (typeof value === 'object') return Object.entries(value).flatMap(([key, inner]) => flatten(inner, prefix ? `${prefix}.${key}` : key));
+  return [[prefix, String(value)]];
+}
+
 export function render(root, data, params) {
   const { trial, study, metric } = data;
   const key = `${study.id}/${trial.seq}`;
@@ -69,13 +78,7 @@ export function render(root, data, params) {
 
   // The acceptance rule's reasoning (noise-aware tests record their estimate, p-value, reruns) when the trial carries it.
   const acceptance = trial.meta && typeof trial.meta.acceptance === 'object' && trial.meta.acceptance !== null ? trial.meta.acceptance : null;
-  const decision = acceptance
-    ? el(
-        'div',
-        { class: 'facts decision', id: 'acceptance' },
-        Object.entries(acceptance).map(([key, value]) => fact(key.replace(/_/g, ' '), typeof value === 'number' ? f.metric(value) : typeof value === 'string' ? value : JSON.stringify(value))),
-      )
-    : null;
+  const decision = acceptance ? el('div', { class: 'facts decision', id: 'acceptance' }, flatten(acceptance).map(([key, value]) => fact(key, value))) : null;
   const details = { params: trial.params, metrics: trial.metrics, meta: trial.meta };
   const detailBlocks = Object.entries(details)
     .filter(([, value]) => value && Object.keys(value).length)
@@ -85,7 +88,7 @@ export function render(root, data, params) {
     root,
     el('div', { class: 'page-head' }, el('h1', { text: `Trial #${trial.seq}` }), badge(trial.status), trial.role === 'baseline' ? badge('neutral', 'baseline') : null, pager),
     el('p', { class: 'description', id: 'description', text: trial.description || '(no description)' }),
-    el('section', { class: 'card' }, facts, trial.reason ? el('p', { class: 'reason-line', text: trial.reason }) : null),
+    el('section', { class: 'card' }, facts, trial.reason ? el('p', { class: 'reason-line', text: trial.reason }) : null, trial.flags.map((flag) => el('p', { class: 'flag', text: `⚠ ${flag}` }))),
     decision ? card('Acceptance decision', null, decision) : null,
     card('Diff', data.diff ? toggle : null, diff),
     card(trial.status === 'running' ? 'Log (live tail)' : 'Log tail', logTools, logBox),

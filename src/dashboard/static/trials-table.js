@@ -19,7 +19,11 @@ function columns(view) {
       title: 'description',
       value: (t) => t.description,
       class: 'desc',
-      cell: (t) => [el('span', { text: t.description }), t.reason && !['keep', 'discard'].includes(t.status) ? el('div', { class: 'reason', text: t.reason }) : null],
+      cell: (t) => [
+        el('span', { text: t.description }),
+        t.reason && !['keep', 'discard'].includes(t.status) ? el('div', { class: 'reason', text: t.reason }) : null,
+        (t.flags ?? []).map((flag) => el('div', { class: 'flag', text: `⚠ ${flag}` })),
+      ],
     },
     { key: 'duration_s', title: 'time', num: true, value: (t) => t.duration_s, cell: (t) => f.duration(t.duration_s) },
     { key: 'usd', title: 'cost', num: true, value: (t) => t.usd, cell: (t) => (t.usd ? f.usd(t.usd) : '–') },

@@ -1,6 +1,9 @@
 import { improvement, type MetricGoal } from '../../core/trial.ts';
 import type { StudyRecord, TrialRecord } from '../../ledger/records.ts';
 import type { LedgerReader } from '../ledger-reader.ts';
+
+/** A sealed holdout result as the reader returns it. */
+type HoldoutRecord = { status: string; metric: number | null; reason: string | null };
 import { progressSeries, type ProgressSeries } from './progress-series.ts';
 import { studyHeader, type StudyHeader } from './study-header.ts';
 
@@ -13,6 +16,8 @@ export interface ResearchTrialView {
   metric: number | null;
   /** The sealed holdout metric, when the study measures one for this trial. */
   holdout: number | null;
+  /** Warnings the integrity layer recorded: a suspect first measurement, a failed re-check of a keep, a holdout that did not run. */
+  flags: string[];
   /** metric − the best metric when the trial ran (raw; `better` says which way is good). */
   delta: number | null;
   better: boolean | null;
@@ -82,15 +87,22 @@ export function holdoutOf(trial: TrialRecord, metricName: string): number | null
 const LIVE = new Set(['queued', 'running']);
 
 /** A trial as a row of the study table. */
-export function trialRow(trial: TrialRecord, metric: { name: string; goal: MetricGoal }, usd: number): ResearchTrialView {
+export function trialRow(trial: TrialRecord, metric: { name: string; goal: MetricGoal }, usd: number, holdout?: HoldoutRecord): ResearchTrialView {
   const delta = trial.metric !== null && trial.bestBefore !== null ? trial.metric - trial.bestBefore : null;
+  const flags: string[] = [];
+  const acceptance = trial.meta?.acceptance as { suspect?: unknown } | undefined;
+  if (typeof acceptance?.suspect === 'string' && acceptance.suspect) flags.push(`suspect: ${acceptance.suspect}`);
+  const recheck = trial.meta?.recheck as { stillBetter?: unknown; reason?: unknown } | undefined;
+  if (recheck?.stillBetter === false) flags.push(`re-check: no longer beats its parent${typeof recheck.reason === 'string' ? ` (${recheck.reason})` : ''}`);
+  if (holdout && holdout.status !== 'measured') flags.push(`holdout ${holdout.status}${holdout.reason ? `: ${holdout.reason}` : ''}`);
   return {
     id: trial.id,
     seq: trial.seq,
     role: trial.role,
     status: trial.status,
     metric: trial.metric,
-    holdout: holdoutOf(trial, metric.name),
+    holdout: holdout?.metric ?? holdoutOf(trial, metric.name),
+    flags,
     delta,
     better: delta === null ? null : improvement(trial.metric!, trial.bestBefore!, metric.goal) > 0,
     best_before: trial.bestBefore,
@@ -120,7 +132,8 @@ export function researchView(reader: LedgerReader, study: StudyRecord, now = Dat
   const metric = researchMetric(study);
   const records = reader.trials(study.id);
   const usd = reader.usdBy(study.id, 'trial_id');
-  const toView = (trial: TrialRecord) => trialRow(trial, metric, usd.get(trial.id) ?? 0);
+  const holdouts = reader.holdouts(study.id);
+  const toView = (trial: TrialRecord) => trialRow(trial, metric, usd.get(trial.id) ?? 0, holdouts.get(trial.id));
   const finished = records.filter((trial) => !LIVE.has(trial.status)).map(toView);
   const running = records
     .filter((trial) => LIVE.has(trial.status))

@@ -74,7 +74,7 @@ export function trialDetailView(reader: LedgerReader, study: StudyRecord, seq: n
     study: { id: study.id, name: study.name, kind: study.kind, state: study.state },
     metric,
     trial: {
-      ...trialRow(trial, metric, usd),
+      ...trialRow(trial, metric, usd, reader.holdouts(study.id).get(trial.id)),
       metrics: trial.metrics,
       params: trial.params,
       meta: trial.meta,
