@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { BudgetExhaustedError, errorMessage, LedgerError } from '../core/errors.ts';
+import { BudgetExhaustedError, ConfigError, errorMessage, LedgerError } from '../core/errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { LlmUnavailableError } from '../llm/errors.ts';
 import type { UsdBudget } from '../llm/usd-budget.ts';
@@ -192,6 +192,9 @@ export class EvolveEngine<E> {
     }
     const hash = candidateHash(seed);
     const validation = await evaluateBatch(this.batch, { candidate: seed, hash, split: 'val', ids: data.valIds, examples: data.val, iteration: 0 }, signal);
+    if (this.deps.options.frontier !== 'instance' && validation.every((entry) => entry.objectives === undefined)) {
+      throw new ConfigError([{ path: 'frontier', message: `the ${this.deps.options.frontier} frontier needs objectives: return { score, objectives: { name: value } } from evaluate` }]);
+    }
     this.commit(initialSnapshot(this.deps.options.randomSeed), {
       outcome: 'seed',
       parentIdx: null,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optimize, type OptimizeOptions } from '../../src/evolve/optimize.ts';
+import { Ledger } from '../../src/ledger/ledger.ts';
+import { rebuildLedger } from '../../src/ledger/rebuild.ts';
 import { LoopbackModelServer } from '../helpers/loopback-model.ts';
 import { toyEvaluator, toyExamples, toyReflection, type ToyExample } from './toy-task.ts';
 
@@ -83,6 +85,51 @@ describe('optimize', () => {
     expect(b.fronts).toEqual(a.fronts);
     expect(one.peak()).toBe(1);
     expect(eight.peak()).toBe(8);
+  });
+
+  it('keeps its invariants under every selector, component selector, acceptance rule and frontier', async () => {
+    const withObjectives = toyEvaluator();
+    const evaluate: OptimizeOptions<ToyExample>['evaluate'] = async (candidate, example, context) => {
+      const result = await withObjectives.evaluate(candidate, example, context);
+      return { ...result, objectives: { correct: result.score, brevity: 1 / (1 + Object.values(candidate).join('').length / 100) } };
+    };
+    const variants: Partial<OptimizeOptions<ToyExample>>[] = [
+      { selector: 'current-best' },
+      { selector: 'epsilon-greedy', epsilon: 0.5 },
+      { selector: 'top-k-pareto', topK: 2 },
+      { componentSelector: 'all', seed: { a: 'Answer.', b: 'Words:' } },
+      { acceptance: 'greater-or-equal', merge: { maxMerges: 2 } },
+      { frontier: 'objective' },
+      { frontier: 'hybrid' },
+      { frontier: 'cartesian', merge: true },
+    ];
+    for (const variant of variants) {
+      const counter = toyEvaluator();
+      const counted: OptimizeOptions<ToyExample>['evaluate'] = async (candidate, example, context) => {
+        await counter.evaluate(candidate, example, context);
+        return evaluate(candidate, example, context);
+      };
+      const result = await optimize(baseOptions({ evaluate: counted, budget: { metricCalls: 70 }, ...variant }));
+      expect(result.budget.metricCalls).toBe(counter.calls.length);
+      expect(result.budget.metricCalls).toBeLessThanOrEqual(70);
+      expect(result.pool.length).toBe(1 + result.proposals.accepted + result.proposals.mergeAccepted);
+      for (const member of result.pool) for (const parent of member.parents) expect(parent).toBeLessThan(member.idx);
+      expect(result.fronts.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('writes only through events: the state tables rebuild from the event log alone', async () => {
+    const ledger = Ledger.open(':memory:');
+    await optimize(baseOptions({ ledger, merge: true, testset: toyExamples('x', 3) }));
+    const rebuilt = rebuildLedger(ledger);
+    for (const table of ['studies', 'candidates', 'evaluations', 'llm_calls']) {
+      const rows = (l: Ledger) => l.db.prepare(`SELECT * FROM ${table} ORDER BY id`).all().map((row) => ({ ...row, owner_pid: null, owner_host: null, heartbeat_at: null }));
+      expect(rows(rebuilt), table).toEqual(rows(ledger));
+    }
+  });
+
+  it('asks for objectives when the frontier needs them', async () => {
+    await expect(optimize(baseOptions({ frontier: 'objective' }))).rejects.toThrow(/objective frontier needs objectives/);
   });
 
   it('refuses a budget that cannot score the seed', async () => {
