@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { Ledger } from '../../src/ledger/ledger.ts';
 import { renderReportHtml } from '../../src/dashboard/report/report-html.ts';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/start-dashboard.ts';
 import { ARTIFACTS, CHROMIUM_MISSING, chromiumInstalled, launchChromium } from './chromium.ts';
@@ -194,6 +195,37 @@ describe.skipIf(!chromiumInstalled)('dashboard in Chromium', () => {
     expect(await page.locator('script').count()).toBe(0);
     await page.screenshot({ path: shot('report.png'), fullPage: true });
     await page.context().setOffline(false);
+    await page.close();
+  });
+
+  it('shows what is running now, with a clock that ticks', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${served.url}study/1`);
+    await page.locator('#progress-chart[data-points]').waitFor();
+    // A trial starts while the page is open, written as the loop writes it.
+    const ledger = Ledger.open(research.ledgerPath);
+    const study = ledger.studyByName(research.studyName)!;
+    ledger.transaction(() => {
+      const trialId = ledger.nextId('trials');
+      const seq = ledger.nextTrialSeq(study.id);
+      ledger.record('study.state_changed', { studyId: study.id, state: 'running', reason: null }, { studyId: study.id });
+      ledger.record(
+        'trial.queued',
+        { studyId: study.id, trialId, seq, role: 'candidate', proposer: 'agent/scripted', description: 'cosine schedule with warmup', parentCommit: null, relatedTrialId: null, params: null, paramsKey: null, budgetMs: 300_000, seed: null, attempt: 1 },
+        { studyId: study.id, trialId },
+      );
+      ledger.record('trial.started', { trialId, worktree: null, logPath: null, executor: 'local', slot: 'gpu0', externalId: null }, { studyId: study.id, trialId });
+    });
+    ledger.close();
+    const row = page.locator('.run-row[data-seq="10"]');
+    await row.waitFor({ timeout: 10_000 });
+    await expect(row.textContent()).resolves.toContain('cosine schedule with warmup · gpu0');
+    const clock = row.locator('[data-started]');
+    const first = await clock.textContent();
+    await page.waitForTimeout(1300);
+    expect(await clock.textContent()).not.toBe(first);
+    expect(first).toMatch(/ \/ 5m00s$/);
+    await page.screenshot({ path: shot('dashboard-running.png') });
     await page.close();
   });
 
