@@ -80,7 +80,7 @@ function decide(settings: NoiseAwareSettings, input: AcceptanceInput): Acceptanc
     improvement: delta,
     noise,
   };
-  const counts = `${candidate.length} run${candidate.length === 1 ? '' : 's'} vs ${incumbent.length}`;
+  const counts = `runs: ${candidate.length} candidate, ${incumbent.length} incumbent`;
   const rerunSide = incumbent.length < candidate.length ? 'incumbent' : 'candidate';
 
   if (noise.df === 0) {
@@ -113,7 +113,7 @@ function decide(settings: NoiseAwareSettings, input: AcceptanceInput): Acceptanc
     interval: [delta - halfWidth, delta + halfWidth],
     confidence: settings.confidence,
   };
-  const summary = `improvement ${formatNumber(delta)} ± ${formatNumber(halfWidth)} (${Math.round(settings.confidence * 100)}%), noise sd ${formatNumber(noise.sd)} over ${noise.df} df, ${counts} runs, ${formatPValue(pValue)}`;
+  const summary = `improvement ${formatNumber(delta)} ± ${formatNumber(halfWidth)} (${Math.round(settings.confidence * 100)}%), noise sd ${formatNumber(noise.sd)} over ${noise.df} df, ${counts}, ${formatPValue(pValue)}`;
   if (statistic >= threshold) return { keep: true, reason: `beats the noise: ${summary}`, evidence };
   if (margin <= 0) {
     const what = delta <= 0 ? 'not better' : `better by less than min_delta ${formatNumber(settings.minDelta)}`;

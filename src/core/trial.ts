@@ -1,10 +1,10 @@
 /**
  * Trial statuses. `queued`/`running` are live; the rest are final.
  * - keep: better than the best so far (by the study's acceptance rule); committed on the study branch
- * - discard: ran fine, not better
+ * - discard: ran fine, not better; also every repeat run (baseline repeat, rerun, incumbent check), which only adds a measurement
  * - crash: non-zero exit, no metric, or a metric that is NaN/inf
  * - timeout: killed at budget + grace
- * - invalid: touched files outside `editable` (or, later, broke integrity checks); never run or not trusted
+ * - invalid: touched files outside `editable`, changed a protected file, or a metric outside `valid_range`; never run or not trusted
  * - interrupted: stopped by Ctrl-C or a dead orchestrator; re-queued on resume
  */
 export type TrialStatus = 'queued' | 'running' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'interrupted';
@@ -13,9 +13,17 @@ export type FinalTrialStatus = Exclude<TrialStatus, 'queued' | 'running'>;
 /**
  * Why a trial exists: the baseline, a candidate at the full budget (proposed,
  * re-run, rebased or promoted), or a screening run at the short budget of
- * `research.fidelity`, which can never be kept.
+ * `research.fidelity`, which can never be kept. Repeat runs, each with its
+ * own STRATA_SEED and linked by `related_trial_id`, only measure noise and
+ * are never kept themselves: `baseline-repeat` (the unmodified code again,
+ * to estimate the run-to-run spread), `rerun` (a candidate or the incumbent
+ * again, asked for by the acceptance rule), `incumbent-check` (the
+ * incumbent again after `acceptance.recheck_every` decisions).
  */
-export type TrialRole = 'baseline' | 'candidate' | 'screen';
+export type TrialRole = 'baseline' | 'candidate' | 'screen' | 'baseline-repeat' | 'rerun' | 'incumbent-check';
+
+/** Roles of runs that only add a measurement of an existing commit. */
+export const REPEAT_ROLES: readonly TrialRole[] = ['baseline-repeat', 'rerun', 'incumbent-check'];
 
 export type StudyState = 'running' | 'paused' | 'done' | 'failed';
 export type StudyKind = 'research' | 'evolve' | 'pipeline';

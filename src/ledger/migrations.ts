@@ -149,4 +149,24 @@ CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 `,
   },
+  {
+    version: 2,
+    name: 'holdout results',
+    sql: `
+-- The sealed holdout: one result per trial that became the best. Kept apart from
+-- trials so that nothing that reads trials for a proposer can ever see it.
+CREATE TABLE holdout_results (
+  trial_id     INTEGER PRIMARY KEY REFERENCES trials(id),
+  study_id     INTEGER NOT NULL REFERENCES studies(id),
+  status       TEXT NOT NULL CHECK (status IN ('measured', 'crash', 'timeout', 'invalid', 'interrupted')),
+  metric       REAL,
+  metrics_json TEXT,
+  reason       TEXT,
+  wall_ms      INTEGER,
+  log_path     TEXT,
+  created_at   TEXT NOT NULL
+);
+CREATE INDEX holdout_results_by_study ON holdout_results (study_id);
+`,
+  },
 ];

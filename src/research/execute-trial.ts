@@ -6,12 +6,14 @@ import type { ExecutionResult, Executor } from '../core/executor.ts';
 import type { Proposer, TrialSummary } from '../core/proposer.ts';
 import { Random } from '../core/random.ts';
 import { paramsKey, type ParamValues } from '../core/search-space.ts';
-import { improvement, type FinalTrialStatus } from '../core/trial.ts';
+import { improvement, REPEAT_ROLES, type FinalTrialStatus } from '../core/trial.ts';
 import { parseMetrics } from '../executors/metric-parser.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
+import { decideTrial, withStageNotes } from './acceptance-decision.ts';
 import type { DecisionLock } from './decision-lock.ts';
 import { forbiddenChanges } from './editable-check.ts';
+import { runHoldout } from './holdout-stage.ts';
 import { brokenConstraints, constraintReason } from './metric-constraints.ts';
 import { screeningReason, trialLimits } from './fidelity.ts';
 import { studyStopFor, type StudyStop } from './proposal-stop.ts';
@@ -20,6 +22,7 @@ import { settleStaleCandidate } from './rebase.ts';
 import { readSecondaryMetrics } from './secondary-metrics.ts';
 import type { ResearchObserver } from './research-observer.ts';
 import { trialEnvironment } from './trial-environment.ts';
+import { runTrialStages } from './trial-stages.ts';
 
 export interface TrialDependencies {
   proposer: Proposer;
@@ -124,23 +127,33 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
     trial = ledger.trial(trial.id);
     deps.observer.trialStarted?.(trial);
     const running = trial;
-    const run = await deps.executor.run({
-      trialId: trial.id,
-      command: research.run,
-      cwd: projectDir,
-      env,
-      budgetMs: limits.budgetMs,
-      graceMs: limits.graceMs,
-      logPath,
+    // Run (and evaluate) in the sandbox, protected files checked before and after: see trial-stages.ts.
+    const staged = await runTrialStages(opened, {
+      trial,
+      executor: deps.executor,
       signal: deps.signal,
+      worktree,
+      logPath,
+      env,
+      limits,
       ...(attaching ? { attachTo: trial.externalId! } : {}),
       onOutput: (chunk) => deps.observer.trialOutput?.(running, chunk),
     });
+    const run = staged.run;
     // Other slots may have moved the incumbent while this trial ran: decide against the current one, one decision at a time.
     release = await deps.decisionLock?.acquire();
     const bestNowId = ledger.study(study.id).bestTrialId;
     best = bestNowId === null ? undefined : ledger.trial(bestNowId);
-    let outcome = judge(opened, run, best, deps.acceptance, trial.role === 'baseline');
+    const judged: Outcome | Measured =
+      staged.invalid !== null || run === null ? { status: 'invalid', reason: staged.invalid ?? 'nothing ran', metrics: null, metric: null, run } : judge(opened, run);
+    let outcome: Outcome;
+    if (judged.status === 'measured') {
+      // The acceptance rule may ask for reruns; the lock is handed back while they run (acceptance-decision.ts).
+      const lock = { release: () => { release?.(); release = undefined; }, acquire: async () => { release = await deps.decisionLock?.acquire(); } };
+      const decided = await decideTrial(opened, trial, judged.metric, deps, lock, staged.notes);
+      best = decided.best;
+      outcome = { ...judged, status: decided.status, reason: decided.reason };
+    } else outcome = { ...judged, reason: withStageNotes(judged.reason, staged.notes) };
     if (trial.role === 'screen' && (outcome.status === 'keep' || outcome.status === 'discard')) outcome = { ...outcome, status: 'discard', reason: screeningReason(limits.budgetMs) };
     if ((outcome.status === 'keep' || outcome.status === 'discard') && outcome.metric !== null) {
       const stale = await settleStaleCandidate(opened, trial, outcome.metric, best, deps.acceptance);
@@ -157,6 +170,7 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
     });
     // The ledger is written first: a kill here leaves the branch behind, and recovery moves it.
     if (kept !== tip) await repo.moveRef(`refs/heads/${opened.branch}`, kept, tip);
+    await runHoldout(opened, ledger.trial(trial.id), { executor: deps.executor, signal: deps.signal, checkout: `${worktree}-holdout` });
     return ledger.trial(trial.id);
   } finally {
     release?.();
@@ -178,7 +192,8 @@ export async function propose(
   const history = ledger.trials(study.id).filter((other) => other.id !== trial.id);
   let proposal;
   try {
-    const finished = history.filter((other) => other.status !== 'running' && other.status !== 'queued');
+    // Repeat runs only measure noise: the decision on the trial they repeat says what they found.
+    const finished = history.filter((other) => other.status !== 'running' && other.status !== 'queued' && !REPEAT_ROLES.includes(other.role));
     // A repair starts from the crashed candidate it fixes (see Proposer.repairTarget).
     const repaired = trial.relatedTrialId === null ? undefined : finished.findLast((other) => other.candidateCommit === trial.parentCommit);
     proposal = await deps.proposer.propose({
@@ -226,7 +241,16 @@ export async function propose(
   return { trial: ledger.trial(trial.id) };
 }
 
-function judge(opened: OpenedStudy, run: ExecutionResult, best: TrialRecord | undefined, acceptance: Acceptance, baseline: boolean): Outcome {
+/** A run that measured a valid metric: the acceptance decision comes next. */
+interface Measured {
+  status: 'measured';
+  reason: null;
+  metrics: Record<string, number> | null;
+  metric: number;
+  run: ExecutionResult;
+}
+
+function judge(opened: OpenedStudy, run: ExecutionResult): Outcome | Measured {
   const { metric } = opened.research;
   if (run.status === 'interrupted') return { status: 'interrupted', reason: 'stopped by the user', metrics: null, metric: null, run };
   if (run.status === 'timeout') {
@@ -244,10 +268,7 @@ function judge(opened: OpenedStudy, run: ExecutionResult, best: TrialRecord | un
   if (!Number.isFinite(parsed.primary)) return { status: 'crash', reason: `metric is ${parsed.primary}`, metrics, metric: parsed.primary, run };
   const broken = brokenConstraints(found, opened.research.constraints);
   if (broken.length > 0) return { status: 'invalid', reason: constraintReason(broken), metrics, metric: parsed.primary, run };
-  if (baseline && (best === undefined || best.metric === null)) return { status: 'keep', reason: 'baseline', metrics, metric: parsed.primary, run };
-  if (best === undefined || best.metric === null) return { status: 'keep', reason: 'first valid result', metrics, metric: parsed.primary, run };
-  const decision = acceptance.decide({ goal: metric.goal, candidate: parsed.primary, incumbent: best.metric });
-  return { status: decision.keep ? 'keep' : 'discard', reason: decision.reason, metrics, metric: parsed.primary, run };
+  return { status: 'measured', reason: null, metrics, metric: parsed.primary, run };
 }
 
 /** What a proposer may see of a trial. */

@@ -5,21 +5,22 @@ import { errorMessage } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import type { Proposer } from '../core/proposer.ts';
 import { hashString } from '../core/random.ts';
-import type { TrialRole } from '../core/trial.ts';
+import { REPEAT_ROLES, type TrialRole } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
-import { strictAcceptance } from '../acceptance/strict-acceptance.ts';
 import { openAgentProposer } from '../proposers/agent/open-agent-proposer.ts';
 import { CommandProposer } from '../proposers/command/command-proposer.ts';
 import { SearchProposer } from '../proposers/search/search-proposer.ts';
 import { createExecutor, withSharedDir } from './create-executor.ts';
 import { summarize } from './execute-trial.ts';
 import { budgetForRole } from './fidelity.ts';
+import { ensureFinalHoldout } from './holdout-stage.ts';
 import type { StudyStop } from './proposal-stop.ts';
 import { openResearchStudy, type OpenedStudy } from './open-study.ts';
 import { recoverStudy } from './recover-study.ts';
 import type { ResearchObserver } from './research-observer.ts';
 import { runSchedule } from './scheduler.ts';
 import { summarizeStudy, type StudySummary } from './study-summary.ts';
+import { prepareStudyTrust } from './study-trust.ts';
 
 export interface RunResearchOptions {
   /** Path of strata.yaml. */
@@ -56,6 +57,8 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
   try {
     const executor = options.executor ?? createExecutor(opened);
     const recovery = await recoverStudy(opened, executor);
+    // The acceptance rule, the integrity reference and the sandbox; refuses to start what it cannot enforce.
+    const trust = await prepareStudyTrust(opened, executor.kind);
     const proposer = options.proposer ?? (await createProposer(opened, signal));
     observer.studyStarted?.({
       study: study.name,
@@ -73,7 +76,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
         requestedStop ??= request;
       },
       executor,
-      acceptance: options.acceptance ?? strictAcceptance,
+      acceptance: options.acceptance ?? trust.acceptance,
       observer,
       signal,
       studySeed: opened.research.search.seed ?? hashString(study.name),
@@ -105,6 +108,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
         },
       },
     });
+    await ensureFinalHoldout(opened, { executor, signal, checkout: join(opened.worktreesDir, 'holdout') });
     ledger.record('study.state_changed', { studyId: study.id, state: stop.state, reason: stop.reason }, { studyId: study.id });
     await opened.repo.pruneWorktrees(opened.worktreesDir);
     const summary = summarizeStudy(ledger, ledger.study(study.id));
@@ -136,6 +140,8 @@ async function createProposer(opened: OpenedStudy, signal: AbortSignal): Promise
 /** Does a trial count against max_trials? Every finished one except interrupted attempts and failed proposals (nothing ran). */
 function countsAgainstMaxTrials(trial: TrialRecord): boolean {
   return (
+    // Repeat runs are the acceptance rule's cost, not proposals: max_trials counts what was tried.
+    !REPEAT_ROLES.includes(trial.role) &&
     trial.status !== 'interrupted' &&
     trial.status !== 'queued' &&
     trial.status !== 'running' &&

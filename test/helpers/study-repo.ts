@@ -36,8 +36,12 @@ console.log('METRIC loss=' + ((p.x - 1) ** 2 + 0.5));
 `;
 }
 
-/** The YAML of a small research study over `x` in [-5, 5]. */
-export function quadraticConfig(overrides: { name?: string; maxTrials?: number; budget?: string; extra?: string; run?: string } = {}): string {
+/**
+ * The YAML of a small research study over `x` in [-5, 5]. The quadratic
+ * trainer is deterministic, so these studies use the strict rule unless
+ * `acceptance` names another (noise-aware would add baseline repeats).
+ */
+export function quadraticConfig(overrides: { name?: string; maxTrials?: number; budget?: string; extra?: string; run?: string; acceptance?: string } = {}): string {
   return `name: ${overrides.name ?? 'quad'}
 research:
   editable: [train.mjs]
@@ -49,6 +53,7 @@ research:
     x: {type: float, low: -5, high: 5}
   search: {sampler: tpe, seed: 7, startup_trials: 3}
   max_trials: ${overrides.maxTrials ?? 5}
+  acceptance: {rule: ${overrides.acceptance ?? 'strict'}}
 ${overrides.extra ?? ''}`;
 }
 
