@@ -40,7 +40,9 @@ const EDITS: { description: string; apply(source: string): string }[] = [
 export class ScriptedProposer implements Proposer {
   readonly name = 'agent/scripted';
   async propose(context: ProposalContext): Promise<Proposal> {
-    const edit = EDITS[(context.seq - 1) % EDITS.length]!;
+    // The next edit not tried yet, whatever the trial numbers (baseline repeats, re-runs) and across resumes.
+    const tried = new Set([...context.history, ...context.inFlight].map((trial) => trial.description));
+    const edit = EDITS.find((candidate) => !tried.has(candidate.description)) ?? EDITS[context.seq % EDITS.length]!;
     const file = join(context.projectDir, 'train.mjs');
     writeFileSync(file, edit.apply(readFileSync(file, 'utf8')));
     return { description: edit.description, meta: { hypothesis: `scripted edit ${context.seq}`, acceptance: { rule: 'strict' } } };
@@ -65,6 +67,7 @@ research:
   budget: 2s
   grace: 1s
   metric: {name: loss, goal: minimize}
+  acceptance: {rule: strict, recheck_every: 0}
   params:\n    x: {type: float, low: -5, high: 5}\n  search: {sampler: random, seed: 3}\n  max_trials: ${maxTrials}
 `;
 }
