@@ -3,6 +3,7 @@ import { spentUsd } from '../llm/call-ledger.ts';
 import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
 import { improvement, type MetricGoal } from '../core/trial.ts';
 import { schedulingSummary, type SchedulingSummary } from './duty-cycle.ts';
+import { chosenAcceptanceRule, holdoutResults } from './trust-events.ts';
 
 export interface TrialRow {
   id: number;
@@ -25,12 +26,28 @@ export interface TrialRow {
   /** The slot it ran on (`slot-0`, …) and the external job id (SLURM), when any. */
   slot: string | null;
   external_id: string | null;
+  /** The sealed holdout metric, measured when this trial became the best; null otherwise. Never shown to proposers. */
+  holdout: number | null;
 }
 
 /** The study at a glance: the document `strata status --json` prints. */
 export interface StudySummary {
   study: { name: string; kind: string; state: string; branch: string | null; stop_reason: string | null; metric: string; goal: MetricGoal };
-  best: { trial: number; commit: string | null; metric: number | null; metrics: Record<string, number> | null } | null;
+  best:
+    | {
+        trial: number;
+        commit: string | null;
+        metric: number | null;
+        metrics: Record<string, number> | null;
+        /** The sealed holdout metric of the best, and holdout − validation: a gap that grows means the study is fitting the validation split. */
+        holdout: number | null;
+        holdout_gap: number | null;
+        /** The last re-run of the incumbent: does it still beat the best it replaced? */
+        recheck: { still_better: boolean; reason: string } | null;
+      }
+    | null;
+  /** The acceptance rule the study runs under. */
+  acceptance: string | null;
   baseline: { trial: number; commit: string | null; metric: number | null; metrics: Record<string, number> | null } | null;
   improvement: number | null;
   counts: Record<string, number>;
@@ -48,6 +65,8 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
   const metric = (study.config as { research?: { metric?: { name?: string; goal?: MetricGoal } } }).research?.metric;
   const goal: MetricGoal = metric?.goal ?? 'minimize';
   const trials = ledger.trials(study.id);
+  const holdouts = holdoutResults(ledger, study.id);
+  const holdoutOf = (trial: TrialRecord) => holdouts.get(trial.id)?.metric ?? null;
   const toRow = (trial: TrialRecord): TrialRow => ({
     id: trial.id,
     seq: trial.seq,
@@ -66,6 +85,7 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
     role: trial.role,
     slot: trial.slot,
     external_id: trial.externalId,
+    holdout: holdoutOf(trial),
   });
   const best = study.bestTrialId === null ? undefined : trials.find((trial) => trial.id === study.bestTrialId);
   const baseline = trials.find((trial) => trial.role === 'baseline' && trial.status === 'keep');
@@ -84,7 +104,15 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
       metric: metric?.name ?? 'metric',
       goal,
     },
-    best: point(best),
+    best: best
+      ? {
+          ...point(best)!,
+          holdout: holdoutOf(best),
+          holdout_gap: holdoutOf(best) !== null && best.metric !== null ? holdoutOf(best)! - best.metric : null,
+          recheck: best.meta?.recheck ? { still_better: Boolean((best.meta.recheck as { stillBetter: boolean }).stillBetter), reason: String((best.meta.recheck as { reason: string }).reason) } : null,
+        }
+      : null,
+    acceptance: chosenAcceptanceRule(ledger, study.id) ?? null,
     baseline: point(baseline),
     improvement: best?.metric != null && baseline?.metric != null ? improvement(best.metric, baseline.metric, goal) : null,
     counts,

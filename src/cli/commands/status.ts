@@ -62,21 +62,33 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
   if (scheduling) lines.push(scheduling);
   if (summary.best) {
     lines.push(
-      `best ${formatMetric(summary.best.metric)} at trial #${summary.best.trial} (${summary.best.commit?.slice(0, 8) ?? '-'}) · baseline ${formatMetric(summary.baseline?.metric)}`,
+      `best ${formatMetric(summary.best.metric)} at trial #${summary.best.trial} (${summary.best.commit?.slice(0, 8) ?? '-'}) · baseline ${formatMetric(summary.baseline?.metric)}` +
+        (summary.best.holdout !== null ? ` · holdout ${formatMetric(summary.best.holdout)} (gap ${formatMetric(summary.best.holdout_gap)})` : ''),
     );
+    if (summary.best.recheck && !summary.best.recheck.still_better) lines.push(colors.yellow(`re-check: incumbent #${summary.best.trial} ${summary.best.recheck.reason}`));
   }
+  if (summary.acceptance) lines.push(`acceptance ${summary.acceptance}`);
   if (summary.spend_usd > 0) lines.push(`LLM spend $${summary.spend_usd.toFixed(summary.spend_usd < 1 ? 4 : 2)}`);
   lines.push('');
+  // Validation and the sealed holdout side by side, with the gap, wherever a holdout was measured.
+  const holdout = summary.trials.some((trial) => trial.holdout !== null);
   const rows = summary.trials.map((trial) => [
     `#${trial.seq}`,
     statusColor(trial.status, colors),
     formatMetric(trial.metric),
+    ...(holdout ? [trial.holdout === null ? '' : `${formatMetric(trial.holdout)} (${formatMetric(trial.metric === null ? null : trial.holdout - trial.metric)})`] : []),
     trial.delta === null ? '' : `${trial.delta > 0 ? '+' : ''}${formatMetric(trial.delta)}`,
     trial.duration_s === null ? '-' : formatDuration(trial.duration_s * 1000),
     trial.proposer,
     truncate(trial.description + (trial.status === 'keep' || trial.status === 'discard' || !trial.reason ? '' : ` (${trial.reason})`), 80),
   ]);
-  lines.push(renderTable(['trial', 'status', summary.study.metric, 'delta', 'time', 'proposer', 'description'], rows, ['right', 'left', 'right', 'right', 'right', 'left', 'left']));
+  lines.push(
+    renderTable(
+      ['trial', 'status', summary.study.metric, ...(holdout ? ['holdout (gap)'] : []), 'delta', 'time', 'proposer', 'description'],
+      rows,
+      ['right', 'left', 'right', ...(holdout ? (['right'] as const) : []), 'right', 'right', 'left', 'left'],
+    ),
+  );
   for (const running of summary.running) {
     lines.push(colors.yellow(`running #${running.seq}: ${formatDuration((running.elapsed_s ?? 0) * 1000)} of ${formatDuration((running.budget_s ?? 0) * 1000)} · ${running.description}`));
   }
