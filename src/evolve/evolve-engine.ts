@@ -304,7 +304,8 @@ export class EvolveEngine<E> {
       this.deps.onProgress?.(progress);
     } catch (error) {
       // A listener's bug must not end a paid-for run; it is reported with the result.
-      this.warnings.push(`a progress listener threw: ${errorMessage(error)}`);
+      const warning = `a progress listener threw: ${errorMessage(error)}`;
+      if (!this.warnings.includes(warning)) this.warnings.push(warning);
     }
   }
 }

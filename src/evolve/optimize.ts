@@ -273,6 +273,7 @@ function safeEmit(listener: ((progress: EvolveProgress) => void) | undefined, pr
   try {
     listener?.(progress);
   } catch (error) {
-    warnings.push(`a progress listener threw: ${(error as Error).message}`);
+    const warning = `a progress listener threw: ${(error as Error).message}`;
+    if (!warnings.includes(warning)) warnings.push(warning);
   }
 }

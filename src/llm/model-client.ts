@@ -9,7 +9,7 @@ import { callDeadline } from './call-deadline.ts';
 import { recordCallFinished, recordCallStarted } from './call-ledger.ts';
 import { LlmCallError, LlmConfigError, LlmUnavailableError } from './errors.ts';
 import { costUsd, pricesFor } from './price-table.ts';
-import { resolveLanguageModel, type ModelObject } from './resolve-model.ts';
+import { DEFAULT_KEY_ENV, resolveLanguageModel, type ModelObject } from './resolve-model.ts';
 import { classifyFailure, DEFAULT_RETRY_POLICY, retryDelayMs, type Failure, type RetryPolicy } from './retry-policy.ts';
 import type { UsdBudget, UsdReservation } from './usd-budget.ts';
 
@@ -200,7 +200,8 @@ export class ModelClient {
   private describe(failure: Failure, error: unknown): string {
     const detail = errorMessage(error);
     if (failure.status === 401 || failure.status === 403) {
-      const variable = !isModelObject(this.options.model) ? (this.options.model.apiKeyEnv ?? 'the API key variable') : 'the API key';
+      const model = this.options.model;
+      const variable = isModelObject(model) ? 'the API key' : (model.apiKeyEnv ?? DEFAULT_KEY_ENV[model.provider] ?? 'api_key_env');
       return `${this.name}: the endpoint refused the key (HTTP ${failure.status}); check ${variable}: ${detail}`;
     }
     if (failure.status === 404) return `${this.name}: the endpoint does not know this model (HTTP 404); check the model id and base_url: ${detail}`;

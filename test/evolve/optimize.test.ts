@@ -128,6 +128,19 @@ describe('optimize', () => {
     }
   });
 
+  it('reports a progress listener that throws instead of stopping the run', async () => {
+    const result = await optimize(
+      baseOptions({
+        budget: { metricCalls: 40 },
+        onProgress: (progress) => {
+          if (progress.kind === 'iteration') throw new Error('listener bug');
+        },
+      }),
+    );
+    expect(result.budget.iterations).toBeGreaterThan(1);
+    expect(result.warnings).toEqual(['a progress listener threw: listener bug']);
+  });
+
   it('asks for objectives when the frontier needs them', async () => {
     await expect(optimize(baseOptions({ frontier: 'objective' }))).rejects.toThrow(/objective frontier needs objectives/);
   });
