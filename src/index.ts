@@ -22,3 +22,17 @@ export { SearchProposer } from './proposers/search/search-proposer.ts';
 export { strictAcceptance } from './acceptance/strict-acceptance.ts';
 export { LocalExecutor } from './executors/local-executor.ts';
 export { Ledger } from './ledger/ledger.ts';
+export { optimize, type OptimizeOptions, type OptimizeResult } from './evolve/optimize.ts';
+export type {
+  Candidate,
+  Evaluate,
+  EvaluationContext,
+  EvaluationResult,
+  EvolveBudget,
+  EvolveProgress,
+  PoolCandidate,
+  ReflectionModel,
+  StopReason,
+} from './evolve/types.ts';
+export { AgentProposer } from './proposers/agent/agent-proposer.ts';
+export { CommandProposer } from './proposers/command/command-proposer.ts';

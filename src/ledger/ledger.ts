@@ -5,6 +5,7 @@ import { openDatabase } from './database.ts';
 import type { LedgerEvents, LedgerEventType, StoredEvent } from './events.ts';
 import { project } from './projections.ts';
 import { toStudy, toTrial, type StudyRecord, type TrialRecord } from './records.ts';
+import { prepared } from './prepared.ts';
 
 /** A heartbeat older than this means the orchestrator that owned a study is gone. */
 export const STALE_OWNER_MS = 30_000;
@@ -66,53 +67,52 @@ export class Ledger {
     this.transaction(() => {
       // Projection first, so the event's references to the study and trial are satisfied.
       project(this.db, type, payload, at);
-      this.db
-        .prepare('INSERT INTO events (study_id, trial_id, type, payload_json, created_at) VALUES (?, ?, ?, ?, ?)')
+      prepared(this.db, 'INSERT INTO events (study_id, trial_id, type, payload_json, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(refs.studyId ?? null, refs.trialId ?? null, type, JSON.stringify(payload), at);
     });
   }
 
   /** The next free id of a table (call inside a transaction). */
   nextId(table: 'studies' | 'trials' | 'candidates' | 'evaluations' | 'llm_calls'): number {
-    const row = this.db.prepare(`SELECT COALESCE(MAX(id), 0) + 1 AS next FROM ${table}`).get() as { next: number };
+    const row = prepared(this.db, `SELECT COALESCE(MAX(id), 0) + 1 AS next FROM ${table}`).get() as { next: number };
     return Number(row.next);
   }
 
   studyByName(name: string): StudyRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM studies WHERE name = ?').get(name);
+    const row = prepared(this.db, 'SELECT * FROM studies WHERE name = ?').get(name);
     return row ? toStudy(row) : undefined;
   }
 
   study(id: number): StudyRecord {
-    const row = this.db.prepare('SELECT * FROM studies WHERE id = ?').get(id);
+    const row = prepared(this.db, 'SELECT * FROM studies WHERE id = ?').get(id);
     if (!row) throw new LedgerError(`no study with id ${id} in ${this.path}`);
     return toStudy(row);
   }
 
   studies(): StudyRecord[] {
-    return this.db.prepare('SELECT * FROM studies ORDER BY id').all().map(toStudy);
+    return prepared(this.db, 'SELECT * FROM studies ORDER BY id').all().map(toStudy);
   }
 
   trials(studyId: number): TrialRecord[] {
-    return this.db.prepare('SELECT * FROM trials WHERE study_id = ? ORDER BY seq').all(studyId).map(toTrial);
+    return prepared(this.db, 'SELECT * FROM trials WHERE study_id = ? ORDER BY seq').all(studyId).map(toTrial);
   }
 
   trial(id: number): TrialRecord {
-    const row = this.db.prepare('SELECT * FROM trials WHERE id = ?').get(id);
+    const row = prepared(this.db, 'SELECT * FROM trials WHERE id = ?').get(id);
     if (!row) throw new LedgerError(`no trial with id ${id} in ${this.path}`);
     return toTrial(row);
   }
 
   nextTrialSeq(studyId: number): number {
-    const row = this.db.prepare('SELECT COALESCE(MAX(seq) + 1, 0) AS next FROM trials WHERE study_id = ?').get(studyId) as { next: number };
+    const row = prepared(this.db, 'SELECT COALESCE(MAX(seq) + 1, 0) AS next FROM trials WHERE study_id = ?').get(studyId) as { next: number };
     return Number(row.next);
   }
 
   events(studyId?: number): StoredEvent[] {
     const rows =
       studyId === undefined
-        ? this.db.prepare('SELECT * FROM events ORDER BY id').all()
-        : this.db.prepare('SELECT * FROM events WHERE study_id = ? ORDER BY id').all(studyId);
+        ? prepared(this.db, 'SELECT * FROM events ORDER BY id').all()
+        : prepared(this.db, 'SELECT * FROM events WHERE study_id = ? ORDER BY id').all(studyId);
     return rows.map((row) => ({
       id: Number(row.id),
       studyId: row.study_id === null ? null : Number(row.study_id),
@@ -141,18 +141,17 @@ export class Ledger {
           );
         }
       }
-      this.db
-        .prepare('UPDATE studies SET owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?')
+      prepared(this.db, 'UPDATE studies SET owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?')
         .run(pid, host, new Date().toISOString(), studyId);
     });
   }
 
   heartbeat(studyId: number): void {
-    this.db.prepare('UPDATE studies SET heartbeat_at = ? WHERE id = ?').run(new Date().toISOString(), studyId);
+    prepared(this.db, 'UPDATE studies SET heartbeat_at = ? WHERE id = ?').run(new Date().toISOString(), studyId);
   }
 
   release(studyId: number): void {
-    this.db.prepare('UPDATE studies SET owner_pid = NULL, owner_host = NULL WHERE id = ? AND owner_pid = ?').run(studyId, process.pid);
+    prepared(this.db, 'UPDATE studies SET owner_pid = NULL, owner_host = NULL WHERE id = ? AND owner_pid = ?').run(studyId, process.pid);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { LedgerEvents, LedgerEventType } from './events.ts';
+import { prepared } from './prepared.ts';
 
 type Projection<T extends LedgerEventType> = (db: DatabaseSync, payload: LedgerEvents[T], at: string) => void;
 
@@ -11,16 +12,16 @@ const json = (value: unknown): string | null => (value === null || value === und
  */
 const projections: { [T in LedgerEventType]?: Projection<T> } = {
   'study.created': (db, e, at) => {
-    db.prepare(
+    prepared(db, 
       `INSERT INTO studies (id, name, kind, state, config_json, config_hash, branch, base_commit, created_at, updated_at)
        VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
     ).run(e.studyId, e.name, e.kind, JSON.stringify(e.config), e.configHash, e.branch, e.baseCommit, at, at);
   },
   'study.state_changed': (db, e, at) => {
-    db.prepare('UPDATE studies SET state = ?, stop_reason = ?, updated_at = ? WHERE id = ?').run(e.state, e.reason, at, e.studyId);
+    prepared(db, 'UPDATE studies SET state = ?, stop_reason = ?, updated_at = ? WHERE id = ?').run(e.state, e.reason, at, e.studyId);
   },
   'study.config_changed': (db, e, at) => {
-    db.prepare('UPDATE studies SET config_json = ?, config_hash = ?, updated_at = ? WHERE id = ?').run(
+    prepared(db, 'UPDATE studies SET config_json = ?, config_hash = ?, updated_at = ? WHERE id = ?').run(
       JSON.stringify(e.config),
       e.configHash,
       at,
@@ -28,7 +29,7 @@ const projections: { [T in LedgerEventType]?: Projection<T> } = {
     );
   },
   'trial.queued': (db, e, at) => {
-    db.prepare(
+    prepared(db, 
       `INSERT INTO trials (id, study_id, seq, role, related_trial_id, parent_commit, proposer, description, params_json, params_key,
          status, budget_ms, seed, attempt, queued_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
@@ -50,17 +51,17 @@ const projections: { [T in LedgerEventType]?: Projection<T> } = {
     );
   },
   'trial.started': (db, e, at) => {
-    db.prepare(
+    prepared(db, 
       `UPDATE trials SET status = 'running', worktree = ?, log_path = ?, executor = ?, slot = ?, external_id = ?, started_at = ? WHERE id = ?`,
     ).run(e.worktree, e.logPath, e.executor, e.slot, e.externalId, at, e.trialId);
   },
   'trial.proposed': (db, e) => {
-    db.prepare(
+    prepared(db, 
       `UPDATE trials SET description = ?, candidate_commit = ?, diff = ?, params_json = ?, params_key = ?, meta_json = ? WHERE id = ?`,
     ).run(e.description, e.candidateCommit, e.diff, json(e.params), e.paramsKey, json(e.meta), e.trialId);
   },
   'trial.finished': (db, e, at) => {
-    db.prepare(
+    prepared(db, 
       `UPDATE trials SET status = ?, status_reason = ?, metrics_json = ?, metric = ?, best_before = ?, exit_code = ?, signal = ?,
          wall_ms = ?, peak_rss_kb = ?, log_tail = ?, ended_at = ? WHERE id = ?`,
     ).run(
@@ -79,8 +80,8 @@ const projections: { [T in LedgerEventType]?: Projection<T> } = {
     );
   },
   'trial.kept': (db, e, at) => {
-    db.prepare('UPDATE trials SET kept_commit = ? WHERE id = ?').run(e.keptCommit, e.trialId);
-    db.prepare('UPDATE studies SET best_trial_id = ?, updated_at = ? WHERE id = ?').run(e.trialId, at, e.studyId);
+    prepared(db, 'UPDATE trials SET kept_commit = ? WHERE id = ?').run(e.keptCommit, e.trialId);
+    prepared(db, 'UPDATE studies SET best_trial_id = ?, updated_at = ? WHERE id = ?').run(e.trialId, at, e.studyId);
   },
 };
 
