@@ -11,6 +11,7 @@
  * against the current best directly.
  */
 import type { Acceptance } from '../core/acceptance.ts';
+import { isStrictlyBetter } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import { reapplyOnto, treeOf } from '../workspace/reapply-onto.ts';
@@ -54,7 +55,7 @@ export async function settleStaleCandidate(
   if (parentMetric !== null) {
     const decision = acceptance.decide({ goal: research.metric.goal, candidate: metric, incumbent: parentMetric });
     // A rule that asks for another run of the candidate (noise-aware) found it promising: the re-run on the current best gets the full test.
-    if (!decision.keep && decision.rerun !== 'candidate') {
+    if (!decision.keep && !(decision.rerun === 'candidate' && isStrictlyBetter(metric, parentMetric, research.metric.goal))) {
       return { record: () => `built on #${parent!.seq}, which the best #${best.seq} has since replaced, and did not beat it: ${decision.reason}` };
     }
   }

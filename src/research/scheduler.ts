@@ -79,7 +79,17 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   const decisionLock = new DecisionLock();
   const wake = new Wakeup(signal);
 
-  const running = new Map<number, Promise<void>>();
+  /** Slot index → the trial run holding its device (a token); a device is free once the trial's process ended. */
+  const devices = new Map<number, object>();
+  /** Every trial this session is running or still judging, by trial id. */
+  const trialWork = new Map<number, Promise<void>>();
+  // Worktrees are not tied to slots: a trial still being judged and cleaned keeps its worktree while the
+  // slot's device starts the next trial in another one, checked out ahead of time when possible.
+  const worktrees = slots.map((slot) => slot.worktree);
+  const busyWorktrees = new Set<string>();
+  /** Worktree → the commit checked out in it ahead of its trial. */
+  const prefetched = new Map<string, string>();
+  const prefetching = new Set<Promise<void>>();
   const proposing = new Map<number, Promise<void>>();
   const freeProposalWorktrees = [...proposalWorktrees];
   const ready: TrialRecord[] = [];
@@ -108,12 +118,20 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     return true;
   };
 
-  const depsFor = (worktree: string, slot?: Slot, trial?: TrialRecord): TrialDependencies => ({
+  const depsFor = (worktree: string, slot?: Slot, trial?: TrialRecord, onProcessEnded?: () => void): TrialDependencies => ({
     ...options.deps,
     signal,
     worktree,
     decisionLock,
-    ...(slot ? { slot: slot.name, executor: slotExecutor(options.deps.executor, slot, ledger, study.id, trial?.role === 'baseline' ? undefined : waitForBaseline) } : {}),
+    ...(slot
+      ? {
+          slot: slot.name,
+          executor: slotExecutor(options.deps.executor, slot, ledger, study.id, {
+            ...(trial?.role === 'baseline' ? {} : { beforeResult: waitForBaseline }),
+            ...(onProcessEnded ? { onProcessEnded } : {}),
+          }),
+        }
+      : {}),
   });
 
   const trialEnded = (finished: TrialRecord) => {
@@ -127,22 +145,81 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     return id === null ? undefined : ledger.trial(id);
   };
 
-  const startOnSlot = (slot: Slot, trial: TrialRecord): void => {
+  const wantedCommits = () => new Set(ready.slice(0, slots.length).map((trial) => trial.candidateCommit).filter((commit): commit is string => commit !== null));
+  const isIdle = (worktree: string) => !busyWorktrees.has(worktree) && !(proposalWorktrees.includes(worktree) && !freeProposalWorktrees.includes(worktree));
+  /** A worktree for a trial: one holding its commit already, else one holding nothing anyone waits for, else a new one. */
+  const acquireWorktree = (commit: string | null): string => {
+    const wanted = wantedCommits();
+    const idle = worktrees.filter(isIdle);
+    const chosen =
+      idle.find((worktree) => commit !== null && prefetched.get(worktree) === commit) ??
+      idle.find((worktree) => !wanted.has(prefetched.get(worktree) ?? '')) ??
+      idle[0] ??
+      join(opened.worktreesDir, `spare-${worktrees.length}`);
+    if (!worktrees.includes(chosen)) worktrees.push(chosen);
+    busyWorktrees.add(chosen);
+    return chosen;
+  };
+
+  const startOnSlot = (slot: Slot, trial: TrialRecord, fixedWorktree?: string): void => {
     claimed.add(trial.id);
+    const worktree = fixedWorktree ?? (serial ? slot.worktree : acquireWorktree(trial.candidateCommit));
+    busyWorktrees.add(worktree);
+    const ahead = prefetched.get(worktree);
+    prefetched.delete(worktree);
+    const holds = serial ? (trial.id === proposedHere ? trial.candidateCommit : null) : ahead === trial.candidateCommit ? ahead : null;
+    const token = {};
+    devices.set(slot.index, token);
+    const releaseDevice = () => {
+      if (devices.get(slot.index) !== token) return;
+      devices.delete(slot.index);
+      wake.notify();
+    };
     const work = (async () => {
       try {
-        const holds = serial && trial.id === proposedHere ? trial.candidateCommit ?? undefined : undefined;
-        trialEnded(await executeTrial(opened, trial, { ...depsFor(slot.worktree, slot, trial), ...(holds ? { worktreeHolds: holds } : {}) }));
+        // Outside the serial loop the device is free as soon as the process ends; judging and cleanup go on beside the next trial.
+        const deps = depsFor(worktree, slot, trial, serial ? undefined : releaseDevice);
+        trialEnded(await executeTrial(opened, trial, { ...deps, ...(holds ? { worktreeHolds: holds } : {}) }));
       } catch (error) {
         finishUnrun(opened, trial.id, 'interrupted', `orchestrator error: ${errorMessage(error)}`);
         fatal ??= { error };
       } finally {
-        running.delete(slot.index);
+        releaseDevice();
+        busyWorktrees.delete(worktree);
+        trialWork.delete(trial.id);
         claimed.delete(trial.id);
         wake.notify();
       }
     })();
-    running.set(slot.index, work);
+    trialWork.set(trial.id, work);
+  };
+
+  /** Check out the next ready candidates in idle worktrees while every device is busy, so a freed slot starts without a checkout. */
+  const prefetch = (): void => {
+    const pending = new Set(prefetched.values());
+    for (const commit of wantedCommits()) {
+      if (pending.has(commit)) continue;
+      const wanted = wantedCommits();
+      const worktree = worktrees.filter(isIdle).find((candidate) => !wanted.has(prefetched.get(candidate) ?? ''));
+      if (!worktree && worktrees.length >= slots.length * 2) return;
+      const target = worktree ?? join(opened.worktreesDir, `spare-${worktrees.length}`);
+      if (!worktrees.includes(target)) worktrees.push(target);
+      busyWorktrees.add(target);
+      prefetched.set(target, commit);
+      pending.add(commit);
+      const job: Promise<void> = opened.repo
+        .prepareWorktree(target, commit)
+        .catch((error: unknown) => {
+          prefetched.delete(target);
+          fatal ??= { error };
+        })
+        .finally(() => {
+          busyWorktrees.delete(target);
+          prefetching.delete(job);
+          wake.notify();
+        });
+      prefetching.add(job);
+    }
   };
 
   const startProposal = (): void => {
@@ -176,7 +253,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   const pickRunnable = (): TrialRecord | undefined => {
     const trials = ledger.trials(study.id);
     const finished = trials.filter((trial) => policy.counts(trial)).length;
-    if (research.maxTrials !== undefined && finished + running.size >= research.maxTrials) return undefined;
+    if (research.maxTrials !== undefined && finished + trialWork.size >= research.maxTrials) return undefined;
     const queued = trials.find((trial) => trial.status === 'queued' && !claimed.has(trial.id) && (trial.candidateCommit !== null || trial.role === 'baseline'));
     if (queued) return queued;
     if (research.fidelity) {
@@ -189,7 +266,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   /** May another proposal start? Bounded by the ready queue's target and by max_trials. */
   const wantsProposal = (): boolean => {
     if (freeProposalWorktrees.length === 0 || proposing.size >= executorConfig.concurrentProposals) return false;
-    const free = slots.length - running.size;
+    const free = slots.length - devices.size;
     if (ready.length + proposing.size >= free + executorConfig.lookahead) return false;
     if (research.maxTrials === undefined) return true;
     const committed = ledger.trials(study.id).filter((trial) => policy.counts(trial) || trial.status === 'queued' || trial.status === 'running').length;
@@ -197,9 +274,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   };
 
   for (const trial of options.reattach ?? []) {
-    const slot = slots.find((candidate) => candidate.name === trial.slot && !running.has(candidate.index)) ?? slots.find((candidate) => !running.has(candidate.index));
+    const slot = slots.find((candidate) => candidate.name === trial.slot && !devices.has(candidate.index)) ?? slots.find((candidate) => !devices.has(candidate.index));
     if (!slot) break;
-    startOnSlot({ ...slot, worktree: trial.worktree ?? slot.worktree }, trial);
+    startOnSlot(slot, trial, trial.worktree ?? slot.worktree);
   }
 
   try {
@@ -207,13 +284,14 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       stop ??= fatal ? { state: 'failed', reason: errorMessage(fatal.error) } : policy.stopCondition();
       if (stop) break;
       for (const slot of slots) {
-        if (running.has(slot.index) || !freeProposalWorktrees.includes(slot.worktree) && proposalWorktrees.includes(slot.worktree)) continue;
+        if (devices.has(slot.index) || (serial && !isIdle(slot.worktree))) continue;
         const trial = pickRunnable();
         if (!trial) break;
         startOnSlot(slot, trial);
       }
       while (!signal.aborted && wantsProposal()) startProposal();
-      if (running.size === 0 && proposing.size === 0) {
+      if (!serial && devices.size === slots.length) prefetch();
+      if (trialWork.size === 0 && proposing.size === 0) {
         // Nothing can start and nothing is in flight: only a bound (max_trials) can cause this, and stopCondition sees it next.
         stop = policy.stopCondition() ?? { state: 'done', reason: 'nothing left to run' };
         break;
@@ -222,7 +300,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     }
   } finally {
     stopWork.abort();
-    await Promise.all([...running.values(), ...proposing.values()]);
+    await Promise.all([...trialWork.values(), ...proposing.values(), ...prefetching]);
     for (const trial of ready.splice(0)) finishUnrun(opened, trial.id, 'interrupted', 'proposed ahead but not started before the study stopped');
     // Re-runs queued by a decision (a rebase onto the moved best) wait for the next session, where recovery re-queues them.
     for (const trial of ledger.trials(study.id)) {

@@ -36,11 +36,19 @@ export function makeSlots(worktreesDir: string, count: number, gpus?: readonly s
  * An executor as one slot sees it: the slot's environment is laid over the
  * trial's, and an external job id is written to the ledger the moment the
  * executor has one (that is what a restarted orchestrator re-attaches to).
- * `beforeResult` holds a finished run back until the trial may be judged
- * (a candidate that ran beside the baseline waits for the baseline's result);
- * when it answers false the study is stopping and the run counts as interrupted.
+ * `onProcessEnded` is told when the process (or job) is over, so the slot's
+ * device can take the next trial while this one is judged. `beforeResult`
+ * holds a finished run back until the trial may be judged (a candidate that
+ * ran beside the baseline waits for the baseline's result); when it answers
+ * false the study is stopping and the run counts as interrupted.
  */
-export function slotExecutor(inner: Executor, slot: Slot, ledger: Ledger, studyId: number, beforeResult?: () => Promise<boolean>): Executor {
+export function slotExecutor(
+  inner: Executor,
+  slot: Slot,
+  ledger: Ledger,
+  studyId: number,
+  hooks: { beforeResult?: () => Promise<boolean>; onProcessEnded?: () => void } = {},
+): Executor {
   return {
     kind: inner.kind,
     async run(request: ExecutionRequest): Promise<ExecutionResult> {
@@ -52,7 +60,8 @@ export function slotExecutor(inner: Executor, slot: Slot, ledger: Ledger, studyI
           request.onExternalId?.(externalId);
         },
       });
-      if (beforeResult && result.status !== 'interrupted' && !(await beforeResult())) return { ...result, status: 'interrupted' };
+      hooks.onProcessEnded?.();
+      if (hooks.beforeResult && result.status !== 'interrupted' && !(await hooks.beforeResult())) return { ...result, status: 'interrupted' };
       return result;
     },
     ...(inner.isActive ? { isActive: inner.isActive.bind(inner) } : {}),

@@ -144,6 +144,7 @@ research:
   params: {x: {type: int, low: 0, high: 8}}
   search: {sampler: random, seed: 1}
   max_trials: 9
+  acceptance: {rule: strict}
   executor:
     kind: slurm
     slots: 5
@@ -190,6 +191,7 @@ research:
   params: {x: {type: int, low: 0, high: 9}}
   search: {sampler: random, seed: 3}
   max_trials: 1
+  acceptance: {rule: strict}
   executor: {kind: slurm, shared_dir: ${JSON.stringify(shared)}, slurm: {gpus_per_trial: 1, poll_interval: 0.3s}}
 `;
     const repo = makeRepo({ 'x.txt': '5\n', 'strata.yaml': text });

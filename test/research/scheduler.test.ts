@@ -29,6 +29,7 @@ research:
   metric: {name: loss, goal: minimize}
   params: {x: {type: float, low: 0, high: 1}}
   max_trials: ${maxTrials}
+  acceptance: {rule: strict}
 ${extra}`;
 
 /** Writes the given files, in order, one step per proposal; then no-op changes to c.txt. */
@@ -45,13 +46,13 @@ function scripted(steps: Record<string, string>[]): Proposer {
   };
 }
 
-/** Largest number of trials whose runs overlapped in time. */
+/** Largest number of trials whose processes ran at the same time (start to start + wall time). */
 function maxOverlap(trials: readonly TrialRecord[]): number {
   const edges = trials
-    .filter((trial) => trial.startedAt && trial.endedAt)
+    .filter((trial) => trial.startedAt && trial.wallMs !== null)
     .flatMap((trial) => [
       [Date.parse(trial.startedAt!), 1],
-      [Date.parse(trial.endedAt!), -1],
+      [Date.parse(trial.startedAt!) + trial.wallMs!, -1],
     ])
     .sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
   let now = 0;
@@ -105,7 +106,8 @@ describe('the scheduler', () => {
   });
 
   it('re-applies a stale winner onto the moved best, re-runs it, and keeps it only because it still wins', async () => {
-    const text = sumConfig('  executor: {slots: 2}\n', 5);
+    // Room for the re-run: a freed slot may take one more ready proposal while #2 is still being judged.
+    const text = sumConfig('  executor: {slots: 2}\n', 7);
     const repo = makeRepo({ ...sumFiles, 'strata.yaml': text });
     // #1 improves a (fast); #2 improves b but runs longer, so it finishes on top of an older best.
     // #3 keeps the other slot busy, so the re-run takes the slot #2 frees.
