@@ -7,6 +7,7 @@ import { loadJsonl, type DatasetExample } from './evaluators/jsonl-dataset.ts';
 import { createTemplateEvaluator } from './evaluators/template-evaluator.ts';
 import { optimize, type OptimizeResult } from './optimize.ts';
 import type { Evaluate, EvolveProgress, StudyBinding } from './types.ts';
+import { stateDirFor } from '../workspace/state-dir.ts';
 
 export interface EvolveStudyRun {
   result: OptimizeResult;
@@ -73,7 +74,7 @@ export async function runEvolveStudy(options: {
     ({ evaluate, version, check } = createTemplateEvaluator({ taskModel: evolve.taskModel!, metric: evolve.metric, template: evolve.template, task: evolve.task, llm }));
   }
 
-  const stateDir = join(repositoryRoot(baseDir) ?? baseDir, '.strata');
+  const stateDir = stateDirFor(baseDir);
   const ledgerPath = join(stateDir, 'ledger.db');
   const studyDir = join(stateDir, config.name);
   const stopFile = join(studyDir, 'stop');
@@ -118,10 +119,3 @@ export async function runEvolveStudy(options: {
   return { result, ledgerPath, bestDir, stopFile };
 }
 
-/** The nearest folder at or above `dir` holding `.git`, without running git (evolve needs no repository). */
-function repositoryRoot(dir: string): string | undefined {
-  for (let current = dir; ; current = dirname(current)) {
-    if (existsSync(join(current, '.git'))) return current;
-    if (dirname(current) === current) return undefined;
-  }
-}

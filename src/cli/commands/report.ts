@@ -6,7 +6,7 @@ import { LedgerReader } from '../../dashboard/ledger-reader.ts';
 import { renderReportHtml } from '../../dashboard/report/report-html.ts';
 import { renderReportMarkdown } from '../../dashboard/report/report-markdown.ts';
 import type { StudyRecord } from '../../ledger/records.ts';
-import { StudyRepository } from '../../workspace/study-repository.ts';
+import { ledgerPathFor as ledgerPathOf } from '../../workspace/state-dir.ts';
 
 export interface ReportCommandOptions {
   cwd: string;
@@ -23,8 +23,9 @@ export interface ReportCommandOptions {
 /** The repository's ledger (`<repo>/.strata/ledger.db`), or the one --ledger names. */
 export async function ledgerPathFor(cwd: string, ledger?: string): Promise<string> {
   if (ledger) return resolve(cwd, ledger);
-  const repo = await StudyRepository.open(cwd);
-  return join(repo.stateDir, 'ledger.db');
+  const path = ledgerPathOf(cwd);
+  if (!existsSync(path)) throw new StudyStateError(`no ledger at ${path}: run \`strata research\` (or \`strata evolve\`) here first, or pass --ledger <file>`);
+  return path;
 }
 
 /**

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { StudyStateError } from '../../core/errors.ts';
 import { evolveStatus } from '../../evolve/evolve-status.ts';
 import { renderEvolveStatus } from '../evolve-status-view.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { summarizeStudy, type StudySummary } from '../../research/study-summary.ts';
-import { StudyRepository } from '../../workspace/study-repository.ts';
+import { ledgerPathFor } from '../../workspace/state-dir.ts';
 import { formatMetric, palette, statusColor } from '../format.ts';
 import { loadConfig } from '../load-config.ts';
 import { schedulingLine } from '../scheduling-line.ts';
@@ -22,9 +22,10 @@ export interface StatusCommandOptions {
 
 /** Open the repository's ledger read-side and find the study named by --study or the config. */
 export async function openStudyForReading(options: { config: string; cwd: string; study?: string }) {
-  const repo = await StudyRepository.open(options.cwd);
-  const ledgerPath = join(repo.stateDir, 'ledger.db');
-  if (!existsSync(ledgerPath)) throw new StudyStateError(`no ledger at ${ledgerPath}: run \`strata research\` first`);
+  // The study's ledger sits at the root of the repository holding its config (or beside the config outside git).
+  const configPath = resolve(options.cwd, options.config);
+  const ledgerPath = ledgerPathFor(options.study === undefined || existsSync(configPath) ? dirname(configPath) : options.cwd);
+  if (!existsSync(ledgerPath)) throw new StudyStateError(`no ledger at ${ledgerPath}: run \`strata research\` (or \`strata evolve\`) first`);
   const name = options.study ?? loadConfig(options.config, options.cwd).config.name;
   const ledger = Ledger.open(ledgerPath);
   const study = ledger.studyByName(name);
@@ -72,11 +73,13 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
   lines.push('');
   // Validation and the sealed holdout side by side, with the gap, wherever a holdout was measured.
   const holdout = summary.trials.some((trial) => trial.holdout !== null);
+  const secondary = summary.study.secondary;
   const rows = summary.trials.map((trial) => [
     `#${trial.seq}`,
     statusColor(trial.status, colors),
     formatMetric(trial.metric),
     ...(holdout ? [trial.holdout === null ? '' : `${formatMetric(trial.holdout)} (${formatMetric(trial.metric === null ? null : trial.holdout - trial.metric)})`] : []),
+    ...secondary.map((name) => formatMetric(trial.metrics?.[name] ?? null)),
     trial.delta === null ? '' : `${trial.delta > 0 ? '+' : ''}${formatMetric(trial.delta)}`,
     trial.duration_s === null ? '-' : formatDuration(trial.duration_s * 1000),
     trial.proposer,
@@ -84,9 +87,9 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
   ]);
   lines.push(
     renderTable(
-      ['trial', 'status', summary.study.metric, ...(holdout ? ['holdout (gap)'] : []), 'delta', 'time', 'proposer', 'description'],
+      ['trial', 'status', summary.study.metric, ...(holdout ? ['holdout (gap)'] : []), ...secondary, 'delta', 'time', 'proposer', 'description'],
       rows,
-      ['right', 'left', 'right', ...(holdout ? (['right'] as const) : []), 'right', 'right', 'left', 'left'],
+      ['right', 'left', 'right', ...(holdout ? (['right'] as const) : []), ...secondary.map(() => 'right' as const), 'right', 'right', 'left', 'left'],
     ),
   );
   for (const running of summary.running) {
