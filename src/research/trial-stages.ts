@@ -9,10 +9,10 @@
  *    (or of the candidate with `evaluate_code: candidate`), reading the
  *    artifacts read-only; the metric comes from its output only.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import type { ExecutionResult, Executor } from '../core/executor.ts';
-import { parseMetrics } from '../executors/metric-parser.ts';
+import { parseMetrics, type MetricParseOptions } from '../executors/metric-parser.ts';
 import { describeViolations } from '../integrity/compare-snapshots.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { LEFTOVER_MARKER } from '../sandbox/contain-command.ts';
@@ -64,7 +64,7 @@ export async function runTrialStages(opened: OpenedStudy, input: TrialStagesInpu
 
   const before = await trust.guard.checkBeforeRun(projectDir);
   if (before.violations.length > 0) {
-    await repo.removeWorktree(input.worktree);
+    await freshCheckout(opened, input.worktree, trial.candidateCommit ?? trial.parentCommit!);
     return { run: null, invalid: `protected files differ from the study's base commit before the run: ${describeViolations(before.violations)}`, notes };
   }
   if (!input.attachTo) {
@@ -90,15 +90,18 @@ export async function runTrialStages(opened: OpenedStudy, input: TrialStagesInpu
 
   const violations = await trust.guard.checkAfterRun(projectDir, before.snapshot);
   if (violations.length > 0) {
-    // The worktree is reused by the slot's next trial: start that one from a fresh checkout.
-    await repo.removeWorktree(input.worktree);
+    // The worktree is reused by the slot's next trial: git would not restore every permission bit, so check it out anew.
+    await freshCheckout(opened, input.worktree, trial.candidateCommit ?? trial.parentCommit!);
     return { run, invalid: `the run changed protected files, so nothing it printed is trusted: ${describeViolations(violations)}`, notes };
   }
   const evaluate = research.evaluate;
   if (!evaluate || run.status !== 'exited' || run.exitCode !== 0) return { run, invalid: null, notes };
 
-  const printed = parseMetrics(run.output, { name: research.metric.name, ...(research.metric.pattern !== undefined ? { pattern: research.metric.pattern } : {}) }).primary;
+  const metricOptions = { name: research.metric.name, ...(research.metric.pattern !== undefined ? { pattern: research.metric.pattern } : {}) };
+  const printed = parseMetrics(run.output, metricOptions).primary;
   if (printed !== null) notes.push(`ignored ${research.metric.name}=${printed} printed by run: with research.evaluate the metric comes from the evaluate stage only`);
+  const planted = await filesWithMetricLines(artifacts, metricOptions);
+  if (planted.length > 0) notes.push(`ignored metric lines the run wrote into its artifacts (${planted.join(', ')}): the metric is read from the evaluate stage's own output only`);
 
   const checkout = `${input.worktree}-evaluate`;
   const commit = evaluate.code === 'candidate' ? trial.candidateCommit! : study.baseCommit!;
@@ -107,7 +110,7 @@ export async function runTrialStages(opened: OpenedStudy, input: TrialStagesInpu
     const evaluationDir = projectIn(opened, checkout);
     const pristine = await trust.guard.checkBeforeRun(evaluationDir);
     if (pristine.violations.length > 0) {
-      await repo.removeWorktree(checkout);
+      await freshCheckout(opened, checkout, commit);
       return { run, invalid: `the evaluation checkout does not match the study's protected files: ${describeViolations(pristine.violations)}`, notes };
     }
     const evaluator = trust.sandbox.executorFor(input.executor, { name: `${name}-evaluate`, workdir: checkout, artifacts, artifactsWritable: false, readsHoldoutData: false });
@@ -127,6 +130,12 @@ export async function runTrialStages(opened: OpenedStudy, input: TrialStagesInpu
   } finally {
     await repo.cleanWorktree(checkout);
   }
+}
+
+/** Replace a checkout a trial tampered with by a new one of `commit`. */
+async function freshCheckout(opened: OpenedStudy, checkout: string, commit: string): Promise<void> {
+  await opened.repo.removeWorktree(checkout);
+  await opened.repo.createWorktree(checkout, commit);
 }
 
 /** The project folder (the one holding strata.yaml) inside a checkout. */
@@ -153,4 +162,28 @@ function combine(run: ExecutionResult, evaluated: ExecutionResult, command: stri
     peakRssKb: run.peakRssKb === null ? evaluated.peakRssKb : Math.max(run.peakRssKb, evaluated.peakRssKb ?? 0),
     logTail: [...run.logTail.slice(-15), `--- evaluate: ${command} ---`, ...evaluated.logTail.slice(-35)],
   };
+}
+
+/** Small text files in the artifacts that hold a line the metric parser would read: a run trying to pass off a result. */
+async function filesWithMetricLines(artifacts: string, options: MetricParseOptions): Promise<string[]> {
+  const found: string[] = [];
+  let looked = 0;
+  const visit = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    for (const entry of entries) {
+      if (looked >= 200 || found.length >= 5) return;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await visit(path);
+      else if (entry.isFile() && (await stat(path)).size <= 1024 * 1024) {
+        looked += 1;
+        const text = await readFile(path, 'utf8');
+        if (!text.includes('\0') && parseMetrics(text, options).primary !== null) found.push(relative(artifacts, path));
+      }
+    }
+  };
+  await visit(artifacts);
+  return found;
 }

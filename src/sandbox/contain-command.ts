@@ -43,7 +43,10 @@ for path do
     --ro) { mount --bind "$path" "$path" && mount -o remount,bind,ro "$path"; } || fail "could not make $path read-only" ;;
     --rw) { mount --bind "$path" "$path" && mount -o remount,bind,rw "$path"; } || fail "could not keep $path writable" ;;
     --hide)
-      if [ -d "$path" ]; then mount -t tmpfs -o ro,size=4k,mode=000 strata-hidden "$path" || fail "could not hide $path"
+      if [ -d "$path" ]; then
+        { mount -t tmpfs -o size=16k,mode=755 strata-hidden "$path" &&
+          echo "Strata hides this folder from trials (the ledger, logs, holdout data or credentials); see research.holdout_data." > "$path/STRATA-HIDDEN.txt" &&
+          mount -o remount,ro "$path"; } || fail "could not hide $path"
       else mount --bind /dev/null "$path" || fail "could not hide $path"; fi ;;
   esac
 done

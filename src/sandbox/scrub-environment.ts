@@ -20,7 +20,7 @@ export function isWithheld(name: string): boolean {
  * (except those named in `explicit`, which `research.env` set on purpose),
  * with HOME, TMPDIR (and TMP, TEMP) pointing at the trial's own folders
  * (unless `research.env` names them) and `extra` (the STRATA_* variables of
- * the sandbox) on top.
+ * the sandbox) on top. STRATA_WITHHELD names (never shows) what was withheld.
  *
  * @example
  * scrubEnvironment({ PATH: '/bin', OPENAI_API_KEY: 'sk-…', HOME: '/home/me' }, { explicit: [], home: '/s/home', tmp: '/s/tmp' });
@@ -28,14 +28,30 @@ export function isWithheld(name: string): boolean {
  */
 export function scrubEnvironment(
   env: Readonly<Record<string, string>>,
-  options: { explicit: readonly string[]; home: string; tmp: string; extra?: Readonly<Record<string, string>> },
+  options: {
+    explicit: readonly string[];
+    home: string;
+    tmp: string;
+    extra?: Readonly<Record<string, string>>;
+    /** The orchestrator's own environment, when `env` was already filtered: its withheld names are reported too. */
+    original?: Readonly<Record<string, string | undefined>>;
+  },
 ): Record<string, string> {
   const explicit = new Set(options.explicit);
   const scrubbed: Record<string, string> = {};
+  const withheld: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (isWithheld(name) && !explicit.has(name)) continue;
+    if (isWithheld(name) && !explicit.has(name)) {
+      withheld.push(name);
+      continue;
+    }
     scrubbed[name] = value;
   }
+  for (const name of Object.keys(options.original ?? {})) {
+    if (isWithheld(name) && !explicit.has(name) && !(name in env) && !withheld.includes(name)) withheld.push(name);
+  }
+  // Names only, never values: a trial that looks for a key can see why it is missing.
+  if (withheld.length > 0) scrubbed.STRATA_WITHHELD = withheld.sort().join(' ');
   const own: Record<string, string> = { HOME: options.home, TMPDIR: options.tmp, TMP: options.tmp, TEMP: options.tmp };
   for (const [name, value] of Object.entries(own)) {
     // research.env may name HOME on purpose (a shared model cache); everything else gets the trial's own folders.

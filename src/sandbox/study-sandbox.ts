@@ -156,7 +156,7 @@ export class StudySandbox {
     await rm(scratch, { recursive: true, force: true });
     await mkdir(home, { recursive: true });
     await mkdir(tmp, { recursive: true });
-    const env = scrubEnvironment(request.env, { explicit: this.options.explicitEnv, home, tmp, extra: { STRATA_ARTIFACTS: stage.artifacts } });
+    const env = scrubEnvironment(request.env, { explicit: this.options.explicitEnv, home, tmp, extra: { STRATA_ARTIFACTS: stage.artifacts }, original: process.env });
     if (!local) {
       try {
         return await inner.run({ ...request, env });

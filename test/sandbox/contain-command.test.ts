@@ -49,7 +49,7 @@ describe('the scrubbed environment', () => {
     }
     for (const name of ['PATH', 'LANG', 'CUDA_VISIBLE_DEVICES', 'PYTHONPATH', 'KEYBOARD', 'TOKENIZERS_PARALLELISM']) expect(isWithheld(name), name).toBe(false);
     const env = scrubEnvironment({ PATH: '/bin', HF_TOKEN: 'x', WANDB_API_KEY: 'w', HOME: '/home/me' }, { explicit: ['WANDB_API_KEY'], home: '/s/h', tmp: '/s/t', extra: { STRATA_ARTIFACTS: '/a' } });
-    expect(env).toEqual({ PATH: '/bin', WANDB_API_KEY: 'w', HOME: '/s/h', TMPDIR: '/s/t', TMP: '/s/t', TEMP: '/s/t', STRATA_ARTIFACTS: '/a' });
+    expect(env).toEqual({ PATH: '/bin', WANDB_API_KEY: 'w', HOME: '/s/h', TMPDIR: '/s/t', TMP: '/s/t', TEMP: '/s/t', STRATA_ARTIFACTS: '/a', STRATA_WITHHELD: 'HF_TOKEN' });
     expect(scrubEnvironment({ HOME: '/shared' }, { explicit: ['HOME'], home: '/s/h', tmp: '/s/t' }).HOME).toBe('/shared');
   });
 });
