@@ -33,9 +33,9 @@ export function configHash(config: StudyConfig): string {
 
 /**
  * Open the repository and ledger for a research study, creating the study and
- * its branch `strata/<name>` from HEAD on first run, and taking ownership.
+ * its branch `strata/<name>` from HEAD (or `baseCommit`) on first run, and taking ownership.
  */
-export async function openResearchStudy(options: { configPath: string; config: StudyConfig; ledgerPath?: string }): Promise<OpenedStudy> {
+export async function openResearchStudy(options: { configPath: string; config: StudyConfig; ledgerPath?: string; baseCommit?: string }): Promise<OpenedStudy> {
   const { config } = options;
   const research = config.research;
   if (!research) throw new ConfigError([{ path: 'research', message: 'missing: this command needs a `research:` section' }], options.configPath);
@@ -50,9 +50,10 @@ export async function openResearchStudy(options: { configPath: string; config: S
     let study = ledger.studyByName(config.name);
     const resumed = study !== undefined;
     if (!study) {
-      const base = await repo.head();
+      const base = options.baseCommit ?? (await repo.head());
       await checkCommitted(repo, base, projectPrefix, research, options.configPath);
-      const dirty = await repo.uncommitted(projectPrefix);
+      // A given base commit (a pipeline stage) does not come from the user's checkout: its changes are not at issue.
+      const dirty = options.baseCommit === undefined ? await repo.uncommitted(projectPrefix) : [];
       if (dirty.length > 0) {
         warnings.push(`uncommitted changes are not part of the study (it starts from HEAD ${base.slice(0, 8)}): ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}`);
       }

@@ -34,6 +34,8 @@ export interface RunResearchOptions {
   executor?: Executor;
   acceptance?: Acceptance;
   ledgerPath?: string;
+  /** The commit a new study starts from (default HEAD); ignored when the study exists. Pipelines start stages from hand-off commits. */
+  baseCommit?: string;
 }
 
 /** Consecutive proposal failures after which the study pauses instead of burning trials. */
@@ -48,7 +50,7 @@ const MAX_FAILED_PROPOSALS = 5;
  * console.log(summary.best?.metric);
  */
 export async function runResearch(options: RunResearchOptions): Promise<StudySummary> {
-  const opened = withSharedDir(await openResearchStudy({ configPath: options.configPath, config: options.config, ...(options.ledgerPath ? { ledgerPath: options.ledgerPath } : {}) }));
+  const opened = withSharedDir(await openResearchStudy({ configPath: options.configPath, config: options.config, ...(options.ledgerPath ? { ledgerPath: options.ledgerPath } : {}), ...(options.baseCommit ? { baseCommit: options.baseCommit } : {}) }));
   const { ledger, study } = opened;
   const observer = options.observer ?? {};
   const signal = options.signal ?? new AbortController().signal;
@@ -138,7 +140,7 @@ async function createProposer(opened: OpenedStudy, signal: AbortSignal): Promise
 }
 
 /** Does a trial count against max_trials? Every finished one except interrupted attempts and failed proposals (nothing ran). */
-function countsAgainstMaxTrials(trial: TrialRecord): boolean {
+export function countsAgainstMaxTrials(trial: TrialRecord): boolean {
   return (
     // Repeat runs are the acceptance rule's cost, not proposals: max_trials counts what was tried.
     !REPEAT_ROLES.includes(trial.role) &&

@@ -43,7 +43,7 @@ export function validateConfig(data: unknown, file?: string): StudyConfig {
   if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, data)), file);
   const raw = result.data;
   const issues: ConfigIssue[] = [];
-  if (!raw.research && !raw.evolve) issues.push({ path: 'research', message: 'missing: add a `research:` or an `evolve:` section (see `strata init`)' });
+  if (!raw.research && !raw.evolve && !raw.pipeline) issues.push({ path: 'research', message: 'missing: add a `research:` or an `evolve:` section (see `strata init`)' });
   const research = raw.research ? normalizeResearch(raw.research, issues) : undefined;
   const llm = raw.llm ? normalizeLlm(raw.llm, issues) : undefined;
   const evolve = raw.evolve ? normalizeEvolve(raw.evolve, llm, issues) : undefined;

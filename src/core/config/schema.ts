@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { evolveSchema } from './evolve-schema.ts';
 import { llmSchema } from './llm-schema.ts';
+import { pipelineSchema } from './pipeline-schema.ts';
 import { researchSchema } from './research-schema.ts';
 
 /** The whole strata.yaml. Sections for other loops are added beside `research`. */
@@ -13,6 +14,7 @@ export const configSchema = z.strictObject({
   research: researchSchema.optional(),
   evolve: evolveSchema.optional(),
   llm: llmSchema.optional(),
+  pipeline: pipelineSchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
