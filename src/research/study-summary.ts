@@ -32,7 +32,8 @@ export interface TrialRow {
 
 /** The study at a glance: the document `strata status --json` prints. */
 export interface StudySummary {
-  study: { name: string; kind: string; state: string; branch: string | null; stop_reason: string | null; metric: string; goal: MetricGoal };
+  /** `secondary`: the metrics recorded beside the main one (research.metric.secondary), shown as columns. */
+  study: { name: string; kind: string; state: string; branch: string | null; stop_reason: string | null; metric: string; goal: MetricGoal; secondary: string[] };
   best:
     | {
         trial: number;
@@ -62,7 +63,7 @@ export interface StudySummary {
 
 /** Build the summary of a research study from the ledger. */
 export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.now()): StudySummary {
-  const metric = (study.config as { research?: { metric?: { name?: string; goal?: MetricGoal } } }).research?.metric;
+  const metric = (study.config as { research?: { metric?: { name?: string; goal?: MetricGoal; secondary?: (string | { name: string })[] } } }).research?.metric;
   const goal: MetricGoal = metric?.goal ?? 'minimize';
   const trials = ledger.trials(study.id);
   const holdouts = holdoutResults(ledger, study.id);
@@ -102,6 +103,7 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
       branch: study.branch,
       stop_reason: study.stopReason,
       metric: metric?.name ?? 'metric',
+      secondary: (metric?.secondary ?? []).map((entry) => (typeof entry === 'string' ? entry : entry.name)),
       goal,
     },
     best: best
