@@ -24,6 +24,7 @@ import { nextPromotion, promote } from './fidelity.ts';
 import type { OpenedStudy } from './open-study.ts';
 import { finishUnrun, prepareCandidate } from './prepare-candidate.ts';
 import './scheduler-events.ts';
+import { DevicePool, type DeviceLease } from './device-pool.ts';
 import { makeSlots, slotExecutor, type Slot } from './slot-executor.ts';
 
 /** Why and how a study stops. */
@@ -79,8 +80,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   const decisionLock = new DecisionLock();
   const wake = new Wakeup(signal);
 
-  /** Slot index → the trial run holding its device (a token); a device is free once the trial's process ended. */
-  const devices = new Map<number, object>();
+  /** Who holds each slot's device: outside the serial loop a trial holds it only while its process runs. */
+  const devices = new DevicePool(slots, () => wake.notify());
   /** Every trial this session is running or still judging, by trial id. */
   const trialWork = new Map<number, Promise<void>>();
   // Worktrees are not tied to slots: a trial still being judged and cleaned keeps its worktree while the
@@ -118,7 +119,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     return true;
   };
 
-  const depsFor = (worktree: string, slot?: Slot, trial?: TrialRecord, onProcessEnded?: () => void): TrialDependencies => ({
+  const depsFor = (worktree: string, slot?: Slot, trial?: TrialRecord, lease?: DeviceLease): TrialDependencies => ({
     ...options.deps,
     signal,
     worktree,
@@ -128,7 +129,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
           slot: slot.name,
           executor: slotExecutor(options.deps.executor, slot, ledger, study.id, {
             ...(trial?.role === 'baseline' ? {} : { beforeResult: waitForBaseline }),
-            ...(onProcessEnded ? { onProcessEnded } : {}),
+            // Outside the serial loop the device is free as soon as the process ends; judging and cleanup go on beside the next trial.
+            ...(serial || !lease ? {} : { pool: { devices, lease, signal } }),
           }),
         }
       : {}),
@@ -168,23 +170,17 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     const ahead = prefetched.get(worktree);
     prefetched.delete(worktree);
     const holds = serial ? (trial.id === proposedHere ? trial.candidateCommit : null) : ahead === trial.candidateCommit ? ahead : null;
-    const token = {};
-    devices.set(slot.index, token);
-    const releaseDevice = () => {
-      if (devices.get(slot.index) !== token) return;
-      devices.delete(slot.index);
-      wake.notify();
-    };
+    const lease = devices.take(slot);
     const work = (async () => {
       try {
-        // Outside the serial loop the device is free as soon as the process ends; judging and cleanup go on beside the next trial.
-        const deps = depsFor(worktree, slot, trial, serial ? undefined : releaseDevice);
+        const deps = depsFor(worktree, slot, trial, lease);
         trialEnded(await executeTrial(opened, trial, { ...deps, ...(holds ? { worktreeHolds: holds } : {}) }));
       } catch (error) {
         finishUnrun(opened, trial.id, 'interrupted', `orchestrator error: ${errorMessage(error)}`);
         fatal ??= { error };
       } finally {
-        releaseDevice();
+        // The serial loop's trial (or one that never reached its run) still holds the device.
+        devices.release(lease);
         busyWorktrees.delete(worktree);
         trialWork.delete(trial.id);
         claimed.delete(trial.id);
@@ -266,7 +262,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   /** May another proposal start? Bounded by the ready queue's target and by max_trials. */
   const wantsProposal = (): boolean => {
     if (freeProposalWorktrees.length === 0 || proposing.size >= executorConfig.concurrentProposals) return false;
-    const free = slots.length - devices.size;
+    const free = slots.length - devices.busy;
     if (ready.length + proposing.size >= free + executorConfig.lookahead) return false;
     if (research.maxTrials === undefined) return true;
     const committed = ledger.trials(study.id).filter((trial) => policy.counts(trial) || trial.status === 'queued' || trial.status === 'running').length;
@@ -274,7 +270,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   };
 
   for (const trial of options.reattach ?? []) {
-    const slot = slots.find((candidate) => candidate.name === trial.slot && !devices.has(candidate.index)) ?? slots.find((candidate) => !devices.has(candidate.index));
+    const free = devices.free();
+    const slot = free.find((candidate) => candidate.name === trial.slot) ?? free[0];
     if (!slot) break;
     startOnSlot(slot, trial, trial.worktree ?? slot.worktree);
   }
@@ -284,13 +281,13 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       stop ??= fatal ? { state: 'failed', reason: errorMessage(fatal.error) } : policy.stopCondition();
       if (stop) break;
       for (const slot of slots) {
-        if (devices.has(slot.index) || (serial && !isIdle(slot.worktree))) continue;
+        if (devices.isHeld(slot) || (serial && !isIdle(slot.worktree))) continue;
         const trial = pickRunnable();
         if (!trial) break;
         startOnSlot(slot, trial);
       }
       while (!signal.aborted && wantsProposal()) startProposal();
-      if (!serial && devices.size === slots.length) prefetch();
+      if (!serial && devices.busy === slots.length) prefetch();
       if (trialWork.size === 0 && proposing.size === 0) {
         // Nothing can start and nothing is in flight: only a bound (max_trials) can cause this, and stopCondition sees it next.
         stop = policy.stopCondition() ?? { state: 'done', reason: 'nothing left to run' };

@@ -1,5 +1,6 @@
 import type { ExecutionRequest, ExecutionResult, Executor } from '../core/executor.ts';
 import type { Ledger } from '../ledger/ledger.ts';
+import type { DeviceLease, DevicePool } from './device-pool.ts';
 import './scheduler-events.ts';
 
 /** One place a trial can run: a name for the ledger, a worktree, and what the trial may see of the machine. */
@@ -36,31 +37,46 @@ export function makeSlots(worktreesDir: string, count: number, gpus?: readonly s
  * An executor as one slot sees it: the slot's environment is laid over the
  * trial's, and an external job id is written to the ledger the moment the
  * executor has one (that is what a restarted orchestrator re-attaches to).
- * `onProcessEnded` is told when the process (or job) is over, so the slot's
- * device can take the next trial while this one is judged. `beforeResult`
- * holds a finished run back until the trial may be judged (a candidate that
- * ran beside the baseline waits for the baseline's result); when it answers
- * false the study is stopping and the run counts as interrupted.
+ * With `pool`, the device is held per process, not per trial: the first run
+ * uses `slot` and gives it back when the process (or job) ends, so the device
+ * takes the next trial while this one is judged; any later run of the same
+ * trial (a rerun the acceptance rule asks for while deciding) waits for a
+ * device of its own. `beforeResult` holds a finished run back until the trial
+ * may be judged (a candidate that ran beside the baseline waits for the
+ * baseline's result); when it answers false the study is stopping and the run
+ * counts as interrupted.
  */
 export function slotExecutor(
   inner: Executor,
   slot: Slot,
   ledger: Ledger,
   studyId: number,
-  hooks: { beforeResult?: () => Promise<boolean>; onProcessEnded?: () => void } = {},
+  hooks: { beforeResult?: () => Promise<boolean>; pool?: { devices: DevicePool; lease: DeviceLease; signal: AbortSignal } } = {},
 ): Executor {
+  let first = true;
   return {
     kind: inner.kind,
     async run(request: ExecutionRequest): Promise<ExecutionResult> {
-      const result = await inner.run({
-        ...request,
-        env: { ...request.env, ...slot.env },
-        onExternalId: (externalId) => {
-          ledger.record('trial.submitted', { trialId: request.trialId, externalId }, { studyId, trialId: request.trialId });
-          request.onExternalId?.(externalId);
-        },
-      });
-      hooks.onProcessEnded?.();
+      const pool = hooks.pool;
+      let lease: DeviceLease | undefined = pool?.lease;
+      if (pool && !first) lease = await pool.devices.acquire(pool.signal);
+      first = false;
+      if (pool && !lease) return { status: 'interrupted', exitCode: null, signal: null, wallMs: 0, peakRssKb: null, logTail: [], output: '' };
+      const device = lease?.slot ?? slot;
+      let result: ExecutionResult;
+      try {
+        result = await inner.run({
+          ...request,
+          env: { ...request.env, ...device.env },
+          onExternalId: (externalId) => {
+            ledger.record('trial.submitted', { trialId: request.trialId, externalId }, { studyId, trialId: request.trialId });
+            request.onExternalId?.(externalId);
+          },
+        });
+      } finally {
+        // Serial loop (no pool): the trial keeps its device until it is judged.
+        if (pool && lease) pool.devices.release(lease);
+      }
       if (hooks.beforeResult && result.status !== 'interrupted' && !(await hooks.beforeResult())) return { ...result, status: 'interrupted' };
       return result;
     },

@@ -105,6 +105,21 @@ describe('the scheduler', () => {
     expect(maxOverlap(trials)).toBe(2);
   });
 
+  it('never runs two processes on one GPU, even when the acceptance rule asks for reruns while deciding', async () => {
+    // Noise from the seed, so the noise-aware rule repeats the baseline and asks for reruns.
+    const noisy = 'echo "t0=$(date +%s%3N)"; a=$(cat a.txt); b=$(cat b.txt); sleep 0.3; echo "gpu=$CUDA_VISIBLE_DEVICES"; echo "METRIC loss=$((a + b)).$((STRATA_SEED % 7))"; echo "t1=$(date +%s%3N)"\n';
+    const text = sumConfig('  executor: {gpus: [0, 1]}\n', 6).replace('  acceptance: {rule: strict}\n', '  acceptance: {rule: noise-aware, baseline_repeats: 3}\n');
+    const repo = makeRepo({ ...sumFiles, 'train.sh': noisy, 'strata.yaml': text });
+    await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text), proposer: scripted([{ 'a.txt': '4\n' }, { 'b.txt': '4\n' }, { 'a.txt': '3\n' }]) });
+    const runs = ledgerOf(repo)
+      .trials(1)
+      .filter((t) => t.startedAt && t.wallMs !== null && t.logTail?.includes('gpu='))
+      // The process's own clock: a rerun's trial.started is written before it waits for a device.
+      .map((t) => ({ seq: t.seq, role: t.role, gpu: /gpu=(\d)/.exec(t.logTail!)![1], start: Number(/t0=(\d+)/.exec(t.logTail!)![1]), end: Number(/t1=(\d+)/.exec(t.logTail!)![1]) }));
+    expect(runs.some((run) => run.role !== 'baseline' && run.role !== 'candidate')).toBe(true);
+    for (const a of runs) for (const b of runs) if (a !== b && a.gpu === b.gpu) expect(a.end <= b.start || b.end <= a.start, `#${a.seq} and #${b.seq} on gpu ${a.gpu}`).toBe(true);
+  }, 60_000);
+
   it('re-applies a stale winner onto the moved best, re-runs it, and keeps it only because it still wins', async () => {
     // Room for the re-run: a freed slot may take one more ready proposal while #2 is still being judged.
     const text = sumConfig('  executor: {slots: 2}\n', 7);
