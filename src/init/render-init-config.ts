@@ -48,6 +48,12 @@ export function renderInitConfig(detection: Detection): string {
     ...(detection.env
       ? [...why(detection.env), `  env: {${Object.entries(detection.env.value).map(([name, value]) => `${name}: ${double(value)}`).join(', ')}}`]
       : []),
+    ...(detection.layout === 'autoresearch'
+      ? [
+          `  # acceptance: {rule: noise-aware, baseline_repeats: 5}   # the default: 5 runs of the unmodified ${detection.editable?.value[0] ?? 'script'} (about ${repeatsTime(detection.budget.value)}) measure the noise first;`,
+          '  #   a change is kept only when it beats that noise. Fewer repeats start sooner; rule: strict keeps any improvement, as autoresearch does.',
+        ]
+      : []),
     ...llmLines(detection),
     ...detection.todos.map((todo) => `# TODO: ${todo}`),
     '',
@@ -81,4 +87,12 @@ function llmLines(detection: Detection): string[] {
     `  model: ${proposer.model}   # provider:model; the key is read from ${proposer.keyEnv}${proposer.keySet ? ' (set now)' : ' (not set now)'}`,
     '  max_usd: 20   # the study stops when the agent has spent this much (0 = no cap)',
   ];
+}
+
+/** Five runs at the budget, in words: `6m` → `30m`. */
+function repeatsTime(budget: string): string {
+  const match = /^(\d+)(s|m)$/.exec(budget);
+  if (!match) return `5 × ${budget}`;
+  const seconds = Number(match[1]) * (match[2] === 'm' ? 60 : 1) * 5;
+  return seconds >= 120 ? `${Math.round(seconds / 60)}m` : `${seconds}s`;
 }
