@@ -63,6 +63,8 @@ export interface StudySandboxOptions {
   explicitEnv: readonly string[];
   /** The executor's kind: only local processes can be contained by this machine. */
   executorKind: string;
+  /** What the machine offers; probed when absent (given by tests that play another machine). */
+  capabilities?: SandboxCapabilities;
 }
 
 /** Credential files under the user's real HOME that no trial needs. */
@@ -104,7 +106,7 @@ export class StudySandbox {
    */
   static async open(options: StudySandboxOptions): Promise<StudySandbox> {
     const { settings } = options;
-    const capabilities = await probeSandbox();
+    const capabilities = options.capabilities ?? (await probeSandbox());
     const local = options.executorKind === 'local';
     const namespaces = local ? capabilities.namespaces : null;
     const problems: string[] = [];

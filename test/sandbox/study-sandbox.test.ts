@@ -126,6 +126,22 @@ describe('the study sandbox', () => {
     });
   });
 
+  it('on a machine without namespaces, refuses network: off and holdout_data with what to install, and warns otherwise', async () => {
+    const made = layout();
+    const bare: SandboxCapabilities = { namespaces: null, cgroup: null, prlimit: '/usr/bin/prlimit', isRoot: false, notes: ['unshare (util-linux) is not on the PATH'] };
+    const base = { repoRoot: made.root, scratchDir: made.scratch, hiddenFromTrials: [], explicitEnv: [], executorKind: 'local', capabilities: bare };
+    await expect(StudySandbox.open({ ...base, settings: settings({ network: 'off' }) })).rejects.toThrow(
+      /research\.network: off needs a network namespace, which this machine cannot create \(unshare \(util-linux\) is not on the PATH\); install util-linux \(unshare\) or bubblewrap \(bwrap\)/,
+    );
+    await expect(StudySandbox.open({ ...base, settings: settings({ holdoutData: ['/data/test'] }) })).rejects.toThrow(/research\.holdout_data needs a mount namespace/);
+    const open = await StudySandbox.open({ ...base, settings: settings({ limits: { memoryBytes: 2 ** 30, processes: 64 } }) });
+    expect(open.warnings.join('\n')).toMatch(/without namespaces[\s\S]*RLIMIT_AS[\s\S]*RLIMIT_NPROC, counted per user/);
+    // Still runs, under prlimit, with a scrubbed environment.
+    const result = await open.executorFor(processExecutor, stage(made)).run(request('ulimit -v; echo "home=$HOME"', made.workdir));
+    expect(result.output).toContain(`${2 ** 20}\n`);
+    expect(result.output).toContain(`home=${join(made.scratch, '1-1-run', 'home')}`);
+  });
+
   it('refuses network: off and holdout_data where it cannot enforce them', async () => {
     const made = layout();
     const options = { settings: settings({ network: 'off', holdoutData: ['/data/test'] }), repoRoot: made.root, scratchDir: made.scratch, hiddenFromTrials: [], explicitEnv: [], executorKind: 'slurm' };
