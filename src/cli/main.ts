@@ -4,6 +4,7 @@ import { evolveCommand } from './commands/evolve.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
+import { pipelineCommand } from './commands/pipeline.ts';
 import { plotCommand } from './commands/plot.ts';
 import { reportCommand } from './commands/report.ts';
 import { researchCommand } from './commands/research.ts';
@@ -42,6 +43,13 @@ export const commands: Record<string, Command> = {
     usage: 'strata evolve [--config strata.yaml] [--json]',
     options: { ...configOption, json: { type: 'boolean' } },
     run: (values, _positionals, context) => evolveCommand({ config: str(values.config), cwd: context.cwd, json: Boolean(values.json), signal: context.signal }),
+  },
+  pipeline: {
+    summary: 'run (or resume) a pipeline: evolve and research stages in order, each a study <name>/<stage>',
+    usage: 'strata pipeline [--config strata.yaml] [--compare] [--json]',
+    options: { ...configOption, json: { type: 'boolean' }, compare: { type: 'boolean' } },
+    run: (values, _positionals, context) =>
+      pipelineCommand({ config: str(values.config), cwd: context.cwd, json: Boolean(values.json), compare: Boolean(values.compare), signal: context.signal }),
   },
   status: {
     summary: 'the study at a glance: best so far, every trial, what is running',

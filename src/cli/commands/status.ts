@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StudyStateError } from '../../core/errors.ts';
 import { evolveStatus } from '../../evolve/evolve-status.ts';
+import { summarizePipeline } from '../../pipeline/pipeline-summary.ts';
+import { renderPipelineStatus } from './pipeline.ts';
 import { renderEvolveStatus } from '../evolve-status-view.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { Ledger } from '../../ledger/ledger.ts';
@@ -45,6 +47,11 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
     if (study.kind === 'evolve') {
       const status = evolveStatus(ledger, study.id, { perExample: Boolean(options.json) });
       out.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderEvolveStatus(status, out)}\n`);
+      return 0;
+    }
+    if (study.kind === 'pipeline') {
+      const pipeline = summarizePipeline(ledger, study);
+      out.write(options.json ? `${JSON.stringify(pipeline, null, 2)}\n` : `${renderPipelineStatus(pipeline, out)}\n`);
       return 0;
     }
     const summary = summarizeStudy(ledger, study);
