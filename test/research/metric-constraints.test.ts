@@ -100,6 +100,7 @@ research:
   proposer: command
   agent_command: "true"
   max_trials: 3
+  acceptance: {rule: strict}
 `;
     const repo = makeRepo({ 'train.mjs': trainer(1.5, 800), 'strata.yaml': text });
     const bodies = [trainer(1.2, 1500), trainer(1.4, 900)];
