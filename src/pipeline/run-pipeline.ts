@@ -71,11 +71,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         observer.stageSkipped?.({ stage: stage.name, study: stage.study, best: finished.best });
         continue;
       }
+      if (signal.aborted) {
+        ledger.record('study.state_changed', { studyId: id, state: 'paused', reason: `stopped by the user before stage ${stage.name}; run again to resume` }, { studyId: id });
+        return finish(ledger, id, observer);
+      }
       const context: StageContext = { pipeline, stage, repo, ledger, pipelineStudyId: id, startCommit, results, signal, observer, ...(options.env ? { env: options.env } : {}) };
       const outcome = await runStage(context);
       if (outcome.state !== 'done') {
-        const state = outcome.state === 'failed' ? 'failed' : 'paused';
-        ledger.record('study.state_changed', { studyId: id, state, reason: `stage ${stage.name} ${outcome.state}: ${outcome.reason ?? ''}; run again to resume it` }, { studyId: id });
+        // A stop by the user pauses whatever the stage's study says (an abort during a model check fails a research study).
+        const state = outcome.state === 'failed' && !signal.aborted ? 'failed' : 'paused';
+        const why = signal.aborted ? 'stopped by the user' : `${outcome.state}: ${outcome.reason ?? ''}`;
+        ledger.record('study.state_changed', { studyId: id, state, reason: `stage ${stage.name} ${why}; run again to resume it` }, { studyId: id });
         return finish(ledger, id, observer);
       }
       results.set(stage.name, outcome.best);
@@ -122,7 +128,12 @@ async function runStage(context: StageContext): Promise<{ state: string; reason:
     ledger.record('pipeline.stage_started', started, { studyId: context.pipelineStudyId });
   }
   observer.stageStarted?.({ stage: stage.name, kind: stage.kind, study: stage.study, resumed, started });
-  await runStudy(context, config, started.baseCommit, workDir);
+  try {
+    await runStudy(context, config, started.baseCommit, workDir);
+  } catch (error) {
+    // Stopped by the user: both loops leave their study resumable; anything else is a real failure.
+    if (!context.signal.aborted) throw error;
+  }
 
   const own = ledger.studyByName(stage.study);
   const state = own?.state ?? 'paused';
