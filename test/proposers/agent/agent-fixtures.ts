@@ -22,6 +22,7 @@ research:
   metric: {name: loss, goal: minimize}
   proposer: agent
   max_trials: ${options.maxTrials ?? 5}
+  acceptance: {rule: strict}
 ${options.extra ?? ''}llm:
 ${options.llm}
 `;

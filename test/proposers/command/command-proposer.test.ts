@@ -25,6 +25,7 @@ research:
   agent_command: ${JSON.stringify(options.command ?? CLAUDE)}
   agent_timeout: ${options.timeout ?? '20s'}
   max_trials: ${options.maxTrials ?? 6}
+  acceptance: {rule: strict}
 `;
 }
 
