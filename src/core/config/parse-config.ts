@@ -84,6 +84,9 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
   let schema: unknown = configSchema;
   for (const key of path) {
+    // An array index: unwrapping the array below already led to its element's schema.
+    if (typeof key === 'number') continue;
+    if (schema === undefined) return [];
     const shape = (schema as { shape?: Record<string, unknown> }).shape;
     let next = shape?.[String(key)];
     while (next && typeof next === 'object' && 'unwrap' in next && typeof (next as { unwrap: unknown }).unwrap === 'function') {
