@@ -119,14 +119,13 @@ async function runStage(context: StageContext): Promise<{ state: string; reason:
   const { pipeline, stage, ledger, observer } = context;
   const workDir = join(context.repo.stateDir, 'pipelines', ...pipeline.name.split('/'), stage.name);
   const inputs: LedgerEvents['pipeline.stage_started']['inputs'] = [];
+  const previous = stageEvent(ledger, context.pipelineStudyId, 'pipeline.stage_started', stage.name);
+  const started = previous ?? (await beginStage(context, workDir, inputs));
+  // Resolved on every run (earlier stages' results are fixed, so the config is the same); noted on the first.
   const resolveString = referenceResolver(context, join(workDir, 'inputs'), inputs);
   const config = stage.kind === 'research' ? researchStageConfig(pipeline, stage, resolveString) : evolveStageConfig(pipeline, stage, resolveString);
-  let started = stageEvent(ledger, context.pipelineStudyId, 'pipeline.stage_started', stage.name);
-  const resumed = started !== undefined;
-  if (!started) {
-    started = await beginStage(context, workDir, inputs);
-    ledger.record('pipeline.stage_started', started, { studyId: context.pipelineStudyId });
-  }
+  const resumed = previous !== undefined;
+  if (!resumed) ledger.record('pipeline.stage_started', started, { studyId: context.pipelineStudyId });
   observer.stageStarted?.({ stage: stage.name, kind: stage.kind, study: stage.study, resumed, started });
   try {
     await runStudy(context, config, started.baseCommit, workDir);
