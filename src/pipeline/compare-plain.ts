@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { validateConfig } from '../core/config/parse-config.ts';
 import { StudyStateError } from '../core/errors.ts';
+import { hashString } from '../core/random.ts';
 import { improvement, type MetricGoal } from '../core/trial.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import type { ResearchObserver } from '../research/research-observer.ts';
@@ -39,8 +40,8 @@ export interface PipelineComparison {
  * section (its own program, or the built-in one) as the study
  * `<pipeline>/plain`, from the pipeline's start commit, with max_trials set to
  * every counted trial the pipeline spent across its stages (evaluation
- * studies included); then put the two results side by side. The pipeline must
- * have finished.
+ * studies included) and the trial seed of the pipeline's last research stage;
+ * then put the two results side by side. The pipeline must have finished.
  *
  * @example
  * const comparison = await comparePlainResearch({ pipeline });
@@ -53,6 +54,7 @@ export async function comparePlainResearch(options: { pipeline: PipelineConfig; 
   const ledger = Ledger.open(ledgerPath);
   let totalTrials: number;
   let startCommit: string;
+  let seed: number;
   try {
     const study = ledger.studyByName(pipeline.name);
     if (!study || study.kind !== 'pipeline' || study.state !== 'done') {
@@ -60,12 +62,18 @@ export async function comparePlainResearch(options: { pipeline: PipelineConfig; 
     }
     totalTrials = summarizePipeline(ledger, study).totals.trials;
     startCommit = study.baseCommit!;
+    const last = [...pipeline.stages].reverse().find((stage) => stage.kind === 'research');
+    if (!last) throw new StudyStateError(`pipeline "${pipeline.name}" has no research stage to compare with plain research`);
+    // The trials' STRATA_SEED of the pipeline's research stage: both sides then measure the same noise.
+    const stageConfig = ledger.studyByName(last.study)?.config as { research?: { search?: { seed?: number } } } | undefined;
+    seed = stageConfig?.research?.search?.seed ?? hashString(last.study);
   } finally {
     ledger.close();
   }
   const name = `${pipeline.name}/${PLAIN_STAGE}`;
   const { raw } = pipeline.config;
-  const config = validateConfig({ name, research: { ...raw.research, max_trials: Math.max(1, totalTrials) }, ...(raw.llm ? { llm: raw.llm } : {}) }, pipeline.configPath);
+  const research = { ...raw.research, max_trials: Math.max(1, totalTrials), search: { ...raw.research?.search, seed } };
+  const config = validateConfig({ name, research, ...(raw.llm ? { llm: raw.llm } : {}) }, pipeline.configPath);
   await runResearch({
     configPath: pipeline.configPath,
     config,

@@ -1,7 +1,9 @@
+import { dirname } from 'node:path';
 import type { RawConfig } from '../core/config/schema.ts';
 import type { LedgerEvents } from '../ledger/events.ts';
-import type { Ledger } from '../ledger/ledger.ts';
+import { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
+import { ledgerPathFor } from '../workspace/state-dir.ts';
 import { summarizeStudy } from '../research/study-summary.ts';
 import type { StageBest, StageSpend } from './pipeline-events.ts';
 import './pipeline-events.ts';
@@ -87,4 +89,21 @@ export function summarizePipeline(ledger: Ledger, study: StudyRecord): PipelineS
       ? { study: plainStudy.name, state: plainStudy.state, best: stageBest(ledger, 'research', plainStudy.name), spend: stageSpend(ledger, 'research', plainStudy.name) }
       : null,
   };
+}
+
+/**
+ * The summary of the pipeline a config file describes, read from the ledger
+ * of the repository holding it; undefined when it never ran.
+ *
+ * @example
+ * readPipelineSummary('/repo/pipeline.yaml', 'tiny-lm-pipeline')?.totals.trials;
+ */
+export function readPipelineSummary(configPath: string, name: string): PipelineSummary | undefined {
+  const ledger = Ledger.open(ledgerPathFor(dirname(configPath)));
+  try {
+    const study = ledger.studyByName(name);
+    return study?.kind === 'pipeline' ? summarizePipeline(ledger, study) : undefined;
+  } finally {
+    ledger.close();
+  }
 }

@@ -35,7 +35,8 @@ export function scriptedModels(options: { reflection?: (request: LoopbackRequest
     const found = [...results.join('\n').matchAll(/const x = (-?[\d.]+);/g)].at(-1);
     if (!found) return { toolCalls: [{ name: 'read_file', arguments: { path: 'train.mjs' } }] };
     const x = Number(found[1]);
-    const next = x > 1 ? Math.max(1, x - step) : x + step;
+    // Past the optimum every idea is a different (worse) x, so no proposal repeats an earlier one.
+    const next = x > 1 ? Math.max(1, x - step) : 1 + ((request.index % 97) + 1) / 100;
     return {
       toolCalls: [
         { name: 'edit_file', arguments: { path: 'train.mjs', old_text: `const x = ${found[1]};`, new_text: `const x = ${next};` } },

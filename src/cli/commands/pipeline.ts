@@ -2,7 +2,7 @@ import { formatDuration } from '../../core/duration.ts';
 import { comparePlainResearch, type PipelineComparison } from '../../pipeline/compare-plain.ts';
 import { normalizePipeline, type PipelineConfig } from '../../pipeline/pipeline-config.ts';
 import type { PipelineObserver } from '../../pipeline/pipeline-observer.ts';
-import type { PipelineStageSummary, PipelineSummary } from '../../pipeline/pipeline-summary.ts';
+import { readPipelineSummary, type PipelineStageSummary, type PipelineSummary } from '../../pipeline/pipeline-summary.ts';
 import { runPipeline } from '../../pipeline/run-pipeline.ts';
 import { createEvolveReporter } from '../evolve-reporter.ts';
 import { formatMetric, palette, type Palette } from '../format.ts';
@@ -34,7 +34,7 @@ export async function pipelineCommand(options: PipelineCommandOptions): Promise<
   const { path, config } = loadConfig(options.config, options.cwd);
   const pipeline = normalizePipeline(config, path);
   const reporter = options.json ? undefined : createPipelineReporter(out, pipeline);
-  const summary = await runPipeline({
+  let summary = await runPipeline({
     pipeline,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(reporter ? { observer: reporter } : {}),
@@ -50,6 +50,7 @@ export async function pipelineCommand(options: PipelineCommandOptions): Promise<
     } finally {
       plainReporter?.close();
     }
+    summary = readPipelineSummary(path, pipeline.name) ?? summary;
   }
   if (options.json) out.write(`${JSON.stringify({ ...summary, ...(comparison ? { comparison } : {}) }, null, 2)}\n`);
   else {
