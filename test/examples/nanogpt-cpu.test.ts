@@ -5,7 +5,10 @@ import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parseConfig } from '../../src/core/config/parse-config.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
+import { runResearch } from '../../src/research/run-research.ts';
+import { LoopbackModelServer } from '../helpers/loopback-model.ts';
 import { makeRepo } from '../helpers/study-repo.ts';
 
 /**
@@ -58,6 +61,27 @@ function copyExample(): string {
   scratch.push(directory);
   cpSync(EXAMPLE, directory, { recursive: true, filter: (source) => !['artifacts', '__pycache__', 'strata.params.json'].includes(basename(source)) });
   return directory;
+}
+
+/** The example as it sits in a repository (examples/nanogpt-cpu/), with strata.yaml shortened: 2 s of training, /usr/bin/python3. */
+function exampleRepo(change: (research: Record<string, unknown>, config: Record<string, unknown>) => void): string {
+  const files: Record<string, string> = {};
+  const walk = (directory: string) => {
+    for (const name of readdirSync(directory)) {
+      const path = join(directory, name);
+      if (['artifacts', '__pycache__', 'strata.params.json'].includes(name)) continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else files[`examples/nanogpt-cpu/${relative(EXAMPLE, path)}`] = readFileSync(path, 'utf8');
+    }
+  };
+  walk(EXAMPLE);
+  const config = parseYaml(files['examples/nanogpt-cpu/strata.yaml']!) as { research: Record<string, unknown> };
+  config.research.env = { ...(config.research.env as object), TRAIN_SECONDS: '2', PYTHON };
+  change(config.research, config);
+  files['examples/nanogpt-cpu/strata.yaml'] = stringifyYaml(config);
+  const repo = makeRepo(files, { prefix: 'nanogpt-study-' });
+  scratch.push(repo);
+  return repo;
 }
 
 describe.skipIf(missing !== null)(`examples/nanogpt-cpu${missing ? ` — skipped: ${missing}; install with ${INSTALL}` : ''}`, () => {
@@ -131,25 +155,11 @@ describe.skipIf(missing !== null)(`examples/nanogpt-cpu${missing ? ` — skipped
   }, 120_000);
 
   it('runs a short study with the search proposer: metric from evaluate.py, holdout on the best, peak_vram_mb recorded', () => {
-    // The example as it sits in a repository, with strata.yaml changed only to be short.
-    const files: Record<string, string> = {};
-    const walk = (directory: string) => {
-      for (const name of readdirSync(directory)) {
-        const path = join(directory, name);
-        if (['artifacts', '__pycache__', 'strata.params.json'].includes(name)) continue;
-        if (statSync(path).isDirectory()) walk(path);
-        else files[`examples/nanogpt-cpu/${relative(EXAMPLE, path)}`] = readFileSync(path, 'utf8');
-      }
-    };
-    walk(EXAMPLE);
-    const config = parseYaml(files['examples/nanogpt-cpu/strata.yaml']!) as { research: Record<string, unknown> };
-    config.research.env = { ...(config.research.env as object), TRAIN_SECONDS: '2', PYTHON };
-    config.research.max_trials = 3;
-    config.research.acceptance = { baseline_repeats: 2, confirm_repeats: 1 };
-    config.research.search = { sampler: 'random', seed: 3 };
-    files['examples/nanogpt-cpu/strata.yaml'] = stringifyYaml(config);
-    const repo = makeRepo(files, { prefix: 'nanogpt-study-' });
-    scratch.push(repo);
+    const repo = exampleRepo((research) => {
+      research.max_trials = 3;
+      research.acceptance = { baseline_repeats: 2, confirm_repeats: 1 };
+      research.search = { sampler: 'random', seed: 3 };
+    });
 
     const run = spawnSync(process.execPath, [BIN, 'research', '--config', 'examples/nanogpt-cpu/strata.yaml'], {
       cwd: repo,
@@ -179,6 +189,43 @@ describe.skipIf(missing !== null)(`examples/nanogpt-cpu${missing ? ` — skipped
       expect(holdout.find((row) => row.trial_id === study.bestTrialId)).toMatchObject({ status: 'measured', metric: expect.any(Number) });
     } finally {
       ledger.close();
+    }
+  }, 600_000);
+  it('runs with the agent proposer against a loopback model: it edits the constants at the top of train.py', async () => {
+    const original = readFileSync(join(EXAMPLE, 'train.py'), 'utf8');
+    const withRate = (rate: string) => original.replace(/^LEARNING_RATE = \S+/m, `LEARNING_RATE = ${rate}`);
+    const write = (rate: string) => ({
+      toolCalls: [
+        { name: 'write_file', arguments: { path: 'train.py', content: withRate(rate) } },
+        { name: 'finish', arguments: { description: `learning rate ${rate}`, hypothesis: 'the default 3e-4 is too timid for a short budget' } },
+      ],
+    });
+    const server = await LoopbackModelServer.start([{ text: 'OK' }, write('3e-3'), write('1e-2')]);
+    try {
+      const repo = exampleRepo((research, config) => {
+        research.proposer = 'agent';
+        research.max_trials = 3;
+        research.acceptance = { rule: 'strict' };
+        config.llm = { model: 'openai-compatible:loop', base_url: server.url, max_retries: 0 };
+      });
+      const configPath = join(repo, 'examples', 'nanogpt-cpu', 'strata.yaml');
+      const summary = await runResearch({ configPath, config: parseConfig(readFileSync(configPath, 'utf8'), configPath) });
+      expect(server.remaining).toBe(0);
+      expect(summary.trials.map((trial) => [trial.proposer, trial.status === 'keep' || trial.status === 'discard'])).toEqual([
+        ['baseline', true],
+        ['agent', true],
+        ['agent', true],
+      ]);
+      expect(summary.trials[1]!.description).toBe('learning rate 3e-3');
+      expect(summary.best!.metric!).toBeLessThan(summary.baseline!.metric!);
+      const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
+      try {
+        expect(ledger.trials(1)[1]!.diff).toContain('+LEARNING_RATE = 3e-3');
+      } finally {
+        ledger.close();
+      }
+    } finally {
+      await server.close();
     }
   }, 600_000);
 });
