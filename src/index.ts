@@ -20,6 +20,8 @@ export type { ResearchObserver } from './research/research-observer.ts';
 export { summarizeStudy, type StudySummary } from './research/study-summary.ts';
 export { SearchProposer } from './proposers/search/search-proposer.ts';
 export { strictAcceptance } from './acceptance/strict-acceptance.ts';
+export { thresholdAcceptance } from './acceptance/threshold-acceptance.ts';
+export { noiseAwareAcceptance, NOISE_AWARE_DEFAULTS, type NoiseAwareSettings } from './acceptance/noise-aware-acceptance.ts';
 export { LocalExecutor } from './executors/local-executor.ts';
 export { Ledger } from './ledger/ledger.ts';
 export { optimize, type OptimizeOptions, type OptimizeResult } from './evolve/optimize.ts';

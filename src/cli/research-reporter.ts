@@ -5,6 +5,7 @@ import type { StudySummary } from '../research/study-summary.ts';
 import { formatMetric, palette, statusColor } from './format.ts';
 import { schedulingLine } from './scheduling-line.ts';
 import { truncate } from './table.ts';
+import { REPEAT_ROLES } from '../core/trial.ts';
 
 /**
  * Terminal presentation of a running study: a header, one line per finished
@@ -46,6 +47,9 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
     studyStarted(info) {
       print(colors.bold(`strata research · ${info.study}`) + colors.dim(`  (${info.resumed ? 'resumed' : 'new study'})`));
       print(`  branch ${info.branch} · budget ${formatDuration(info.budgetMs)}/trial · proposer ${info.proposer} · ${options.goal} ${options.metric}`);
+      if (info.acceptance || info.sandbox) {
+        print(colors.dim(`  acceptance ${info.acceptance ?? '-'}${info.sandbox ? ` · sandbox: ${info.sandbox}` : ''}`));
+      }
       const r = info.recovery;
       if (r.interrupted.length > 0) print(colors.yellow(`  recovered: trial ${r.interrupted.join(', ')} interrupted by the last stop; re-queued ${r.requeued.length}`));
       if (r.reattached.length > 0) print(colors.yellow(`  re-attached: trial ${r.reattached.join(', ')} kept running on the cluster while no orchestrator watched; following it`));
@@ -67,7 +71,9 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
       const delta = trial.metric !== null && trial.bestBefore !== null ? trial.metric - trial.bestBefore : null;
       const deltaText = delta === null ? '' : `${delta > 0 ? '+' : ''}${formatMetric(delta)}`;
       const coloredDelta = delta === null ? '' : better(delta) ? colors.green(deltaText) : colors.dim(deltaText);
-      const status = statusColor(trial.status.padEnd(11), colors);
+      // Repeat runs (baseline repeats, confirmations, incumbent re-checks) measure noise; they are never keeps.
+      const repeat = REPEAT_ROLES.includes(trial.role) && trial.status === 'discard';
+      const status = repeat ? colors.dim('repeat'.padEnd(11)) : statusColor(trial.status.padEnd(11), colors);
       const reason = trial.status === 'keep' || trial.status === 'discard' ? '' : colors.dim(`  (${truncate(trial.statusReason ?? '', 80)})`);
       print(
         `  ${`#${trial.seq}`.padStart(5)}  ${status} ${formatMetric(trial.metric).padStart(12)}  ${' '.repeat(Math.max(0, 10 - deltaText.length))}${coloredDelta}  ${(trial.wallMs === null ? '-' : formatDuration(trial.wallMs)).padStart(7)}  ${truncate(trial.description, 70)}${reason}`,
@@ -99,8 +105,9 @@ function renderSummary(summary: StudySummary, colors: ReturnType<typeof palette>
     );
   }
   const c = summary.counts;
+  const repeats = summary.trials.filter((trial) => REPEAT_ROLES.includes(trial.role) && trial.status === 'discard').length;
   lines.push(
-    `  ${summary.trials.length} trials: ${c.keep ?? 0} kept, ${c.discard ?? 0} discarded, ${c.crash ?? 0} crashed, ${c.timeout ?? 0} timed out, ${c.invalid ?? 0} invalid, ${c.interrupted ?? 0} interrupted · ${formatDuration(summary.total_time_s * 1000)} of trial time`,
+    `  ${summary.trials.length} runs${repeats ? ` (${repeats} repeat runs for the noise estimate)` : ''}: ${c.keep ?? 0} kept, ${(c.discard ?? 0) - repeats} discarded, ${c.crash ?? 0} crashed, ${c.timeout ?? 0} timed out, ${c.invalid ?? 0} invalid, ${c.interrupted ?? 0} interrupted · ${formatDuration(summary.total_time_s * 1000)} of trial time`,
   );
   if (summary.spend_usd > 0) lines.push(`  LLM spend $${summary.spend_usd.toFixed(summary.spend_usd < 1 ? 4 : 2)}`);
   const scheduling = schedulingLine(summary.scheduling);

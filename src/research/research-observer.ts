@@ -21,6 +21,10 @@ export interface ResearchObserver {
     resumed: boolean;
     recovery: RecoveryReport;
     warnings: string[];
+    /** The acceptance rule's name (strict, threshold, noise-aware). */
+    acceptance?: string;
+    /** What the sandbox enforces for trials, in one line. */
+    sandbox?: string;
   }): void;
   trialStarted?(trial: TrialRecord): void;
   trialOutput?(trial: TrialRecord, chunk: string): void;

@@ -70,6 +70,8 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       resumed: opened.resumed,
       recovery,
       warnings: opened.warnings,
+      acceptance: (options.acceptance ?? trust.acceptance).name,
+      sandbox: trust.sandbox.summary,
     });
     let requestedStop: StudyStop | undefined;
     const deps = {

@@ -13,6 +13,7 @@ import { formatMetric, palette, statusColor } from '../format.ts';
 import { loadConfig } from '../load-config.ts';
 import { schedulingLine } from '../scheduling-line.ts';
 import { renderTable, truncate } from '../table.ts';
+import { REPEAT_ROLES } from '../../core/trial.ts';
 
 export interface StatusCommandOptions {
   config: string;
@@ -83,7 +84,7 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
   const secondary = summary.study.secondary;
   const rows = summary.trials.map((trial) => [
     `#${trial.seq}`,
-    statusColor(trial.status, colors),
+    REPEAT_ROLES.includes(trial.role) && trial.status === 'discard' ? colors.dim('repeat') : statusColor(trial.status, colors),
     formatMetric(trial.metric),
     ...(holdout ? [trial.holdout === null ? '' : `${formatMetric(trial.holdout)} (${formatMetric(trial.metric === null ? null : trial.holdout - trial.metric)})`] : []),
     ...secondary.map((name) => formatMetric(trial.metrics?.[name] ?? null)),
