@@ -37,7 +37,7 @@ research:
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('strata research · quad');
     expect(run.stdout).toMatch(/#0 +keep +4\.50000/);
-    expect(run.stdout).toContain('4 trials:');
+    expect(run.stdout).toContain('4 runs:');
 
     const status = JSON.parse(strata(repo, 'status', '--json').stdout);
     expect(Object.keys(status)).toEqual(expect.arrayContaining(['study', 'best', 'baseline', 'trials', 'running']));
