@@ -34,7 +34,8 @@ const started = performance.now();
 await runResearch({ configPath: join(dir, 'strata.yaml'), config: parseConfig(yaml) });
 const totalMs = performance.now() - started;
 
-const ledger = Ledger.open(join(dir, '.strata', 'ledger.db'));
+const ledger = Ledger.open(join(dir, ".strata", "ledger.db"));
+if (process.env.BENCH_EVENTS) for (const e of ledger.events(1)) console.log(e.createdAt.slice(17), e.type, e.trialId ?? "");
 const rows = ledger.trials(1);
 ledger.close();
 const overheads: number[] = [];

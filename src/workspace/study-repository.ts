@@ -124,10 +124,13 @@ export class StudyRepository {
    */
   async commitWorktree(worktree: string, parent: string, message: string): Promise<{ commit: string; changes: ChangedPath[]; diff: string } | null> {
     await git(['add', '--all', '--', '.'], worktree);
-    const changes = parseNameStatus((await git(['diff', '--cached', '--no-renames', '--name-status', '-z', parent], worktree)).stdout);
+    // One call for both the changed paths and the patch; the tree is written meanwhile (both only read the index).
+    const [raw, tree] = await Promise.all([
+      git(['diff', '--cached', '--no-renames', '--no-color', '--no-ext-diff', '--patch-with-raw', '-z', parent], worktree),
+      gitText(['write-tree'], worktree),
+    ]);
+    const { changes, diff } = parseRawWithPatch(raw.stdout);
     if (changes.length === 0) return null;
-    const diff = (await git(['diff', '--cached', '--no-color', '--no-ext-diff', parent], worktree)).stdout;
-    const tree = await gitText(['write-tree'], worktree);
     const commit = await gitText(['commit-tree', tree, '-p', parent, '-F', '-'], worktree, { identity: true, input: message });
     return { commit, changes, diff };
   }
@@ -194,4 +197,22 @@ function parseNameStatus(out: string): ChangedPath[] {
   const changes: ChangedPath[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) changes.push({ status: fields[i]!, path: fields[i + 1]! });
   return changes;
+}
+
+/**
+ * Parse `git diff --patch-with-raw -z`: raw entries (`:modes shas status\0path\0`),
+ * a NUL, then the patch text.
+ */
+function parseRawWithPatch(out: string): { changes: ChangedPath[]; diff: string } {
+  const changes: ChangedPath[] = [];
+  let at = 0;
+  while (out[at] === ':') {
+    const metaEnd = out.indexOf('\0', at);
+    const pathEnd = out.indexOf('\0', metaEnd + 1);
+    if (metaEnd < 0 || pathEnd < 0) break;
+    const meta = out.slice(at, metaEnd).split(' ');
+    changes.push({ status: meta[meta.length - 1]!, path: out.slice(metaEnd + 1, pathEnd) });
+    at = pathEnd + 1;
+  }
+  return { changes, diff: out[at] === '\0' ? out.slice(at + 1) : out.slice(at) };
 }
