@@ -80,12 +80,17 @@ fi
 host="$(hostname -s)"
 mkdir -p "$state_dir/state" "$state_dir/spool" "$conf_dir"
 
-# Fake GPUs: character devices SLURM can hand out one per job.
-gpu_files=()
+# Fake GPUs: character devices SLURM can hand out one per job. Where mknod is
+# not allowed (a container without CAP_MKNOD), the GPUs are declared by count
+# only: scheduling is still one job per GPU, but CUDA_VISIBLE_DEVICES is unset.
+gpu_devices=yes
 for ((i = 0; i < fake_gpus; i++)); do
   device="/dev/strata-fake-gpu$i"
-  [ -c "$device" ] || mknod -m 666 "$device" c 1 3
-  gpu_files+=("$device")
+  if [ ! -c "$device" ] && ! mknod -m 666 "$device" c 1 3 2>/dev/null; then
+    echo "slurm-localhost: mknod $device not permitted; declaring $fake_gpus GPUs by count (no CUDA_VISIBLE_DEVICES in jobs)" >&2
+    gpu_devices=no
+    break
+  fi
 done
 
 # What this machine has, as slurmd sees it; at least 8 CPUs are declared so a
@@ -102,7 +107,11 @@ if [ "$fake_gpus" -gt 0 ]; then
   gres_types="GresTypes=gpu"
   {
     echo "$marker"
-    echo "NodeName=$host Name=gpu File=/dev/strata-fake-gpu[0-$((fake_gpus - 1))]"
+    if [ "$gpu_devices" = yes ]; then
+      echo "NodeName=$host Name=gpu File=/dev/strata-fake-gpu[0-$((fake_gpus - 1))]"
+    else
+      echo "NodeName=$host Name=gpu Count=$fake_gpus"
+    fi
   } >"$conf_dir/gres.conf"
 fi
 
