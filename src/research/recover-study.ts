@@ -1,5 +1,6 @@
 import type { Executor } from '../core/executor.ts';
 import type { TrialRecord } from '../ledger/records.ts';
+import { budgetForRole } from './fidelity.ts';
 import type { OpenedStudy } from './open-study.ts';
 import type { RecoveryReport } from './research-observer.ts';
 
@@ -90,7 +91,8 @@ function requeue(opened: OpenedStudy, trial: TrialRecord): number {
         relatedTrialId: trial.id,
         params: trial.params,
         paramsKey: trial.paramsKey,
-        budgetMs: opened.research.budgetMs,
+        // A screening run is re-run at the screening budget, everything else at the full one.
+        budgetMs: budgetForRole(opened.research, trial.role),
         seed: trial.seed,
         attempt: trial.attempt + 1,
       },
