@@ -116,7 +116,8 @@ export class TrialCgroup {
     const pids = new Set<number>();
     for (const file of this.procsFiles) {
       const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return '';
+        // The cgroup may be removed while we read it (ENODEV on cgroup v1): it has no members then.
+        if (error.code === 'ENOENT' || error.code === 'ENODEV') return '';
         throw error;
       });
       for (const line of text.split('\n')) if (line.trim()) pids.add(Number(line));
