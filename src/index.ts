@@ -37,4 +37,9 @@ export type {
   StopReason,
 } from './evolve/types.ts';
 export { AgentProposer } from './proposers/agent/agent-proposer.ts';
+export { runPipeline, type RunPipelineOptions } from './pipeline/run-pipeline.ts';
+export { normalizePipeline, type PipelineConfig } from './pipeline/pipeline-config.ts';
+export { comparePlainResearch, type PipelineComparison } from './pipeline/compare-plain.ts';
+export type { PipelineSummary } from './pipeline/pipeline-summary.ts';
+export type { PipelineObserver } from './pipeline/pipeline-observer.ts';
 export { CommandProposer } from './proposers/command/command-proposer.ts';

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../core/duration.ts';
+import { BudgetExhaustedError } from '../core/errors.ts';
 import { candidateHash, jsonHash } from '../evolve/content-hash.ts';
 import type { Evaluate, EvaluationResult, ReflectiveRecord } from '../evolve/types.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -25,8 +26,8 @@ export interface ResearchEvaluatorOptions {
   componentFiles: Record<string, string>;
   /** The stage's folder under .strata/pipelines (programs, scratch checkouts). */
   workDir: string;
-  /** USD the stage may still spend, when it has a cap; each evaluation's agent gets at most this. */
-  usdLeft?: () => number | undefined;
+  /** The stage's USD cap and what it has spent so far; each evaluation's agent gets at most what is left. */
+  usd?: { cap: number; spent: () => number };
   observer?: PipelineObserver;
 }
 
@@ -62,7 +63,11 @@ export function createResearchEvaluator(options: ResearchEvaluatorOptions): {
       options.observer?.evaluationStarted?.({ ...info, resumed: existing !== undefined });
       const base = existing?.baseCommit ?? (await startingCommit(options, candidate, hash, example.id));
       const programPath = writeProgram(options, candidate, hash);
-      const left = options.usdLeft?.();
+      const left = options.usd ? options.usd.cap - options.usd.spent() : undefined;
+      // llm.max_usd 0 means no cap, so a spent stage budget must stop here (the engine then stops with reason usd).
+      if (left !== undefined && left <= 0) {
+        throw new BudgetExhaustedError(`stage ${stage.name} has spent its USD budget ($${options.usd!.cap}, evolve.budget.usd); raise it to evaluate more programs`, { capUsd: options.usd!.cap, stage: stage.name });
+      }
       const config = evaluationConfig(pipeline, stage, { name, example, ...(programPath ? { programPath } : {}), ...(left !== undefined ? { maxUsd: left } : {}) });
       const summary = await runResearch({
         configPath: pipeline.configPath,

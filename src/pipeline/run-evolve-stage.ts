@@ -55,7 +55,7 @@ export async function runEvolveStage(options: EvolveStageOptions): Promise<void>
     baseline: options.baseline,
     componentFiles,
     workDir: options.workDir,
-    ...(usdCap !== undefined ? { usdLeft: () => Math.max(0, usdCap - stageSpend(options.ledger, 'evolve', stage.study).usd) } : {}),
+    ...(usdCap !== undefined ? { usd: { cap: usdCap, spent: () => stageSpend(options.ledger, 'evolve', stage.study).usd } } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
   });
   const examples: ResearchExample[] = stage.evaluator.examples;

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../src/cli/commands/status.ts';
+import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { createDashboardApp } from '../../src/dashboard/server/dashboard-app.ts';
+import type { PipelineView } from '../../src/dashboard/views/pipeline-view.ts';
 import { parseConfig } from '../../src/core/config/parse-config.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { normalizePipeline } from '../../src/pipeline/pipeline-config.ts';
@@ -92,6 +95,29 @@ describe('a pipeline: evolve the research program, then research with it', () =>
     expect(summary.totals.trials).toBe(explore!.spend.trials + exploit!.spend.trials);
     expect(summary.totals.trialSeconds).toBeCloseTo(explore!.spend.trialSeconds + exploit!.spend.trialSeconds, 6);
     expect(summary.totals.usd).toBeCloseTo(explore!.spend.usd + exploit!.spend.usd, 9);
+  });
+
+  it('the dashboard serves the pipeline as its stages, each linking to its study, with the same totals', async () => {
+    const reader = LedgerReader.open(join(repo, '.strata', 'ledger.db'));
+    const dashboard = createDashboardApp({ reader, token: null });
+    try {
+      const list = (await (await dashboard.app.request('/api/studies')).json()) as { id: number; name: string; kind: string }[];
+      // the pipeline, its two stages and the four evaluation studies, each by name
+      expect(list.map((study) => study.name).sort()).toEqual(['pipe', 'pipe/exploit', 'pipe/explore', ...ledger.studies().filter((study) => study.name.startsWith('pipe/explore/')).map((study) => study.name)].sort());
+      const id = list.find((study) => study.name === 'pipe')!.id;
+      const view = (await (await dashboard.app.request(`/api/studies/${id}`)).json()) as PipelineView;
+      expect(view.kind).toBe('pipeline');
+      expect(view.stages.map((stage) => [stage.stage, stage.study?.name, stage.study?.state, stage.trials, stage.evaluations])).toEqual([
+        ['explore', 'pipe/explore', 'done', 12, 4],
+        ['exploit', 'pipe/exploit', 'done', 3, 0],
+      ]);
+      expect(view.stages[1]!.received!.inputs[0]!.reference).toBe('${explore.best.program}');
+      expect(view.totals.trials).toBe(summary.totals.trials);
+      expect(view.totals.usd).toBeCloseTo(summary.totals.usd, 9);
+    } finally {
+      dashboard.close();
+      reader.close();
+    }
   });
 
   it('shows the pipeline as its stages in strata status, with what each received', async () => {

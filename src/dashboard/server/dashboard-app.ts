@@ -5,6 +5,7 @@ import type { StudyRecord } from '../../ledger/records.ts';
 import type { LedgerReader } from '../ledger-reader.ts';
 import { candidateDetailView } from '../views/candidate-view.ts';
 import { evolveView } from '../views/evolve-view.ts';
+import { pipelineView } from '../views/pipeline-view.ts';
 import { researchView } from '../views/research-view.ts';
 import { studyListView } from '../views/study-list-view.ts';
 import { trialDetailView } from '../views/trial-view.ts';
@@ -61,7 +62,9 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
 
   app.get('/api/studies', (c) => c.json(studyListView(reader)));
   app.get('/api/studies/:id', (c) =>
-    withStudy(c, reader, (study) => (study.kind === 'evolve' ? c.json(evolveView(reader, study)) : c.json(researchView(reader, study)))),
+    withStudy(c, reader, (study) =>
+      study.kind === 'evolve' ? c.json(evolveView(reader, study)) : study.kind === 'pipeline' ? c.json(pipelineView(reader, study)) : c.json(researchView(reader, study)),
+    ),
   );
   app.get('/api/studies/:id/trials/:seq', (c) =>
     withStudy(c, reader, async (study) => {

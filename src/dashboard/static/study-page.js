@@ -1,11 +1,12 @@
-// A study: the research page or the evolve page, by the study's kind.
+// A study: the research, evolve or pipeline page, by the study's kind.
 import * as research from './research-page.js';
 import * as evolve from './evolve-page.js';
+import * as pipeline from './pipeline-page.js';
 
 export const url = (params) => `/api/studies/${params.study}`;
 
 export function render(root, data, params) {
-  (data.kind === 'evolve' ? evolve : research).render(root, data, params);
+  (data.kind === 'evolve' ? evolve : data.kind === 'pipeline' ? pipeline : research).render(root, data, params);
 }
 
 export function tick(node) {
