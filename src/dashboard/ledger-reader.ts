@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { LedgerError } from '../core/errors.ts';
 import { toStudy, toTrial, type StudyRecord, type TrialRecord } from '../ledger/records.ts';
+import { CALL_USD, spendByRole, type RoleSpend } from '../llm/call-ledger.ts';
 
 /** One model call as the dashboard shows it. */
 export interface LlmCallRecord {
@@ -49,7 +50,6 @@ export interface EvaluationRecord {
 
 type Row = Record<string, unknown>;
 /** A call's cost: what it was billed, or its reservation when it never finished (it may well have been billed). */
-const USD = 'COALESCE(usd, CASE WHEN latency_ms IS NULL THEN reserved_usd ELSE 0 END)';
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const parse = <T>(value: unknown): T | null => (typeof value === 'string' && value !== '' ? (JSON.parse(value) as T) : null);
@@ -135,28 +135,15 @@ export class LedgerReader {
   }
 
   /** Calls, tokens and USD per role; a call killed before it finished counts at its reservation. */
-  spendByRole(studyId: number): { role: string; calls: number; errors: number; inputTokens: number; outputTokens: number; usd: number }[] {
-    return this.db
-      .prepare(
-        `SELECT role, COUNT(*) AS calls, SUM(error IS NOT NULL) AS errors, COALESCE(SUM(input_tokens), 0) AS input_tokens,
-           COALESCE(SUM(output_tokens), 0) AS output_tokens, COALESCE(SUM(${USD}), 0) AS usd
-         FROM llm_calls WHERE study_id = ? GROUP BY role ORDER BY role`,
-      )
-      .all(studyId)
-      .map((row) => ({
-        role: String(row.role),
-        calls: Number(row.calls),
-        errors: Number(row.errors),
-        inputTokens: Number(row.input_tokens),
-        outputTokens: Number(row.output_tokens),
-        usd: Number(row.usd),
-      }));
+  spendByRole(studyId: number): RoleSpend[] {
+    return spendByRole(this.db, studyId);
   }
+
 
   /** USD per trial id, or per candidate id, for the study's tables. */
   usdBy(studyId: number, key: 'trial_id' | 'candidate_id'): Map<number, number> {
     const rows = this.db
-      .prepare(`SELECT ${key} AS id, COALESCE(SUM(${USD}), 0) AS usd FROM llm_calls WHERE study_id = ? AND ${key} IS NOT NULL GROUP BY ${key}`)
+      .prepare(`SELECT ${key} AS id, COALESCE(SUM(${CALL_USD}), 0) AS usd FROM llm_calls WHERE study_id = ? AND ${key} IS NOT NULL GROUP BY ${key}`)
       .all(studyId);
     return new Map(rows.map((row) => [Number(row.id), Number(row.usd)]));
   }

@@ -1,6 +1,10 @@
+import type { DatabaseSync } from 'node:sqlite';
 import type { LedgerEvents } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { registerProjection } from '../ledger/projections.ts';
+
+/** What a study's calls cost in USD, in SQL: a call killed before it finished counts at its reservation. */
+export const CALL_USD = 'COALESCE(usd, CASE WHEN latency_ms IS NULL THEN reserved_usd ELSE 0 END)';
 
 declare module '../ledger/events.ts' {
   interface LedgerEvents {
@@ -69,17 +73,28 @@ export function recordCallFinished(ledger: Ledger, callId: number, end: CallEnd,
  */
 export function spentUsd(ledger: Ledger, studyId: number): number {
   const row = ledger.db
-    .prepare('SELECT COALESCE(SUM(COALESCE(usd, CASE WHEN latency_ms IS NULL THEN reserved_usd ELSE 0 END)), 0) AS spent FROM llm_calls WHERE study_id = ?')
+    .prepare(`SELECT COALESCE(SUM(${CALL_USD}), 0) AS spent FROM llm_calls WHERE study_id = ?`)
     .get(studyId) as { spent: number };
   return Number(row.spent);
 }
 
-/** Per-role call counts, tokens and spend, for `strata status`. */
-export function spendByRole(ledger: Ledger, studyId: number): { role: string; calls: number; errors: number; inputTokens: number; outputTokens: number; usd: number }[] {
-  return ledger.db
+/** One role's share of a study's model calls. */
+export interface RoleSpend {
+  role: string;
+  calls: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  usd: number;
+}
+
+/** Per-role call counts, tokens and spend, for `strata status` and the dashboard (any open ledger database, read-only included). */
+export function spendByRole(source: Ledger | DatabaseSync, studyId: number): RoleSpend[] {
+  const db = 'db' in source ? source.db : source;
+  return db
     .prepare(
       `SELECT role, COUNT(*) AS calls, SUM(error IS NOT NULL) AS errors, COALESCE(SUM(input_tokens), 0) AS input_tokens,
-         COALESCE(SUM(output_tokens), 0) AS output_tokens, COALESCE(SUM(usd), 0) AS usd
+         COALESCE(SUM(output_tokens), 0) AS output_tokens, COALESCE(SUM(${CALL_USD}), 0) AS usd
        FROM llm_calls WHERE study_id = ? GROUP BY role ORDER BY role`,
     )
     .all(studyId)
