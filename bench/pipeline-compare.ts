@@ -6,7 +6,7 @@
  * (`strata pipeline --compare`), side by side.
  *
  *   npx node bench/pipeline-compare.ts                         # both scenarios, 2 repeats each (~12 min on one core)
- *   npx node bench/pipeline-compare.ts --scenario reversed --repeats 1
+ *   npx node bench/pipeline-compare.ts --scenario reversed --repeats 1 --exploit 24
  *
  * The models are the scripted stand-ins of examples/pipeline/offline-models.ts
  * on a loopback server, not language models: the agent changes one setting of
@@ -16,6 +16,8 @@
  * - natural: the DEFAULTS order, which puts the strongest idea (lr) first;
  * - reversed: batch, init_scale, embed, context, hidden, lr: weak ideas first.
  * Repeats differ in the trials' seed (research.search.seed = repeat number).
+ * --exploit sets the research stage's max_trials (8 in offline.yaml); the
+ * explore stage always spends what its 8 metric calls buy (16 trials here).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,7 +33,9 @@ import { LoopbackModelServer } from '../test/helpers/loopback-model.ts';
 
 const SCENARIOS: Record<string, readonly Setting[]> = { natural: SETTINGS, reversed: [...SETTINGS].reverse() };
 
-const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'natural,reversed' }, repeats: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { scenario: { type: 'string', default: 'natural,reversed' }, repeats: { type: 'string', default: '2' }, exploit: { type: 'string', default: '8' }, keep: { type: 'boolean', default: false } },
+});
 
 interface Row {
   scenario: string;
@@ -53,7 +57,10 @@ for (const scenario of values.scenario.split(',')) {
     try {
       const repo = prepareOfflineRepo(dir, server.url);
       const config = join(repo, 'offline.yaml');
-      writeFileSync(config, readFileSync(config, 'utf8').replace('  acceptance: {rule: strict}', `  acceptance: {rule: strict}\n  search: {seed: ${repeat}}`));
+      const text = readFileSync(config, 'utf8')
+        .replace('  acceptance: {rule: strict}', `  acceptance: {rule: strict}\n  search: {seed: ${repeat}}`)
+        .replace(/ {6}max_trials: 8\n$/, `      max_trials: ${Number(values.exploit)}\n`);
+      writeFileSync(config, text);
       let json = '';
       const out = new Writable({ write: (chunk: Buffer, _encoding, done) => ((json += chunk.toString()), done()) });
       const started = performance.now();
