@@ -98,7 +98,7 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
 
     if (trial.candidateCommit === null && trial.role === 'candidate') {
       const proposed = await propose(opened, trial, deps, worktree, projectDir, best);
-      if ('invalid' in proposed) return finish({ status: 'invalid', reason: proposed.invalid, metrics: null, metric: null, run: null });
+      if ('invalid' in proposed) return finish({ status: proposed.status, reason: proposed.invalid, metrics: null, metric: null, run: null });
       trial = proposed.trial;
     }
     if (trial.role === 'baseline' && trial.candidateCommit === null) {
@@ -186,7 +186,7 @@ export async function propose(
   worktree: string,
   projectDir: string,
   best: TrialRecord | undefined,
-): Promise<{ trial: TrialRecord } | { invalid: string }> {
+): Promise<{ trial: TrialRecord } | { invalid: string; status: 'invalid' | 'interrupted' }> {
   const { ledger, study, repo, research } = opened;
   const refs = { studyId: study.id, trialId: trial.id };
   const history = ledger.trials(study.id).filter((other) => other.id !== trial.id);
@@ -210,10 +210,12 @@ export async function propose(
       signal: deps.signal,
     });
   } catch (error) {
+    // Ctrl-C while the proposer works (a model call, a coding agent) is a stop, not a bad proposal.
+    if (deps.signal.aborted) return { invalid: 'stopped while the proposal was being made', status: 'interrupted' };
     deps.observer.proposalFailed?.(trial.seq, errorMessage(error));
     const stop = studyStopFor(error);
     if (stop) deps.stopStudy?.(stop);
-    return { invalid: `proposal failed: ${errorMessage(error)}` };
+    return { invalid: `proposal failed: ${errorMessage(error)}`, status: 'invalid' };
   }
   const description = oneLine(proposal.description) || `${deps.proposer.name} proposal`;
   const committed = await repo.commitWorktree(worktree, trial.parentCommit!, `${description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\n`);
@@ -227,7 +229,7 @@ export async function propose(
     );
   if (committed === null) {
     record(null, '');
-    return { invalid: 'the proposal changed nothing' };
+    return { invalid: 'the proposal changed nothing', status: 'invalid' };
   }
   // A ref per trial keeps its commit reachable (re-runs after a kill, audits) even when discarded.
   await repo.moveRef(`refs/strata/${study.name}/trials/${trial.seq}-${trial.attempt}`, committed.commit);
@@ -237,7 +239,7 @@ export async function propose(
     editable: research.editable,
     alsoAllowed: research.proposer === 'search' ? [PARAMS_FILE] : [],
   });
-  if (forbidden.length > 0) return { invalid: `changed files outside research.editable: ${forbidden.join(', ')}` };
+  if (forbidden.length > 0) return { invalid: `changed files outside research.editable: ${forbidden.join(', ')}`, status: 'invalid' };
   return { trial: ledger.trial(trial.id) };
 }
 

@@ -34,7 +34,7 @@ export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord,
   const duplicate = 'invalid' in proposed ? undefined : duplicateOf(ledger.trials(study.id), proposed.trial);
   // With keepWorktree (the serial loop, whose slot runs the candidate next in this worktree) a ready candidate stays checked out.
   if ('invalid' in proposed || duplicate || !options.keepWorktree) await repo.cleanWorktree(deps.worktree);
-  if ('invalid' in proposed) return { finished: finishUnrun(opened, queued.id, 'invalid', proposed.invalid) };
+  if ('invalid' in proposed) return { finished: finishUnrun(opened, queued.id, proposed.status, proposed.invalid) };
   if (duplicate) {
     // Worded as a failed proposal: nothing ran, so it neither counts against max_trials nor passes for progress.
     const where = duplicate.status === 'running' || duplicate.status === 'queued' ? 'is already in flight' : 'already ran on this parent';

@@ -207,4 +207,21 @@ describe('the research loop', () => {
     expect(summary.study.stop_reason).toMatch(/max_time reached/);
     expect(summary.trials.length).toBeLessThan(10);
   });
+
+  it('records Ctrl-C during a proposal as interrupted, not as a failed proposal', async () => {
+    const text = quadraticConfig({ maxTrials: 3 });
+    const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': text });
+    const controller = new AbortController();
+    const slow: Proposer = {
+      name: 'slow-model',
+      propose: (context) =>
+        new Promise((_resolve, reject) => {
+          setTimeout(() => controller.abort(), 100);
+          context.signal.addEventListener('abort', () => reject(new Error('This operation was aborted')));
+        }),
+    };
+    const summary = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text), proposer: slow, signal: controller.signal });
+    expect(summary.study.state).toBe('paused');
+    expect(summary.trials.at(-1)).toMatchObject({ status: 'interrupted', reason: 'stopped while the proposal was being made' });
+  });
 });
