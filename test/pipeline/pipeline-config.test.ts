@@ -26,7 +26,7 @@ describe('pipeline config', () => {
   it('accepts the two-stage pipeline and keeps each stage as written', () => {
     const pipeline = normalizePipeline(parseConfig(pipelineYaml(URL), 'pipeline.yaml'), '/repo/pipeline.yaml');
     expect(pipeline.stages.map((stage) => [stage.name, stage.kind, stage.study, stage.components])).toEqual([
-      ['explore', 'evolve', 'p/explore'.replace('p/', 'pipe/'), ['program']],
+      ['explore', 'evolve', 'pipe/explore', ['program']],
       ['exploit', 'research', 'pipe/exploit', []],
     ]);
     expect(pipeline.stages[0]!.evaluator).toEqual({
@@ -41,6 +41,32 @@ describe('pipeline config', () => {
       acceptance: { rule: 'strict' },
     });
     expect(pipeline.stages[1]!.section).toEqual({ program: '${explore.best.program}', max_trials: 3 });
+  });
+
+  it('accepts the shape of the issue that asked for pipelines (with the project in a top-level research section)', () => {
+    const yaml = `name: tiny-lm-pipeline
+${researchSection()}llm: {model: 'anthropic:claude-sonnet-4-5'}
+pipeline:
+  - stage: explore
+    evolve:
+      seed: {program: program.md}
+      evaluator:
+        kind: research
+        trials: 6
+        budget: 15s
+        examples: [{seed: 1}, {seed: 2}, {seed: 3}, {env: {DATA: small}}]
+      reflection_model: anthropic:claude-sonnet-4-5
+      budget: {metric_calls: 24}
+  - stage: exploit
+    research:
+      program: \${explore.best.program}
+      proposer: agent
+      budget: 60s
+      max_trials: 40
+`;
+    const pipeline = normalizePipeline(parseConfig(yaml, 'pipeline.yaml'), '/repo/pipeline.yaml');
+    expect(pipeline.stages[0]!.evaluator!.examples.map((example) => example.id)).toEqual(['seed-1', 'seed-2', 'seed-3', 'example-3']);
+    expect(researchStageConfig(pipeline, pipeline.stages[1]!, (value) => value).research!.budgetMs).toBe(60_000);
   });
 
   it('a research stage is the top-level research with its keys replaced', () => {
