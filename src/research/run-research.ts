@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { Acceptance } from '../core/acceptance.ts';
 import type { StudyConfig } from '../core/config/parse-config.ts';
-import { errorMessage } from '../core/errors.ts';
+import { BudgetExhaustedError, errorMessage } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import type { Proposer } from '../core/proposer.ts';
 import { hashString } from '../core/random.ts';
@@ -119,6 +119,13 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
     observer.studyFinished?.(summary);
     return summary;
   } catch (error) {
+    if (error instanceof BudgetExhaustedError) {
+      // A budget already spent (e.g. resuming with llm.max_usd used up) ends the study; it is not a failure.
+      ledger.record('study.state_changed', { studyId: study.id, state: 'done', reason: error.message }, { studyId: study.id });
+      const summary = summarizeStudy(ledger, ledger.study(study.id));
+      observer.studyFinished?.(summary);
+      return summary;
+    }
     ledger.record('study.state_changed', { studyId: study.id, state: 'failed', reason: errorMessage(error) }, { studyId: study.id });
     throw error;
   } finally {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,7 +129,7 @@ describe('a study with proposer: agent against a loopback model', () => {
       return { toolCalls: [call('write_file', { path: 'train.mjs', content: TRAINER.replace('3', String(3 - n / 100)) }), finish(`x = ${3 - n / 100}`)], usage: { input: 1000, output: 200 } };
     };
     // $1000 per million tokens: each call reserves about $7 (a generous input estimate plus its 4096-token output cap) and costs $1.2.
-    const { summary, ledger } = await start(script, '  max_usd: 25\n  prices: {input_per_mtok: 1000, output_per_mtok: 1000}\n', { maxTrials: 50 });
+    const { repo, summary, ledger } = await start(script, '  max_usd: 25\n  prices: {input_per_mtok: 1000, output_per_mtok: 1000}\n', { maxTrials: 50 });
 
     expect(summary.study.state).toBe('done');
     expect(summary.study.stop_reason).toMatch(/^USD budget reached: the next agent call could cost up to \$\d+\.\d+.*raise the cap \(llm.max_usd/);
@@ -141,6 +142,14 @@ describe('a study with proposer: agent against a loopback model', () => {
     expect(last.status).toBe('invalid');
     expect(last.statusReason).toMatch(/^proposal failed: USD budget reached/);
     expect(summary.trials.filter((t) => t.status === 'keep').length).toBeGreaterThan(1);
+
+    // resuming with the cap spent ends the study as done again, after at most the cheap check call and before any trial, not as a failure
+    const callsBefore = server!.requests.length;
+    const trialsBefore = ledger.trials(1).length;
+    const again = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(readFileSync(join(repo, 'strata.yaml'), 'utf8')) });
+    expect(again.study).toMatchObject({ state: 'done', stop_reason: expect.stringMatching(/USD budget/) });
+    expect(server!.requests.length).toBeLessThanOrEqual(callsBefore + 1);
+    expect(ledger.trials(1).length).toBe(trialsBefore);
   });
 
   it('pauses the study when the model stays unavailable after its retries, instead of burning trials', async () => {
