@@ -143,13 +143,15 @@ describe('a study with proposer: agent against a loopback model', () => {
     expect(last.statusReason).toMatch(/^proposal failed: USD budget reached/);
     expect(summary.trials.filter((t) => t.status === 'keep').length).toBeGreaterThan(1);
 
-    // resuming with the cap spent ends the study as done again, after at most the cheap check call and before any trial, not as a failure
+    // resuming with the cap spent ends the study as done again, after at most the cheap check call and without running a trial, not as a failure
     const callsBefore = server!.requests.length;
     const trialsBefore = ledger.trials(1).length;
     const again = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(readFileSync(join(repo, 'strata.yaml'), 'utf8')) });
     expect(again.study).toMatchObject({ state: 'done', stop_reason: expect.stringMatching(/USD budget/) });
     expect(server!.requests.length).toBeLessThanOrEqual(callsBefore + 1);
-    expect(ledger.trials(1).length).toBe(trialsBefore);
+    // nothing ran: at most one proposal that failed on the cap
+    expect(ledger.trials(1).slice(trialsBefore).every((t) => t.status === 'invalid' && /USD budget/.test(t.statusReason ?? ''))).toBe(true);
+    expect(ledger.trials(1).length).toBeLessThanOrEqual(trialsBefore + 1);
   });
 
   it('pauses the study when the model stays unavailable after its retries, instead of burning trials', async () => {
