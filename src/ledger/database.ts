@@ -41,6 +41,11 @@ function migrate(db: DatabaseSync, list: readonly Migration[], path: string): vo
     if (applied.has(migration.version)) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
+      // Another process (a status command, the dashboard) may have migrated while we waited for the lock.
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version)) {
+        db.exec('COMMIT');
+        continue;
+      }
       db.exec(migration.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         migration.version,

@@ -148,6 +148,7 @@ describe('ModelClient over loopback HTTP', () => {
     const { recordCallStarted } = await import('../../src/llm/call-ledger.ts');
     recordCallStarted(ledger, { studyId: 1, trialId: null, candidateId: null, role: 'task', model: 'm', reservedUsd: 0.25, request: null });
     expect(spentUsd(ledger, 1)).toBe(0.25);
-    expect(spendByRole(ledger, 1)).toEqual([{ role: 'task', calls: 1, errors: 0, inputTokens: 0, outputTokens: 0, usd: 0 }]);
+    // the per-role figures add up to the total
+    expect(spendByRole(ledger, 1)).toEqual([{ role: 'task', calls: 1, errors: 0, inputTokens: 0, outputTokens: 0, usd: 0.25 }]);
   });
 });
