@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { GitError } from '../core/errors.ts';
 
 export interface GitResult {
@@ -31,7 +32,8 @@ export function git(
       (error, stdout, stderr) => {
         const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         if (error && (typeof error.code !== 'number' || !options.allowFailure)) {
-          const spawnProblem = typeof error.code === 'string' ? ` (${error.code}: is git installed and on PATH?)` : '';
+          const spawnProblem =
+            typeof error.code !== 'string' ? '' : existsSync(cwd) ? ` (${error.code}: is git installed and on PATH?)` : ` (the folder ${cwd} does not exist)`;
           reject(
             new GitError(`git ${args.join(' ')} failed in ${cwd}${spawnProblem}: ${stderr.trim() || error.message}`, {
               args,

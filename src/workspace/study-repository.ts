@@ -151,9 +151,17 @@ export class StudyRepository {
 
   /** Remove what a trial left in a reused worktree: untracked and ignored files (checkpoints, caches). */
   async cleanWorktree(path: string): Promise<void> {
-    const clean = await git(['clean', '-ffdxq'], path, { allowFailure: true });
+    if (!existsSync(path)) return; // already removed (pruned at the end of a study, or never created)
+    let clean;
+    try {
+      clean = await git(['clean', '-ffdxq'], path, { allowFailure: true });
+    } catch (error) {
+      if (!existsSync(path)) return; // removed while we cleaned it
+      throw error;
+    }
     if (clean.exitCode !== 0) await this.removeWorktree(path);
   }
+
 
   /** Paths changed between two commits (additions, deletions, mode changes), renames as delete + add. */
   async changedPaths(from: string, to: string): Promise<ChangedPath[]> {
