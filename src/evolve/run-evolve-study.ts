@@ -5,6 +5,7 @@ import { ConfigError, type ConfigIssue } from '../core/errors.ts';
 import { createCommandEvaluator } from './evaluators/command-evaluator.ts';
 import { loadJsonl, type DatasetExample } from './evaluators/jsonl-dataset.ts';
 import { createTemplateEvaluator } from './evaluators/template-evaluator.ts';
+import { engineOptionsFromConfig } from './config-engine-options.ts';
 import { optimize, type OptimizeResult } from './optimize.ts';
 import type { Evaluate, EvolveProgress, StudyBinding } from './types.ts';
 import { stateDirFor } from '../workspace/state-dir.ts';
@@ -89,19 +90,7 @@ export async function runEvolveStudy(options: {
     evaluatorVersion: version,
     reflectionModel: evolve.reflectionModel,
     budget: evolve.budget,
-    minibatchSize: evolve.minibatchSize,
-    perfectScore: evolve.perfectScore,
-    skipPerfect: evolve.skipPerfect,
-    selector: evolve.selector,
-    epsilon: evolve.epsilon,
-    topK: evolve.topK,
-    componentSelector: evolve.componentSelector,
-    acceptance: evolve.acceptance,
-    frontier: evolve.frontier,
-    merge: evolve.merge,
-    concurrency: evolve.concurrency,
-    randomSeed: evolve.randomSeed,
-    maxComponentChars: evolve.maxComponentChars,
+    ...engineOptionsFromConfig(evolve),
     reflection: { ...(reflectionPrompt !== undefined ? { prompt: reflectionPrompt } : {}), maxOutputTokens: evolve.reflection.maxOutputTokens, attempts: evolve.reflection.attempts },
     ledger: ledgerPath,
     studyName: config.name,

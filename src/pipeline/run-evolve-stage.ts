@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { StudyConfig } from '../core/config/parse-config.ts';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { engineOptionsFromConfig } from '../evolve/config-engine-options.ts';
 import { optimize } from '../evolve/optimize.ts';
 import { runEvolveStudy } from '../evolve/run-evolve-study.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -68,20 +69,9 @@ export async function runEvolveStage(options: EvolveStageOptions): Promise<void>
     reflectiveRecord,
     reflectionModel: evolve.reflectionModel,
     budget: evolve.budget,
-    minibatchSize: evolve.minibatchSize,
-    perfectScore: evolve.perfectScore,
-    skipPerfect: evolve.skipPerfect,
-    selector: evolve.selector,
-    epsilon: evolve.epsilon,
-    topK: evolve.topK,
-    componentSelector: evolve.componentSelector,
-    acceptance: evolve.acceptance,
-    frontier: evolve.frontier,
-    merge: evolve.merge,
+    ...engineOptionsFromConfig(evolve),
     // Each evaluation is a study with its own trials; running several at once would share the machine's accelerators.
     concurrency: (stage.section.concurrency as number | undefined) ?? 1,
-    randomSeed: evolve.randomSeed,
-    maxComponentChars: evolve.maxComponentChars,
     reflection: { ...readReflectionPrompt(pipeline, evolve.reflection.promptFile), maxOutputTokens: evolve.reflection.maxOutputTokens, attempts: evolve.reflection.attempts },
     ledger: options.ledger.path,
     studyName: stage.study,
