@@ -45,16 +45,7 @@ declare module '../ledger/events.ts' {
     /** The incumbent was run again: does it still beat the best it replaced? */
     'trial.rechecked': { studyId: number; trialId: number; parentTrialId: number | null; checkTrialId: number; stillBetter: boolean; reason: string };
     /** The sealed holdout stage ran for a trial that became the best. */
-    'trial.holdout_measured': {
-      studyId: number;
-      trialId: number;
-      status: HoldoutStatus;
-      metric: number | null;
-      metrics: Record<string, number> | null;
-      reason: string | null;
-      wallMs: number | null;
-      logPath: string | null;
-    };
+    'trial.holdout_measured': Omit<HoldoutResult, 'createdAt'> & { studyId: number };
   }
 }
 
