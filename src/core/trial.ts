@@ -25,7 +25,49 @@ export type TrialRole = 'baseline' | 'candidate' | 'screen' | 'baseline-repeat' 
 /** Roles of runs that only add a measurement of an existing commit. */
 export const REPEAT_ROLES: readonly TrialRole[] = ['baseline-repeat', 'rerun', 'incumbent-check'];
 
+/**
+ * Why a trial ended the way it did, as a fact decisions can test (never a
+ * reason string to parse):
+ * - `run`: its run (and the acceptance rule) decided the status
+ * - `proposal-failed`: the proposer failed (an error, an unusable reply); nothing ran
+ * - `duplicate`: the same change is in flight or already ran on this parent; nothing ran
+ * - `no-change`: the proposal changed nothing
+ * - `forbidden-change`: the proposal changed files outside `editable`
+ * - `stale`: it ran on an older best; re-applied onto the current one or in conflict with it
+ * - `baseline-unreliable`: the baseline's repeats kept failing, so no candidate can be judged
+ * - `stopped`: the user stopped the study while it was live
+ * - `orchestrator-lost`: the orchestrator died while it was live (found by recovery)
+ * - `not-started`: prepared or queued, and the session ended before it started
+ * - `orchestrator-error`: Strata itself failed (git, the file system)
+ */
+export type TrialCause =
+  | 'run'
+  | 'proposal-failed'
+  | 'duplicate'
+  | 'no-change'
+  | 'forbidden-change'
+  | 'stale'
+  | 'baseline-unreliable'
+  | 'stopped'
+  | 'orchestrator-lost'
+  | 'not-started'
+  | 'orchestrator-error';
+
+/** Causes of a trial that never ran because its proposal was unusable: they neither count against max_trials nor pass for progress. */
+export const FAILED_PROPOSAL_CAUSES: readonly TrialCause[] = ['proposal-failed', 'duplicate'];
+
+/** Causes of an interruption: the trial is owed another attempt (or, for a measured trial, its decision). */
+export const INTERRUPTION_CAUSES: readonly TrialCause[] = ['stopped', 'orchestrator-lost', 'not-started', 'orchestrator-error'];
+
 export type StudyState = 'running' | 'paused' | 'done' | 'failed';
+
+/**
+ * Why a study stopped, for decisions made on it later (a pipeline deciding
+ * whether an evaluation study ended for good):
+ * `complete` (a budget or bound reached, nothing left), `user` (stopped by the user),
+ * `baseline-failed`, `proposals-failing`, `model-unavailable`, `error`, `branch-moved`.
+ */
+export type StudyStopCause = 'complete' | 'user' | 'baseline-failed' | 'proposals-failing' | 'model-unavailable' | 'error' | 'branch-moved';
 export type StudyKind = 'research' | 'evolve' | 'pipeline';
 export type MetricGoal = 'minimize' | 'maximize';
 

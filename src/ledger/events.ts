@@ -1,71 +1,26 @@
-import type { FinalTrialStatus, StudyKind, StudyState, TrialRole } from '../core/trial.ts';
-
 /**
- * The typed event map. Every change to the ledger's state tables is one of
- * these, written to the append-only `events` table in the same transaction
- * as its projection (see projections.ts), so the tables can be rebuilt from
- * events alone. Ids are assigned before the event is written, so a replay
- * reproduces them exactly.
+ * Every ledger event, composed statically: the typed event map and the table
+ * of projections, whatever entry point loaded the ledger. Each area declares
+ * its events, payload types and projections in `events/<area>.ts`; an area is
+ * added here once, and the mapped `Projections` type makes an event without a
+ * projection a type error.
+ *
+ * Every change to the ledger's state tables is one of these events, written
+ * to the append-only `events` table in the same transaction as its
+ * projection, so the tables can be rebuilt from events alone.
  */
-export interface LedgerEvents {
-  'study.created': {
-    studyId: number;
-    name: string;
-    kind: StudyKind;
-    config: unknown;
-    configHash: string;
-    branch: string | null;
-    baseCommit: string | null;
-  };
-  'study.state_changed': { studyId: number; state: StudyState; reason: string | null };
-  'study.config_changed': { studyId: number; config: unknown; configHash: string };
-  'trial.queued': {
-    studyId: number;
-    trialId: number;
-    seq: number;
-    role: TrialRole;
-    proposer: string;
-    description: string;
-    parentCommit: string | null;
-    relatedTrialId: number | null;
-    params: Record<string, unknown> | null;
-    paramsKey: string | null;
-    budgetMs: number;
-    seed: number | null;
-    attempt: number;
-  };
-  'trial.started': {
-    trialId: number;
-    worktree: string | null;
-    logPath: string | null;
-    executor: string;
-    slot: string | null;
-    externalId: string | null;
-  };
-  'trial.proposed': {
-    trialId: number;
-    description: string;
-    candidateCommit: string | null;
-    diff: string;
-    params: Record<string, unknown> | null;
-    paramsKey: string | null;
-    meta: Record<string, unknown> | null;
-  };
-  'trial.finished': {
-    trialId: number;
-    status: FinalTrialStatus;
-    reason: string | null;
-    metrics: Record<string, number> | null;
-    metric: number | null;
-    bestBefore: number | null;
-    exitCode: number | null;
-    signal: string | null;
-    wallMs: number | null;
-    peakRssKb: number | null;
-    logTail: string | null;
-  };
-  'trial.kept': { studyId: number; trialId: number; keptCommit: string };
-}
+import { coreProjections, type CoreEvents } from './events/core.ts';
+import { evolveProjections, type EvolveEvents } from './events/evolve.ts';
+import { llmProjections, type LlmEvents } from './events/llm.ts';
+import { pipelineProjections, type PipelineEvents } from './events/pipeline.ts';
+import type { Projections } from './events/projection.ts';
+import { researchProjections, type ResearchEvents } from './events/research.ts';
+
+export type { TrialAssessment, HoldoutResult, HoldoutStatus } from './events/research.ts';
+export type { StageBest, StageSpend } from './events/pipeline.ts';
+
+/** The typed event map: event type → payload. */
+export interface LedgerEvents extends CoreEvents, ResearchEvents, EvolveEvents, LlmEvents, PipelineEvents {}
 
 export type LedgerEventType = keyof LedgerEvents;
 
@@ -77,4 +32,18 @@ export interface StoredEvent<T extends LedgerEventType = LedgerEventType> {
   type: T;
   payload: LedgerEvents[T];
   createdAt: string;
+}
+
+/** How each event changes the state tables. */
+export const projections: Projections<LedgerEvents> = {
+  ...coreProjections,
+  ...researchProjections,
+  ...evolveProjections,
+  ...llmProjections,
+  ...pipelineProjections,
+};
+
+/** Whether `type` is an event this Strata knows (a ledger written by a newer one may hold others). */
+export function isLedgerEventType(type: string): type is LedgerEventType {
+  return Object.hasOwn(projections, type);
 }

@@ -169,4 +169,19 @@ CREATE TABLE holdout_results (
 CREATE INDEX holdout_results_by_study ON holdout_results (study_id);
 `,
   },
+  {
+    version: 3,
+    name: 'typed causes, retries and measured trials',
+    sql: `
+-- Why a trial ended (a TrialCause), as a fact decisions test instead of a reason string; NULL on rows written
+-- before causes were recorded (records.ts derives theirs once, from the reasons those versions wrote).
+ALTER TABLE trials ADD COLUMN cause TEXT;
+-- The interrupted trial this one is a new attempt of (related_trial_id says what a trial measures or derives from).
+ALTER TABLE trials ADD COLUMN retry_of INTEGER REFERENCES trials(id);
+-- When a live trial's run was measured: its decision is pending, and resumes after a stop.
+ALTER TABLE trials ADD COLUMN measured_at TEXT;
+-- Why a study stopped (a StudyStopCause).
+ALTER TABLE studies ADD COLUMN stop_cause TEXT;
+`,
+  },
 ];

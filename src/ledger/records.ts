@@ -1,4 +1,4 @@
-import type { FinalTrialStatus, StudyKind, StudyState, TrialRole, TrialStatus } from '../core/trial.ts';
+import type { FinalTrialStatus, StudyKind, StudyState, StudyStopCause, TrialCause, TrialRole, TrialStatus } from '../core/trial.ts';
 
 /** A study as read from the ledger. */
 export interface StudyRecord {
@@ -15,6 +15,8 @@ export interface StudyRecord {
   ownerHost: string | null;
   heartbeatAt: string | null;
   stopReason: string | null;
+  /** Why it stopped, when it is not running. */
+  stopCause: StudyStopCause | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -35,6 +37,8 @@ export interface TrialRecord {
   params: Record<string, unknown> | null;
   paramsKey: string | null;
   status: TrialStatus;
+  /** Why it ended so (null while live). */
+  cause: TrialCause | null;
   statusReason: string | null;
   metrics: Record<string, number> | null;
   metric: number | null;
@@ -52,8 +56,12 @@ export interface TrialRecord {
   peakRssKb: number | null;
   wallMs: number | null;
   attempt: number;
+  /** The interrupted trial this is a new attempt of. */
+  retryOf: number | null;
   meta: Record<string, unknown> | null;
   queuedAt: string;
+  /** Set while a live trial's run is measured and its decision pending. */
+  measuredAt: string | null;
   startedAt: string | null;
   endedAt: string | null;
 }
@@ -80,6 +88,7 @@ export function toStudy(row: Row): StudyRecord {
     ownerHost: text(row.owner_host),
     heartbeatAt: text(row.heartbeat_at),
     stopReason: text(row.stop_reason),
+    stopCause: (text(row.stop_cause) as StudyStopCause | null) ?? (row.state === 'running' ? null : legacyStopCause(String(row.state), text(row.stop_reason))),
     createdAt: String(row.created_at),
     updatedAt: String(row.updated_at),
   };
@@ -101,6 +110,7 @@ export function toTrial(row: Row): TrialRecord {
     params: parse(row.params_json),
     paramsKey: text(row.params_key),
     status: row.status as TrialStatus,
+    cause: (text(row.cause) as TrialCause | null) ?? legacyCause(row.status as TrialStatus, text(row.status_reason)),
     statusReason: text(row.status_reason),
     metrics: parse(row.metrics_json),
     metric: row.metric === null || row.metric === undefined ? null : Number(row.metric),
@@ -118,9 +128,43 @@ export function toTrial(row: Row): TrialRecord {
     peakRssKb: int(row.peak_rss_kb),
     wallMs: int(row.wall_ms),
     attempt: Number(row.attempt ?? 1),
+    retryOf: int(row.retry_of),
     meta: parse(row.meta_json),
     queuedAt: String(row.queued_at),
+    measuredAt: text(row.measured_at),
     startedAt: text(row.started_at),
     endedAt: text(row.ended_at),
   };
+}
+
+/**
+ * The cause of a trial finished by a release that did not record causes
+ * (ledger schema < 3): derived once, here, from the reasons those releases
+ * wrote. Nothing else reads reason strings.
+ */
+function legacyCause(status: TrialStatus, reason: string | null): TrialCause | null {
+  if (status === 'queued' || status === 'running') return null;
+  const text = reason ?? '';
+  if (status === 'interrupted') {
+    if (text.startsWith('the orchestrator stopped')) return 'orchestrator-lost';
+    if (text.startsWith('orchestrator error')) return 'orchestrator-error';
+    if (text.includes('not started before the study stopped')) return 'not-started';
+    return 'stopped';
+  }
+  if (text.startsWith('proposal failed: duplicate')) return 'duplicate';
+  if (text.startsWith('proposal failed')) return 'proposal-failed';
+  if (text === 'the proposal changed nothing') return 'no-change';
+  if (text.startsWith('changed files outside research.editable')) return 'forbidden-change';
+  return 'run';
+}
+
+/** The stop cause of a study stopped by a release that did not record one (see legacyCause). */
+function legacyStopCause(state: string, reason: string | null): StudyStopCause {
+  const text = reason ?? '';
+  if (/stopped by the user/.test(text)) return 'user';
+  if (text.startsWith('the baseline')) return 'baseline-failed';
+  if (/proposals in a row failed/.test(text)) return 'proposals-failing';
+  if (/unavailable/.test(text)) return 'model-unavailable';
+  if (text.startsWith('error:')) return 'error';
+  return state === 'done' ? 'complete' : 'error';
 }

@@ -1,0 +1,173 @@
+/**
+ * The scheduler's decisions as a pure function of a snapshot: which trial
+ * each free slot starts, how many proposals begin, whether to check out
+ * candidates ahead, and when the session ends. The runner (scheduler.ts)
+ * takes a snapshot, applies the plan, and waits for the next event; nothing
+ * here touches processes, git or the ledger, so every state the scheduler
+ * can be in is tested on its own (test/research/plan.test.ts).
+ *
+ * The one promise the plan keeps: it never says "wait" when nothing is in
+ * flight. Either something starts, something is still running, or the
+ * session ends with a reason — a stuck state is named, never waited on.
+ */
+
+/** Why and how a session stops. */
+export interface StopDecision {
+  state: 'paused' | 'done' | 'failed';
+  reason: string;
+}
+
+/** A trial the ledger holds that a slot could run, in the order they should start. */
+export interface RunnableTrial {
+  id: number;
+  /** The baseline runs the unmodified code; everything else is judged against its result. */
+  baseline: boolean;
+  /**
+   * `judge`: its run was measured by an earlier session that stopped before the decision (the decision resumes);
+   * `queued`: queued with its candidate (a re-run after a stop, a rebased winner, a promotion);
+   * `ready`: proposed ahead in this session.
+   */
+  source: 'judge' | 'queued' | 'ready';
+}
+
+/** Everything the plan depends on. */
+export interface PlanSnapshot {
+  /** Slots whose device is free to start a trial now (in the serial loop, whose worktree is idle too). */
+  freeSlots: readonly string[];
+  /** Ledger-held trials that may start, oldest first (queued re-runs, resumed decisions), excluding ones this session runs. */
+  runnable: readonly RunnableTrial[];
+  /** Proposals prepared ahead in this session, oldest first. */
+  ready: readonly number[];
+  /** A screened trial to promote to the full budget (research.fidelity), if one qualifies. */
+  promotion: number | null;
+  /** Trials this session runs or judges. */
+  inFlight: number;
+  /** Proposals being made. */
+  proposing: number;
+  /** Other work that ends with a wake-up (checkouts ahead of time). */
+  background: number;
+  /** Proposal workers (worktrees) not in use. */
+  freeProposalWorkers: number;
+  concurrentProposals: number;
+  lookahead: number;
+  /**
+   * The baseline: `settled` once it has a result; `running` while this session runs or judges it; `pending` while it is
+   * queued or being prepared; `missing` when no trial will produce one (the next proposal makes it).
+   */
+  baseline: 'settled' | 'running' | 'pending' | 'missing';
+  /** max_trials, and how many trials count against it: finished ones, and finished + queued + running ones. */
+  maxTrials?: number;
+  counted: number;
+  committed: number;
+  /** A stop already decided (the user's signal, max_time, a failed baseline, a fatal error). */
+  stop?: StopDecision;
+  /** Candidates on the first free device are checked out ahead only outside the serial loop. */
+  serial: boolean;
+}
+
+export interface StartStep {
+  slot: string;
+  /** A ledger trial, a ready proposal, or the promotion of a screen. */
+  kind: 'trial' | 'ready' | 'promote';
+  id: number;
+}
+
+export interface Plan {
+  starts: StartStep[];
+  /** Proposals to begin now. */
+  proposals: number;
+  /** Check out the next ready candidates in idle worktrees (every device busy). */
+  prefetch: boolean;
+  /** `wait` for the next event, or end the session. */
+  next: { kind: 'wait' } | { kind: 'stop'; stop: StopDecision };
+}
+
+/**
+ * Plan the next moves.
+ *
+ * @example
+ * const plan = planSchedule(snapshot);
+ * for (const start of plan.starts) startOn(start.slot, start);
+ * if (plan.next.kind === 'stop') return plan.next.stop;
+ */
+export function planSchedule(snapshot: PlanSnapshot): Plan {
+  const idle = snapshot.inFlight + snapshot.proposing + snapshot.background === 0;
+  if (snapshot.stop) return { starts: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } };
+
+  const starts: StartStep[] = [];
+  const runnable = [...snapshot.runnable];
+  const ready = [...snapshot.ready];
+  let promotion = snapshot.promotion;
+  let inFlight = snapshot.inFlight;
+  // Counted + in flight may not pass max_trials; a resumed decision finishes work already counted, so it is never held back.
+  const underCap = () => snapshot.maxTrials === undefined || snapshot.counted + inFlight < snapshot.maxTrials;
+  // A candidate is judged only against the baseline's result. It may run beside a baseline that runs, but never on the
+  // last free device while the baseline waits for one: it would hold the device the baseline needs.
+  const mayStartCandidate = (freeLeft: number) =>
+    snapshot.baseline === 'settled' || snapshot.baseline === 'running' || baselineStarted(snapshot, starts) || (snapshot.baseline === 'pending' && freeLeft > 1);
+
+  for (const [index, slot] of snapshot.freeSlots.entries()) {
+    const freeLeft = snapshot.freeSlots.length - index;
+    const judge = runnable.findIndex((trial) => trial.source === 'judge' && (trial.baseline || mayStartCandidate(freeLeft)));
+    if (judge >= 0) {
+      starts.push({ slot, kind: 'trial', id: runnable.splice(judge, 1)[0]!.id });
+      inFlight++;
+      continue;
+    }
+    if (!underCap()) break;
+    const queued = runnable.findIndex((trial) => trial.baseline || mayStartCandidate(freeLeft));
+    if (queued >= 0) {
+      starts.push({ slot, kind: 'trial', id: runnable.splice(queued, 1)[0]!.id });
+      inFlight++;
+      continue;
+    }
+    if (!mayStartCandidate(freeLeft)) break;
+    if (promotion !== null) {
+      starts.push({ slot, kind: 'promote', id: promotion });
+      promotion = null;
+      inFlight++;
+      continue;
+    }
+    const next = ready.shift();
+    if (next === undefined) break;
+    starts.push({ slot, kind: 'ready', id: next });
+    inFlight++;
+  }
+
+  const freeAfter = snapshot.freeSlots.length - starts.length;
+  let proposals = 0;
+  let committed = snapshot.committed;
+  const proposing = () => snapshot.proposing + proposals;
+  while (
+    proposals < snapshot.freeProposalWorkers &&
+    proposing() < snapshot.concurrentProposals &&
+    ready.length + proposing() < freeAfter + snapshot.lookahead &&
+    (snapshot.maxTrials === undefined || committed < snapshot.maxTrials)
+  ) {
+    proposals++;
+    committed++;
+  }
+  // The baseline is made by the first proposal; a missing one with no proposal possible is a stuck state, named below.
+  const prefetch = !snapshot.serial && freeAfter === 0 && ready.length > 0;
+
+  const nothingLeft = idle && starts.length === 0 && proposals === 0;
+  if (nothingLeft) return { starts, proposals, prefetch: false, next: { kind: 'stop', stop: idleStop(snapshot) } };
+  return { starts, proposals, prefetch, next: { kind: 'wait' } };
+}
+
+/** Has a baseline trial been started by this plan? Candidates may then share the other devices. */
+function baselineStarted(snapshot: PlanSnapshot, starts: readonly StartStep[]): boolean {
+  return starts.some((start) => start.kind === 'trial' && snapshot.runnable.find((trial) => trial.id === start.id)?.baseline === true);
+}
+
+/** Why a session with nothing in flight and nothing to start ends. */
+function idleStop(snapshot: PlanSnapshot): StopDecision {
+  if (snapshot.maxTrials !== undefined && snapshot.counted >= snapshot.maxTrials) return { state: 'done', reason: `max_trials reached (${snapshot.maxTrials})` };
+  if (snapshot.baseline === 'missing' && snapshot.freeProposalWorkers === 0) {
+    return { state: 'failed', reason: 'internal error: no baseline result and no proposal worker to make one; run again to resume' };
+  }
+  if (snapshot.freeSlots.length === 0) {
+    return { state: 'failed', reason: 'internal error: every slot is held but nothing runs; run again to resume' };
+  }
+  return { state: 'done', reason: 'nothing left to run' };
+}
