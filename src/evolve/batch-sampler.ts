@@ -1,19 +1,8 @@
+import type { BatchSamplerState } from '../core/evolve-state.ts';
 import { Random } from '../core/random.ts';
 import { jsonHash } from './content-hash.ts';
 
-/** Everything the sampler needs to continue exactly where it stopped. */
-export interface BatchSamplerState {
-  rng: [number, number, number, number];
-  /** This epoch's order: a shuffle of the ids, padded to a multiple of the batch size. */
-  order: string[];
-  /** Batches already taken from `order`. */
-  position: number;
-  epoch: number;
-  /** How often each id was handed out so far. */
-  usage: Record<string, number>;
-  /** The id list the order was built from; a different list (the dataset grew) starts a new epoch. */
-  idsKey: string;
-}
+export type { BatchSamplerState } from '../core/evolve-state.ts';
 
 /**
  * Minibatches from an epoch-shuffled order: each epoch shuffles every id with

@@ -1,7 +1,6 @@
 import type { LedgerEvents } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { jsonHash } from './content-hash.ts';
-import './evolve-events.ts';
 import type { EvaluationResult, Split } from './types.ts';
 
 /** A stored evaluation. */

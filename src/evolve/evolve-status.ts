@@ -2,7 +2,6 @@ import type { LedgerEvents } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { spendByRole, spentUsd } from '../llm/call-ledger.ts';
 import type { ProposalCounts } from './engine-snapshot.ts';
-import './evolve-events.ts';
 
 /** `strata status --json` for an evolve study (snake_case, like the research summary). */
 export interface EvolveStatus {

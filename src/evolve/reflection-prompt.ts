@@ -1,11 +1,8 @@
+import type { RejectedAttempt } from '../core/evolve-state.ts';
 import type { ReflectiveRecord } from './types.ts';
 
 /** A rewrite of this component from this parent that was already turned down. */
-export interface RejectedAttempt {
-  component: string;
-  excerpt: string;
-  reason: string;
-}
+export type { RejectedAttempt } from '../core/evolve-state.ts';
 
 /**
  * The default reflection prompt (our wording). Placeholders: {component},

@@ -1,7 +1,6 @@
 import type { LedgerEvents } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { ModelClient } from '../llm/model-client.ts';
-import './evolve-events.ts';
 import { buildReflectionPrompt, readReflectionReply, type RejectedAttempt } from './reflection-prompt.ts';
 import type { ReflectiveRecord } from './types.ts';
 

@@ -1,5 +1,6 @@
 import type { AcceptanceKind, ComponentSelectorKind, FrontierKind, ParentSelectorKind } from '../core/config/evolve-config.ts';
 import type { ModelSpec } from '../core/config/llm-config.ts';
+import type { IterationOutcome, Split } from '../core/evolve-state.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { ModelObject } from '../llm/resolve-model.ts';
 import type { UsdBudget } from '../llm/usd-budget.ts';
@@ -7,8 +8,7 @@ import type { UsdBudget } from '../llm/usd-budget.ts';
 /** What is evolved: named text components (e.g. `{ system_prompt: '…' }`). */
 export type Candidate = Readonly<Record<string, string>>;
 
-/** Which part of the data an evaluation belongs to; the cache keeps them apart. */
-export type Split = 'train' | 'val' | 'test';
+export type { IterationOutcome, Split } from '../core/evolve-state.ts';
 
 /** What an evaluator says about one candidate on one example. Higher scores are better. */
 export interface EvaluationResult {
@@ -128,12 +128,3 @@ export type EvolveProgress =
     }
   | { kind: 'stopped'; reason: StopReason; detail: string };
 
-export type IterationOutcome =
-  | 'seed'
-  | 'accepted'
-  | 'rejected'
-  | 'skipped_perfect'
-  | 'reflection_failed'
-  | 'duplicate'
-  | 'merge_accepted'
-  | 'merge_rejected';

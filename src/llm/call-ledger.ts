@@ -1,50 +1,9 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { LedgerEvents } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { registerProjection } from '../ledger/projections.ts';
 
 /** What a study's calls cost in USD, in SQL: a call killed before it finished counts at its reservation. */
 export const CALL_USD = 'COALESCE(usd, CASE WHEN latency_ms IS NULL THEN reserved_usd ELSE 0 END)';
-
-declare module '../ledger/events.ts' {
-  interface LedgerEvents {
-    /** A model call is about to be made; its worst-case cost is reserved. */
-    'llm.call_started': {
-      callId: number;
-      studyId: number | null;
-      trialId: number | null;
-      candidateId: number | null;
-      role: string;
-      model: string;
-      reservedUsd: number | null;
-      request: unknown;
-    };
-    /** The call ended (well or not). `usd` null = price unknown. */
-    'llm.call_finished': {
-      callId: number;
-      inputTokens: number | null;
-      outputTokens: number | null;
-      usd: number | null;
-      latencyMs: number;
-      finishReason: string | null;
-      error: string | null;
-      responseText: string | null;
-    };
-  }
-}
-
-registerProjection('llm.call_started', (db, e, at) => {
-  db.prepare(
-    `INSERT INTO llm_calls (id, study_id, trial_id, candidate_id, role, model, reserved_usd, request_json, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(e.callId, e.studyId, e.trialId, e.candidateId, e.role, e.model, e.reservedUsd, e.request === null ? null : JSON.stringify(e.request), at);
-});
-
-registerProjection('llm.call_finished', (db, e) => {
-  db.prepare(
-    `UPDATE llm_calls SET input_tokens = ?, output_tokens = ?, usd = ?, latency_ms = ?, finish_reason = ?, error = ?, response_text = ? WHERE id = ?`,
-  ).run(e.inputTokens, e.outputTokens, e.usd, e.latencyMs, e.finishReason, e.error, e.responseText, e.callId);
-});
 
 /** What a call records before it starts. */
 export type CallStart = Omit<LedgerEvents['llm.call_started'], 'callId'>;

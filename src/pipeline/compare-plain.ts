@@ -8,7 +8,7 @@ import type { ResearchObserver } from '../research/research-observer.ts';
 import { runResearch } from '../research/run-research.ts';
 import { StudyRepository } from '../workspace/study-repository.ts';
 import { PLAIN_STAGE, pipelineDir, type PipelineConfig } from './pipeline-config.ts';
-import type { StageSpend } from './pipeline-events.ts';
+import type { StageSpend } from '../ledger/events.ts';
 import { summarizePipeline } from './pipeline-summary.ts';
 import { stageBest, stageSpend } from './stage-results.ts';
 

@@ -5,7 +5,6 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
 import type { StudyRepository } from '../workspace/study-repository.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
-import './pipeline-events.ts';
 
 /**
  * Find the pipeline's own study (kind `pipeline`, named like the pipeline) or

@@ -1,7 +1,7 @@
 import type { EvolveProgress } from '../evolve/types.ts';
 import type { ResearchObserver } from '../research/research-observer.ts';
 import type { LedgerEvents } from '../ledger/events.ts';
-import type { StageBest, StageSpend } from './pipeline-events.ts';
+import type { StageBest, StageSpend } from '../ledger/events.ts';
 import type { PipelineSummary } from './pipeline-summary.ts';
 
 /** One evaluation of a candidate program by a short research study. */

@@ -5,8 +5,7 @@ import { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
 import { ledgerPathFor } from '../workspace/state-dir.ts';
 import { summarizeStudy } from '../research/study-summary.ts';
-import type { StageBest, StageSpend } from './pipeline-events.ts';
-import './pipeline-events.ts';
+import type { StageBest, StageSpend } from '../ledger/events.ts';
 import { PLAIN_STAGE } from './pipeline-config.ts';
 import { addSpend, NO_SPEND, stageBest, stageSpend } from './stage-results.ts';
 

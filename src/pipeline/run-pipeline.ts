@@ -8,7 +8,7 @@ import { runResearch } from '../research/run-research.ts';
 import { StudyRepository } from '../workspace/study-repository.ts';
 import { commitFiles } from './commit-files.ts';
 import { evolveStageConfig, isFileKey, pipelineDir, researchStageConfig, type PipelineConfig, type PipelineStage, type ResolveString } from './pipeline-config.ts';
-import type { StageBest } from './pipeline-events.ts';
+import type { StageBest } from '../ledger/events.ts';
 import type { PipelineObserver } from './pipeline-observer.ts';
 import { openPipelineStudy } from './open-pipeline-study.ts';
 import { summarizePipeline, type PipelineSummary } from './pipeline-summary.ts';

@@ -4,7 +4,7 @@ import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
 import { spentUsd } from '../llm/call-ledger.ts';
 import { countsAgainstMaxTrials } from '../research/run-research.ts';
 import { summarizeStudy } from '../research/study-summary.ts';
-import type { StageBest, StageSpend } from './pipeline-events.ts';
+import type { StageBest, StageSpend } from '../ledger/events.ts';
 
 /**
  * The studies a stage ran: its own study and, for an evolve stage with a

@@ -1,6 +1,5 @@
 import type { StoredEvent } from '../ledger/events.ts';
 import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
-import './scheduler-events.ts';
 
 /** How busy a study kept its slots: the document's `scheduling` section. */
 export interface SchedulingSummary {

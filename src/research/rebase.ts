@@ -16,7 +16,6 @@ import type { TrialRecord } from '../ledger/records.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import { reapplyOnto, treeOf } from '../workspace/reapply-onto.ts';
 import type { OpenedStudy } from './open-study.ts';
-import './scheduler-events.ts';
 
 /** How often one change may be re-applied before it is given up (the incumbent keeps moving under it). */
 const MAX_REBASES = 3;

@@ -23,7 +23,6 @@ import { executeTrial, type TrialDependencies } from './execute-trial.ts';
 import { nextPromotion, promote } from './fidelity.ts';
 import type { OpenedStudy } from './open-study.ts';
 import { finishUnrun, prepareCandidate } from './prepare-candidate.ts';
-import './scheduler-events.ts';
 import { DevicePool, type DeviceLease } from './device-pool.ts';
 import { makeSlots, slotExecutor, type Slot } from './slot-executor.ts';
 

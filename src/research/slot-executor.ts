@@ -1,7 +1,6 @@
 import type { ExecutionRequest, ExecutionResult, Executor } from '../core/executor.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { DeviceLease, DevicePool } from './device-pool.ts';
-import './scheduler-events.ts';
 
 /** One place a trial can run: a name for the ledger, a worktree, and what the trial may see of the machine. */
 export interface Slot {

@@ -1,82 +1,12 @@
 /**
- * Ledger events for results you can trust: the acceptance rule a study
- * runs under, the evidence behind each decision, re-checks of the
- * incumbent, and the sealed holdout results (a table of their own, never
- * joined into what proposers read).
+ * Reads of the research trust facts (the acceptance rule a study runs under,
+ * the sealed holdout results). Their events and payload types live in
+ * ledger/events/research.ts; the types are re-exported here for the loop.
  */
-import type { AcceptanceEvidence } from '../core/acceptance.ts';
+import type { HoldoutResult, HoldoutStatus } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { registerProjection } from '../ledger/projections.ts';
 
-/** What the decision on a trial rested on, kept in its meta as `acceptance`. */
-export interface TrialAssessment {
-  rule: string;
-  /** Runs of the trial's commit the decision used (its own and its reruns). */
-  runs: number;
-  /** Looks at the candidate (1 + reruns asked for). */
-  looks: number;
-  evidence: AcceptanceEvidence | null;
-  /** A sanity limit that made the first measurement suspect. */
-  suspect: string | null;
-  /** What the sandbox or the stages noticed (leftover processes killed, a metric printed by `run` ignored). */
-  notes: string[];
-}
-
-export type HoldoutStatus = 'measured' | 'crash' | 'timeout' | 'invalid' | 'interrupted';
-
-/** One sealed holdout result. */
-export interface HoldoutResult {
-  trialId: number;
-  status: HoldoutStatus;
-  metric: number | null;
-  metrics: Record<string, number> | null;
-  reason: string | null;
-  wallMs: number | null;
-  logPath: string | null;
-  createdAt: string;
-}
-
-declare module '../ledger/events.ts' {
-  interface LedgerEvents {
-    /** The acceptance rule a study runs under, recorded when it first starts (noise-aware for new studies unless the config names one). */
-    'study.acceptance_chosen': { studyId: number; rule: string };
-    /** The evidence behind the decision on a trial. */
-    'trial.assessed': { trialId: number; assessment: TrialAssessment };
-    /** The incumbent was run again: does it still beat the best it replaced? */
-    'trial.rechecked': { studyId: number; trialId: number; parentTrialId: number | null; checkTrialId: number; stillBetter: boolean; reason: string };
-    /** The sealed holdout stage ran for a trial that became the best. */
-    'trial.holdout_measured': Omit<HoldoutResult, 'createdAt'> & { studyId: number };
-  }
-}
-
-// The rule is read back from the event log (see chosenAcceptanceRule); no state table holds it.
-registerProjection('study.acceptance_chosen', () => {});
-
-registerProjection('trial.assessed', (db, e) => {
-  db.prepare(`UPDATE trials SET meta_json = json_set(COALESCE(meta_json, '{}'), '$.acceptance', json(?)) WHERE id = ?`).run(JSON.stringify(e.assessment), e.trialId);
-});
-
-registerProjection('trial.rechecked', (db, e, at) => {
-  const recheck = { parentTrialId: e.parentTrialId, checkTrialId: e.checkTrialId, stillBetter: e.stillBetter, reason: e.reason, at };
-  db.prepare(`UPDATE trials SET meta_json = json_set(COALESCE(meta_json, '{}'), '$.recheck', json(?)) WHERE id = ?`).run(JSON.stringify(recheck), e.trialId);
-});
-
-registerProjection('trial.holdout_measured', (db, e, at) => {
-  db.prepare(
-    `INSERT OR REPLACE INTO holdout_results (trial_id, study_id, status, metric, metrics_json, reason, wall_ms, log_path, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    e.trialId,
-    e.studyId,
-    e.status,
-    e.metric !== null && Number.isFinite(e.metric) ? e.metric : null,
-    e.metrics === null ? null : JSON.stringify(e.metrics),
-    e.reason,
-    e.wallMs,
-    e.logPath,
-    at,
-  );
-});
+export type { HoldoutResult, HoldoutStatus, TrialAssessment } from '../ledger/events.ts';
 
 /** The rule recorded for a study, if any. */
 export function chosenAcceptanceRule(ledger: Ledger, studyId: number): string | undefined {

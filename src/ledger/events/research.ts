@@ -1,0 +1,97 @@
+/**
+ * Research events beyond a trial's life: the acceptance rule a study runs
+ * under and the evidence behind each decision, re-checks of the incumbent,
+ * the sealed holdout results (a table of their own, never joined into what
+ * proposers read), and what the scheduler adds (a session's slot count, an
+ * executor's job id, the rebase of a stale winner).
+ *
+ * To add an event: a key and payload in `ResearchEvents`, and its projection
+ * in `researchProjections` (the type checker insists on both).
+ */
+import type { AcceptanceEvidence } from '../../core/acceptance.ts';
+import { prepared } from '../prepared.ts';
+import { eventOnly, finite, json, type Projections } from './projection.ts';
+
+/** What the decision on a trial rested on, kept in its meta as `acceptance`. */
+export interface TrialAssessment {
+  rule: string;
+  /** Runs of the trial's commit the decision used (its own and its reruns). */
+  runs: number;
+  /** Looks at the candidate (1 + reruns asked for). */
+  looks: number;
+  evidence: AcceptanceEvidence | null;
+  /** A sanity limit that made the first measurement suspect. */
+  suspect: string | null;
+  /** What the sandbox or the stages noticed (leftover processes killed, a metric printed by `run` ignored). */
+  notes: string[];
+}
+
+export type HoldoutStatus = 'measured' | 'crash' | 'timeout' | 'invalid' | 'interrupted';
+
+/** One sealed holdout result. */
+export interface HoldoutResult {
+  trialId: number;
+  status: HoldoutStatus;
+  metric: number | null;
+  metrics: Record<string, number> | null;
+  reason: string | null;
+  wallMs: number | null;
+  logPath: string | null;
+  createdAt: string;
+}
+
+export interface ResearchEvents {
+  /** The acceptance rule a study runs under, recorded when it first starts (noise-aware for new studies unless the config names one). */
+  'study.acceptance_chosen': { studyId: number; rule: string };
+  /** The evidence behind the decision on a trial. */
+  'trial.assessed': { trialId: number; assessment: TrialAssessment };
+  /** The incumbent was run again: does it still beat the best it replaced? */
+  'trial.rechecked': { studyId: number; trialId: number; parentTrialId: number | null; checkTrialId: number; stillBetter: boolean; reason: string };
+  /** The sealed holdout stage ran for a trial that became the best. */
+  'trial.holdout_measured': Omit<HoldoutResult, 'createdAt'> & { studyId: number };
+  /** An orchestrator session began scheduling with this many slots; the duty cycle's capacity is counted from here. */
+  'study.session_started': { studyId: number; slots: number; executor: string; lookahead: number };
+  /** The executor named the trial's external job (a SLURM job id) once it had one. */
+  'trial.submitted': { trialId: number; externalId: string };
+  /**
+   * A candidate built on an older best beat its own parent: its change was
+   * re-applied onto the current best (`rerun`, queued as `rerunTrialId`) or
+   * could not be (`conflict`, with the conflicting paths).
+   */
+  'trial.rebased': {
+    studyId: number;
+    trialId: number;
+    outcome: 'rerun' | 'conflict';
+    ontoCommit: string;
+    rebasedCommit: string | null;
+    rerunTrialId: number | null;
+    conflicts: string[];
+  };
+}
+
+/** Set one key of a trial's meta_json. */
+function setTrialMeta(db: Parameters<typeof prepared>[0], trialId: number, key: 'acceptance' | 'recheck' | 'rebase', value: unknown): void {
+  prepared(db, `UPDATE trials SET meta_json = json_set(COALESCE(meta_json, '{}'), '$.${key}', json(?)) WHERE id = ?`).run(JSON.stringify(value), trialId);
+}
+
+export const researchProjections: Projections<ResearchEvents> = {
+  // The rule is read back from the event log (the research store's chosenAcceptanceRule); no state table holds it.
+  'study.acceptance_chosen': eventOnly,
+  'trial.assessed': (db, e) => setTrialMeta(db, e.trialId, 'acceptance', e.assessment),
+  'trial.rechecked': (db, e, at) =>
+    setTrialMeta(db, e.trialId, 'recheck', { parentTrialId: e.parentTrialId, checkTrialId: e.checkTrialId, stillBetter: e.stillBetter, reason: e.reason, at }),
+  'trial.holdout_measured': (db, e, at) => {
+    prepared(
+      db,
+      `INSERT OR REPLACE INTO holdout_results (trial_id, study_id, status, metric, metrics_json, reason, wall_ms, log_path, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(e.trialId, e.studyId, e.status, finite(e.metric), json(e.metrics), e.reason, e.wallMs, e.logPath, at);
+  },
+  // The session marker changes no state table: the duty cycle reads it from the event log.
+  'study.session_started': eventOnly,
+  'trial.submitted': (db, e) => {
+    prepared(db, 'UPDATE trials SET external_id = ? WHERE id = ?').run(e.externalId, e.trialId);
+  },
+  'trial.rebased': (db, e) =>
+    setTrialMeta(db, e.trialId, 'rebase', { outcome: e.outcome, onto: e.ontoCommit, commit: e.rebasedCommit, rerunTrialId: e.rerunTrialId, conflicts: e.conflicts }),
+};
