@@ -43,10 +43,20 @@ export class GitError extends StrataError {
   }
 }
 
-/** The ledger (SQLite) could not be opened, migrated or written. */
+/**
+ * What went wrong at the ledger edge: `ledger_corrupt` (the file is damaged or
+ * not a ledger), `ledger_disk_full`, `ledger_read_only` (a write to a ledger
+ * opened read-only or on a read-only file system), `ledger_migration_needed`
+ * (an older schema opened read-only), `ledger_check_failed` (replayed events
+ * disagree with the state tables), `ledger_failed` (anything else).
+ */
+export type LedgerErrorCode = 'ledger_failed' | 'ledger_corrupt' | 'ledger_disk_full' | 'ledger_read_only' | 'ledger_migration_needed' | 'ledger_check_failed';
+
+/** The ledger (SQLite) could not be opened, migrated, read or written. */
 export class LedgerError extends StrataError {
-  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
-    super('ledger_failed', message, options);
+  declare readonly code: LedgerErrorCode;
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown>; code?: LedgerErrorCode } = {}) {
+    super(options.code ?? 'ledger_failed', message, options);
   }
 }
 
