@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { StrataError, StudyStateError } from '../core/errors.ts';
+import { StrataError, StudyStateError, StudyStoppedError } from '../core/errors.ts';
 import { evolveCommand } from './commands/evolve.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
@@ -118,6 +119,11 @@ function help(): string {
   ].join('\n');
 }
 
+/** The version in package.json: ../../package.json from src/cli/ in a clone and from dist/cli/ in the package alike. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /** Parse argv, run the command, print errors plainly. Returns the exit code. */
 export async function main(argv: readonly string[], context: { cwd: string; signal: AbortSignal }): Promise<number> {
   const [name, ...rest] = argv;
@@ -126,7 +132,7 @@ export async function main(argv: readonly string[], context: { cwd: string; sign
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    process.stdout.write('0.1.0\n');
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const command = commands[name];
@@ -150,7 +156,8 @@ export async function main(argv: readonly string[], context: { cwd: string; sign
   } catch (error) {
     if (error instanceof StrataError) {
       process.stderr.write(`strata ${name}: ${error.message}\n`);
-      return 1;
+      // A stop before the command had anything to show: the conventional exit code of a Ctrl-C.
+      return error instanceof StudyStoppedError ? 130 : 1;
     }
     throw error;
   }

@@ -8,17 +8,18 @@ const list = (items: readonly string[]) => `[${items.map(double).join(', ')}]`;
  * The commented strata.yaml for a detection: every guessed value has a
  * comment above it saying why, and everything init could not guess is a
  * TODO at the end. The result always parses; for an autoresearch-style
- * repository it needs no edits.
+ * repository it needs no edits. `schema` is what the editor modeline points
+ * at (see schemaReference); without it there is no modeline.
  *
  * @example
- * writeFileSync('strata.yaml', renderInitConfig(detectProject('.', machineFacts())));
+ * writeFileSync('strata.yaml', renderInitConfig(detectProject('.', machineFacts()), { schema: schemaReference('strata.yaml') }));
  */
-export function renderInitConfig(detection: Detection): string {
+export function renderInitConfig(detection: Detection, options: { schema?: string } = {}): string {
   const why = (guess: Guess<unknown> | undefined, indent = '  ') => (guess ? [`${indent}# guessed: ${guess.why}`] : []);
   const proposer = detection.proposer.value;
   const metric = detection.metric?.value;
   const lines = [
-    '# yaml-language-server: $schema=./node_modules/strata/schema/strata.schema.json',
+    ...(options.schema === undefined ? [] : [`# yaml-language-server: $schema=${options.schema}`]),
     `# Strata study config, written by \`strata init\`${detection.layout === 'autoresearch' ? ' for an autoresearch-style repository' : ''}.`,
     '# `strata research` runs the study; `strata status` and `strata serve` show it.',
     '# Each "guessed:" comment says what init guessed and why: change anything that is wrong.',

@@ -77,6 +77,18 @@ echo "try LR 0.0$((n + 1))"
     expect(gitIn(repo, 'show', `${branch}:train.py`)).toContain('LR = 0.02');
   }, 180_000);
 
+  it('writes an editor $schema reference that resolves from the repository (a Python one has no node_modules)', () => {
+    const repo = makeRepo({ 'train.py': 'print(1)\n' });
+    const init = strata(repo, cleanEnv(''), 'init');
+    expect(init.status, init.stderr).toBe(0);
+    const modeline = readFileSync(join(repo, 'strata.yaml'), 'utf8').split('\n')[0]!;
+    const reference = /^# yaml-language-server: \$schema=(.+)$/.exec(modeline)?.[1];
+    expect(reference, modeline).toBeDefined();
+    const schema = resolve(repo, reference!);
+    expect(schema).toBe(resolve(import.meta.dirname, '../../schema/strata.schema.json'));
+    expect(JSON.parse(readFileSync(schema, 'utf8'))).toHaveProperty('properties.research');
+  });
+
   it('refuses to overwrite strata.yaml without --force', () => {
     const repo = makeRepo({ 'train.py': 'print(1)\n', 'strata.yaml': 'name: mine\n' });
     const again = strata(repo, cleanEnv(''), 'init');

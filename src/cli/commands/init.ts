@@ -4,6 +4,7 @@ import { StudyStateError } from '../../core/errors.ts';
 import { detectProject, type MachineFacts } from '../../init/detect-project.ts';
 import { machineFacts } from '../../init/machine-facts.ts';
 import { renderInitConfig } from '../../init/render-init-config.ts';
+import { schemaReference } from '../../init/schema-reference.ts';
 
 export interface InitCommandOptions {
   cwd: string;
@@ -22,7 +23,7 @@ export async function initCommand(options: InitCommandOptions): Promise<number> 
     throw new StudyStateError(`${target} already exists; pass --force to overwrite it`);
   }
   const detection = detectProject(options.cwd, options.machine ?? machineFacts());
-  writeFileSync(target, renderInitConfig(detection));
+  writeFileSync(target, renderInitConfig(detection, { schema: schemaReference(target) }));
   out.write(`wrote ${target}${detection.layout === 'autoresearch' ? ' (an autoresearch-style repository)' : ''}\n`);
   const proposer = detection.proposer.value;
   const lines: [string, { why: string } | undefined, string][] = [
