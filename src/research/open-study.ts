@@ -8,6 +8,7 @@ import { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
 import { gitText } from '../workspace/git.ts';
 import { StudyRepository } from '../workspace/study-repository.ts';
+import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import { matchesGlob } from 'node:path';
 
 /** Everything a running research study needs, opened and checked. */
@@ -125,14 +126,15 @@ function checkCompatible(study: StudyRecord, config: StudyConfig, file: string):
   }
 }
 
-/** Every editable glob must match a committed file, or trials would run code the user cannot see in git. */
+/** Every editable glob must match a committed file (or be strata.params.json), or trials would run code the user cannot see in git. */
 async function checkCommitted(repo: StudyRepository, base: string, prefix: string, research: ResearchConfig, file: string): Promise<void> {
   const listed = await gitText(['ls-tree', '-r', '--name-only', base, '--', prefix === '' ? '.' : prefix], repo.root);
   const files = listed
     .split('\n')
     .filter(Boolean)
     .map((path) => (prefix === '' ? path : path.slice(prefix.length + 1)));
-  const missing = research.editable.filter((glob) => !files.some((path) => matchesGlob(path, glob)));
+  // Strata's own params file need not exist yet: the search proposer writes it into every candidate.
+  const missing = research.editable.filter((glob) => !matchesGlob(PARAMS_FILE, glob) && !files.some((path) => matchesGlob(path, glob)));
   if (missing.length > 0) {
     throw new ConfigError(
       missing.map((glob) => ({
