@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { StrataError, StudyStateError } from '../core/errors.ts';
+import { StrataError, StudyStateError, StudyStoppedError } from '../core/errors.ts';
 import { evolveCommand } from './commands/evolve.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
@@ -156,7 +156,8 @@ export async function main(argv: readonly string[], context: { cwd: string; sign
   } catch (error) {
     if (error instanceof StrataError) {
       process.stderr.write(`strata ${name}: ${error.message}\n`);
-      return 1;
+      // A stop before the command had anything to show: the conventional exit code of a Ctrl-C.
+      return error instanceof StudyStoppedError ? 130 : 1;
     }
     throw error;
   }

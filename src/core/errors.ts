@@ -81,6 +81,27 @@ export class BudgetExhaustedError extends StrataError {
   }
 }
 
+/**
+ * An evaluator never produced a usable score (every validation example of the
+ * seed failed), so nothing can be compared; the message names the first
+ * failure and what a valid result looks like. The study stops `failed`.
+ */
+export class EvaluatorError extends StrataError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('evaluator_failed', message, { details });
+  }
+}
+
+/**
+ * The user stopped the run (Ctrl-C, SIGTERM, an aborted signal) before it had
+ * a result to return; the study is paused and resumes on the next run.
+ */
+export class StudyStoppedError extends StrataError {
+  constructor(message = 'stopped by the user; run again to resume', details: Record<string, unknown> = {}) {
+    super('study_stopped', message, { details });
+  }
+}
+
 /** Turn anything thrown into a readable one-line message. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;

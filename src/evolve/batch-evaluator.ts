@@ -17,6 +17,13 @@ export interface BatchRequest<E> {
   ids: readonly string[];
   examples: ReadonlyMap<string, E>;
   iteration: number;
+  /**
+   * Record failed evaluations only once an example of the batch has scored:
+   * a batch in which every example failed is returned but left out of the
+   * cache, so an evaluator fixed after it is run again (the seed's scoring,
+   * where such a batch stops the study).
+   */
+  holdFailures?: boolean;
 }
 
 export interface BatchEvaluatorDeps<E> {
@@ -30,7 +37,8 @@ export interface BatchEvaluatorDeps<E> {
 /**
  * Evaluate a candidate on a list of examples: cached ones are read back,
  * the rest run in parallel up to the concurrency limit and are recorded as
- * they finish. An evaluator that throws scores 0 with the error as feedback;
+ * they finish. An evaluator that throws, or returns something that is not a
+ * storable result, scores 0 with the reason as feedback (`failed: true`);
  * only a spent budget, an unavailable model or an abort stop the batch
  * (after the evaluations in flight have been recorded).
  *
@@ -50,11 +58,15 @@ export async function evaluateBatch<E>(deps: BatchEvaluatorDeps<E>, request: Bat
   signal.addEventListener('abort', onAbort, { once: true });
   let fatal: unknown;
   let next = 0;
+  const held: CachedEvaluation[] = [];
   const worker = async () => {
     while (fatal === undefined && !batch.signal.aborted && next < pending.length) {
       const { id, index } = pending[next++]!;
       try {
-        results[index] = { ...(await evaluateOne(deps, request, id, batch.signal)), cached: false };
+        const entry = await evaluateOne(deps, request, id, batch.signal);
+        if (entry.failed && request.holdFailures) held.push(entry);
+        else deps.cache.record(request.hash, entry);
+        results[index] = { ...entry, cached: false };
       } catch (error) {
         if (fatal === undefined) fatal = error;
         batch.abort(error);
@@ -65,6 +77,9 @@ export async function evaluateBatch<E>(deps: BatchEvaluatorDeps<E>, request: Bat
     await Promise.all(Array.from({ length: Math.min(deps.concurrency, pending.length) }, worker));
   } finally {
     signal.removeEventListener('abort', onAbort);
+  }
+  if (held.length > 0 && results.some((result) => result !== undefined && !result.failed)) {
+    for (const entry of held) deps.cache.record(request.hash, entry);
   }
   if (fatal !== undefined) throw fatal;
   if (signal.aborted) throw signal.reason;
@@ -85,9 +100,7 @@ async function evaluateOne<E>(deps: BatchEvaluatorDeps<E>, request: BatchRequest
   let failed = false;
   try {
     result = await deps.evaluate(request.candidate, example, context);
-    if (result === null || typeof result !== 'object' || typeof result.score !== 'number' || !Number.isFinite(result.score)) {
-      throw new TypeError(`the evaluator returned ${JSON.stringify(result)?.slice(0, 200)}; expected { score: <finite number>, feedback?, trace?, objectives? }`);
-    }
+    checkResult(result);
   } catch (error) {
     if (isFatal(error, signal)) throw error;
     // One broken example must not end a long run: it scores 0 and the reflector sees why.
@@ -104,8 +117,39 @@ async function evaluateOne<E>(deps: BatchEvaluatorDeps<E>, request: BatchRequest
     ...(result.trace !== undefined ? { trace: result.trace } : {}),
     ...(result.objectives !== undefined ? { objectives: result.objectives } : {}),
   };
-  deps.cache.record(request.hash, entry);
   return entry;
+}
+
+/** Throws, saying what is wrong, unless `result` is a result the cache can store and the fronts can use. */
+function checkResult(result: EvaluationResult): void {
+  const expected = 'expected { score: <finite number>, feedback?, trace?, objectives?: { name: <finite number> } }';
+  if (result === null || typeof result !== 'object' || typeof result.score !== 'number' || !Number.isFinite(result.score)) {
+    throw new TypeError(`the evaluator returned ${describe(result)}; ${expected}`);
+  }
+  const { objectives } = result;
+  if (objectives !== undefined) {
+    const bad =
+      objectives === null || typeof objectives !== 'object' || Array.isArray(objectives)
+        ? 'objectives'
+        : Object.entries(objectives).find(([, value]) => typeof value !== 'number' || !Number.isFinite(value))?.[0];
+    if (bad !== undefined) throw new TypeError(`the evaluator returned ${bad === 'objectives' ? 'objectives' : `objective "${bad}"`} that is not a finite number (${describe(objectives)}); ${expected}`);
+  }
+  try {
+    JSON.stringify(result.trace);
+  } catch (error) {
+    throw new TypeError(`the evaluator returned a trace that cannot be stored as JSON (${errorMessage(error)}); return plain data in trace`);
+  }
+}
+
+/** A short view of what an evaluator returned, for its failure's feedback. */
+function describe(value: unknown): string {
+  try {
+    // NaN and Infinity print as null in JSON: name them, they are the usual culprits.
+    const text = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isFinite(item) ? String(item) : item));
+    return text === undefined ? String(value) : text.slice(0, 200);
+  } catch {
+    return String(value); // circular or BigInt: the plain string view still says what it was
+  }
 }
 
 function isFatal(error: unknown, signal: AbortSignal): boolean {

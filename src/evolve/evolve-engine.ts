@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { BudgetExhaustedError, ConfigError, errorMessage, LedgerError } from '../core/errors.ts';
+import { BudgetExhaustedError, ConfigError, errorMessage, EvaluatorError, LedgerError } from '../core/errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { LlmUnavailableError } from '../llm/errors.ts';
 import type { UsdBudget } from '../llm/usd-budget.ts';
@@ -9,7 +9,6 @@ import { candidateHash } from './content-hash.ts';
 import type { EngineData, NewCandidate, StepContext, StepRecord } from './engine-context.ts';
 import { initialSnapshot, type EngineSnapshot } from './engine-snapshot.ts';
 import { EvaluationCache, type CachedEvaluation } from './evaluation-cache.ts';
-import type { LedgerEvents } from '../ledger/events.ts';
 import { mergeStep } from './merge-step.ts';
 import type { Reflector } from './reflector.ts';
 import { reflectiveStep } from './reflective-step.ts';
@@ -67,34 +66,27 @@ export class EvolveEngine<E> {
   static restore<E>(deps: EngineDeps<E>): EvolveEngine<E> {
     const cache = EvaluationCache.load(deps.ledger, deps.studyId, deps.options.evaluatorVersion);
     const pool = new CandidatePool(deps.options.frontier);
-    const rows = deps.ledger.db.prepare('SELECT * FROM candidates WHERE study_id = ? ORDER BY idx').all(deps.studyId);
-    for (const row of rows) {
-      const hash = String(row.content_hash);
-      const meta = JSON.parse(String(row.meta_json)) as { iteration: number; foundAtMetricCalls: number };
+    for (const row of deps.ledger.evolve.pool(deps.studyId)) {
+      const hash = row.contentHash;
       const validation = deps.data.valIds.map((id) => {
         const entry = cache.get(hash, 'val', id);
-        if (!entry) throw new LedgerError(`the ledger lacks candidate #${String(row.idx)}'s validation score on "${id}": was the validation set changed? Use a new study name`);
+        if (!entry) throw new LedgerError(`the ledger lacks candidate #${row.idx}'s validation score on "${id}": was the validation set changed? Use a new study name`);
         return entry;
       });
       pool.add(
         {
-          components: JSON.parse(String(row.components_json)) as Candidate,
-          parents: JSON.parse(String(row.parent_ids_json)) as number[],
-          origin: String(row.proposer) as 'seed' | 'reflective' | 'merge',
+          components: row.components as Candidate,
+          parents: row.parents,
+          origin: row.origin,
           hash,
-          iteration: meta.iteration,
-          foundAtMetricCalls: meta.foundAtMetricCalls,
-          description: String(row.description ?? ''),
+          iteration: row.iteration,
+          foundAtMetricCalls: row.foundAtMetricCalls,
+          description: row.description,
         },
         validation,
       );
     }
-    const last = deps.ledger.db
-      .prepare("SELECT payload_json FROM events WHERE study_id = ? AND type = 'evolve.iteration_finished' ORDER BY id DESC LIMIT 1")
-      .get(deps.studyId);
-    const snapshot = last
-      ? (JSON.parse(String(last.payload_json)) as LedgerEvents['evolve.iteration_finished']).snapshot
-      : initialSnapshot(deps.options.randomSeed);
+    const snapshot = deps.ledger.evolve.lastIteration(deps.studyId)?.snapshot ?? initialSnapshot(deps.options.randomSeed);
     deps.reflector.loadReplies(snapshot.iteration + 1);
     return new EvolveEngine(deps, cache, pool, snapshot);
   }
@@ -137,7 +129,7 @@ export class EvolveEngine<E> {
       }
       if (error instanceof LlmUnavailableError) return { reason: 'llm_unavailable', detail: error.message };
       if (internal.signal.aborted) {
-        return this.deps.signal.aborted ? { reason: 'interrupted', detail: 'stopped by signal' } : { reason: 'time', detail: `max_time of ${budget.maxTimeMs}ms reached` };
+        return this.deps.signal.aborted ? { reason: 'interrupted', detail: 'stopped by the user; run again to resume' } : { reason: 'time', detail: `max_time of ${budget.maxTimeMs}ms reached` };
       }
       throw error;
     } finally {
@@ -160,7 +152,7 @@ export class EvolveEngine<E> {
       }
     } catch (error) {
       if (error instanceof BudgetExhaustedError || error instanceof LlmUnavailableError || signal.aborted) {
-        this.warnings.push(`the held-out test was not scored: ${errorMessage(error)}`);
+        this.warnings.push(`the held-out test was not scored: ${signal.aborted ? 'stopped by the user; run again to score it' : errorMessage(error)}`);
         return null;
       }
       throw error;
@@ -191,7 +183,15 @@ export class EvolveEngine<E> {
       });
     }
     const hash = candidateHash(seed);
-    const validation = await evaluateBatch(this.batch, { candidate: seed, hash, split: 'val', ids: data.valIds, examples: data.val, iteration: 0 }, signal);
+    const validation = await evaluateBatch(this.batch, { candidate: seed, hash, split: 'val', ids: data.valIds, examples: data.val, iteration: 0, holdFailures: true }, signal);
+    if (validation.every((entry) => entry.failed)) {
+      // Nothing scored means nothing can be compared: running on would spend the budget on zeros. The failures were not cached, so a fixed evaluator runs afresh.
+      const first = validation[0]!.feedback?.replace(/^evaluation failed: /, '') ?? 'no reason given';
+      throw new EvaluatorError(
+        `the evaluator failed on every validation example of the seed (${validation.length} of ${validation.length}), so no candidate can be scored; the first (${validation[0]!.exampleId}): ${first.replaceAll('\n', ' ')}. Fix the evaluator, then run again`,
+        { examples: validation.length, first },
+      );
+    }
     if (this.deps.options.frontier !== 'instance' && validation.every((entry) => entry.objectives === undefined)) {
       throw new ConfigError([{ path: 'frontier', message: `the ${this.deps.options.frontier} frontier needs objectives: return { score, objectives: { name: value } } from evaluate` }]);
     }
@@ -274,7 +274,7 @@ export class EvolveEngine<E> {
 
   private stopCheck(started: number, signal: AbortSignal): StopOutcome | null {
     const { budget, stopFile, usd } = this.deps;
-    if (signal.aborted) return this.deps.signal.aborted ? { reason: 'interrupted', detail: 'stopped by signal' } : { reason: 'time', detail: 'max_time reached' };
+    if (signal.aborted) return this.deps.signal.aborted ? { reason: 'interrupted', detail: 'stopped by the user; run again to resume' } : { reason: 'time', detail: 'max_time reached' };
     if (stopFile && existsSync(stopFile)) {
       rmSync(stopFile, { force: true });
       return { reason: 'stop_file', detail: `found ${stopFile} (removed it)` };

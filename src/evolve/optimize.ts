@@ -1,8 +1,7 @@
 import { EVOLVE_DEFAULTS } from '../core/config/evolve-config.ts';
 import { normalizeModelReference } from '../core/config/llm-config.ts';
-import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { ConfigError, errorMessage, EvaluatorError, StudyStateError, StudyStoppedError, type ConfigIssue } from '../core/errors.ts';
 import { Ledger } from '../ledger/ledger.ts';
-import { spentUsd } from '../llm/call-ledger.ts';
 import { ModelClient } from '../llm/model-client.ts';
 import { UsdBudget } from '../llm/usd-budget.ts';
 import { proposalsBudgetBuys } from './budget-estimate.ts';
@@ -131,7 +130,7 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
   try {
     const { study, resumed } = openEvolveStudy(ledger, studyName, identity, { options: engineOptions, budget: options.budget });
     studyId = study.id;
-    const usd = new UsdBudget(options.budget.usd ?? null, spentUsd(ledger, study.id));
+    const usd = new UsdBudget(options.budget.usd ?? null, ledger.llm.spentUsd(study.id));
     const client = new ModelClient({
       model: toModel(options.reflectionModel),
       ledger,
@@ -197,7 +196,11 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
     ledger.record('study.state_changed', { studyId: study.id, state: paused ? 'paused' : 'done', reason: `${stop.reason}: ${stop.detail}` }, { studyId: study.id });
     safeEmit(options.onProgress, { kind: 'stopped', reason: stop.reason, detail: stop.detail }, engine.warnings);
     const test = paused || engine.pool.size === 0 ? null : await engine.scoreTest(signal);
-    if (engine.pool.size === 0) throw new ConfigError([{ path: 'budget', message: `the run stopped before the seed was scored: ${stop.detail}` }]);
+    if (engine.pool.size === 0) {
+      if (stop.reason === 'interrupted') throw new StudyStoppedError();
+      if (paused) throw new StudyStateError(`the study paused before the seed was scored: ${stop.detail}; run again to resume`, { study: studyName, reason: stop.reason });
+      throw new ConfigError([{ path: 'budget', message: `the run stopped before the seed was scored: ${stop.detail}` }]);
+    }
 
     const best = engine.pool.best();
     return {
@@ -222,14 +225,18 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
       test,
       warnings: engine.warnings,
     };
-  } catch (error) {
-    // Leave the study resumable: fixing a key or a file and running again continues it.
-    if (studyId !== undefined && ledger.db.isOpen && ledger.study(studyId).state === 'running') {
-      ledger.record('study.state_changed', { studyId, state: 'paused', reason: `error: ${(error as Error).message}`.slice(0, 1000) }, { studyId });
+  } catch (caught) {
+    // A stop at any moment (the model check, the seed's scoring) is the user's, not an error: whatever the abort threw, the study pauses.
+    const error = options.signal?.aborted && !(caught instanceof EvaluatorError) ? new StudyStoppedError() : caught;
+    // Leave the study resumable: fixing a key or a file and running again continues it. An evaluator that never scores fails it (running again after the fix resumes it too).
+    if (studyId !== undefined && ledger.isOpen && ledger.study(studyId).state === 'running') {
+      const state = error instanceof EvaluatorError ? 'failed' : 'paused';
+      const reason = error instanceof StudyStoppedError ? `interrupted: ${error.message}` : state === 'failed' ? errorMessage(error) : `error: ${errorMessage(error)}`;
+      ledger.record('study.state_changed', { studyId, state, reason: reason.slice(0, 1000) }, { studyId });
     }
     throw error;
   } finally {
-    if (studyId !== undefined && ledger.db.isOpen) ledger.release(studyId);
+    if (studyId !== undefined && ledger.isOpen) ledger.release(studyId);
     if (ownsLedger) ledger.close();
   }
 }
