@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseConfig, type StudyConfig } from '../core/config/parse-config.ts';
+import { requireSection, type ConfigSection } from '../core/config/require-section.ts';
 import { ConfigError } from '../core/errors.ts';
 
-/** Read and validate a config file; a missing file gets an error that says how to make one. */
-export function loadConfig(path: string, cwd: string): { path: string; config: StudyConfig } {
+/**
+ * Read and validate a config file; a missing file gets an error that says how
+ * to make one, and a file without the section `section` (the command's own)
+ * one that says which command fits it.
+ */
+export function loadConfig(path: string, cwd: string, section?: ConfigSection): { path: string; config: StudyConfig } {
   const absolute = resolve(cwd, path);
   let text: string;
   try {
@@ -15,5 +20,7 @@ export function loadConfig(path: string, cwd: string): { path: string; config: S
     }
     throw error;
   }
-  return { path: absolute, config: parseConfig(text, path) };
+  const config = parseConfig(text, path);
+  if (section) requireSection(config, section, path);
+  return { path: absolute, config };
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { StudyConfig } from '../core/config/parse-config.ts';
+import { requireSection } from '../core/config/require-section.ts';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
 import { createCommandEvaluator } from './evaluators/command-evaluator.ts';
 import { loadJsonl, type DatasetExample } from './evaluators/jsonl-dataset.ts';
@@ -38,8 +39,8 @@ export async function runEvolveStudy(options: {
   env?: NodeJS.ProcessEnv;
 }): Promise<EvolveStudyRun> {
   const { config } = options;
-  const evolve = config.evolve;
-  if (!evolve) throw new ConfigError([{ path: 'evolve', message: 'missing: `strata evolve` needs an `evolve:` section' }], options.configPath);
+  requireSection(config, 'evolve', options.configPath);
+  const evolve = config.evolve!;
   const baseDir = dirname(resolve(options.configPath));
   const at = (path: string) => resolve(baseDir, path);
 

@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { StudyConfig } from '../core/config/parse-config.ts';
 import type { ResearchConfig } from '../core/config/research-config.ts';
+import { requireSection } from '../core/config/require-section.ts';
 import { ConfigError, StudyStateError } from '../core/errors.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
@@ -38,8 +39,8 @@ export function configHash(config: StudyConfig): string {
  */
 export async function openResearchStudy(options: { configPath: string; config: StudyConfig; ledgerPath?: string; baseCommit?: string }): Promise<OpenedStudy> {
   const { config } = options;
-  const research = config.research;
-  if (!research) throw new ConfigError([{ path: 'research', message: 'missing: this command needs a `research:` section' }], options.configPath);
+  requireSection(config, 'research', options.configPath);
+  const research = config.research!;
   const configPath = realpathSync(options.configPath);
   const repo = await StudyRepository.open(dirname(configPath));
   const projectPrefix = relative(repo.root, dirname(configPath)).split(sep).join('/');

@@ -20,4 +20,31 @@ describe('first-day papercuts', () => {
     expect(run.stdout).toContain('0 invalid');
     expect(gitIn(repo, 'show', 'strata/quad:strata.params.json')).toContain('"x"');
   });
+
+  it('strata research on a file with only an evolve: section names the missing section and the command that fits', () => {
+    const evolveOnly = `name: triage
+evolve:
+  seed: {system_prompt: prompts/system.txt}
+  data: {train: data/train.jsonl, val: data/val.jsonl}
+  task_model: openai:gpt-4.1-mini
+  reflection_model: openai:gpt-4.1-mini
+  metric: {kind: exact}
+  budget: {metric_calls: 10}
+`;
+    const example = '{"input": "a", "answer": "b"}\n';
+    const repo = makeRepo({ 'strata.yaml': evolveOnly, 'prompts/system.txt': 'Classify.\n', 'data/train.jsonl': example, 'data/val.jsonl': example });
+    const research = strata(repo, 'research');
+    expect(research.status).toBe(1);
+    expect(research.stderr).toBe(
+      'strata research: invalid config in strata.yaml (1 problem):\n  research: missing: `strata research` needs a `research:` section; this file has `evolve:`: run `strata evolve`\n',
+    );
+    const pipeline = strata(repo, 'pipeline');
+    expect(pipeline.status).toBe(1);
+    expect(pipeline.stderr).toContain('pipeline: missing: `strata pipeline` needs a `pipeline:` section; this file has `evolve:`: run `strata evolve`');
+
+    const researchOnly = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': quadraticConfig() });
+    const evolve = strata(researchOnly, 'evolve');
+    expect(evolve.status).toBe(1);
+    expect(evolve.stderr).toContain('evolve: missing: `strata evolve` needs an `evolve:` section; this file has `research:`: run `strata research`');
+  });
 });

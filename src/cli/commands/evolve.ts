@@ -22,7 +22,7 @@ export interface EvolveCommandOptions {
  */
 export async function evolveCommand(options: EvolveCommandOptions): Promise<number> {
   const out = options.out ?? process.stdout;
-  const { path, config } = loadConfig(options.config, options.cwd);
+  const { path, config } = loadConfig(options.config, options.cwd, 'evolve');
   const budget = config.evolve?.budget;
   const reporter = options.json ? undefined : createEvolveReporter(out, { study: config.name, metricCalls: budget?.metricCalls ?? null, usd: budget?.usd ?? null });
   const run = await runEvolveStudy({

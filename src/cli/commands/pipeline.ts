@@ -31,7 +31,7 @@ export interface PipelineCommandOptions {
  */
 export async function pipelineCommand(options: PipelineCommandOptions): Promise<number> {
   const out = options.out ?? process.stdout;
-  const { path, config } = loadConfig(options.config, options.cwd);
+  const { path, config } = loadConfig(options.config, options.cwd, 'pipeline');
   const pipeline = normalizePipeline(config, path);
   const reporter = options.json ? undefined : createPipelineReporter(out, pipeline);
   let summary = await runPipeline({

@@ -13,7 +13,7 @@ export interface ResearchCommandOptions {
 /** `strata research`: run or resume the study in the config until its budget ends or Ctrl-C. Returns the exit code. */
 export async function researchCommand(options: ResearchCommandOptions): Promise<number> {
   const out = options.out ?? process.stdout;
-  const { path, config } = loadConfig(options.config, options.cwd);
+  const { path, config } = loadConfig(options.config, options.cwd, 'research');
   const research = config.research!;
   const reporter = options.json ? undefined : createResearchReporter(out, { goal: research.metric.goal, metric: research.metric.name });
   try {
