@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { compareSnapshots, type IntegrityViolation } from './compare-snapshots.ts';
 import { snapshotFiles, type FileSnapshot } from './file-snapshot.ts';
+import { checkoutRoot } from './git-locations.ts';
+import { GitControlFiles } from './git-control-files.ts';
 
 /** Result of the check before a run: the snapshot the after-run check compares with. */
 export interface BeforeRunCheck {
@@ -15,7 +17,9 @@ export interface BeforeRunCheck {
  * - before its run, its checkout must hold the reference's files (content,
  *   type, symlink targets, the executable bit git records);
  * - after its run, nothing protected may differ from before the run, every
- *   permission bit included, and no protected path may appear or vanish.
+ *   permission bit included, and no protected path may appear or vanish;
+ *   nor may the repository's git control files (config, hooks, attributes,
+ *   the worktree's `.git` pointer), which are put back as they were.
  * Any difference makes the trial `invalid`, and nothing it printed is trusted.
  *
  * @example
@@ -23,6 +27,9 @@ export interface BeforeRunCheck {
  * const before = await guard.checkBeforeRun(trialProjectDir);
  * const after = await guard.checkAfterRun(trialProjectDir, before.snapshot);
  */
+/** The git control files read before each run, by the snapshot that run's after-check is given. */
+const gitBefore = new WeakMap<FileSnapshot, GitControlFiles>();
+
 export class IntegrityGuard {
   readonly globs: readonly string[];
   readonly reference: FileSnapshot;
@@ -39,11 +46,20 @@ export class IntegrityGuard {
 
   async checkBeforeRun(projectDir: string): Promise<BeforeRunCheck> {
     const snapshot = await snapshotFiles(projectDir, this.globs);
+    const root = checkoutRoot(projectDir);
+    const git = root === undefined ? null : GitControlFiles.read(root);
+    if (git) gitBefore.set(snapshot, git);
     return { snapshot, violations: compareSnapshots(this.reference, snapshot, 'executable') };
   }
 
+  /** Differences since `before` (checkBeforeRun's snapshot); changed git control files are put back as they were. */
   async checkAfterRun(projectDir: string, before: FileSnapshot): Promise<IntegrityViolation[]> {
-    return compareSnapshots(before, await snapshotFiles(projectDir, this.globs), 'all');
+    const violations = compareSnapshots(before, await snapshotFiles(projectDir, this.globs), 'all');
+    const git = gitBefore.get(before);
+    const changed = git?.changes() ?? [];
+    // Strata runs git there next (commit, clean, checkout), and so does the user: undo first, report after.
+    if (changed.length > 0) git!.restore();
+    return [...violations, ...changed.map((violation) => ({ ...violation, detail: `${violation.detail}, put back` }))];
   }
 
   /** A short digest of the reference, for the ledger and logs. */

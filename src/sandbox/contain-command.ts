@@ -1,88 +1,117 @@
 /**
- * Turns a trial's shell command into one that runs it contained: in new
- * PID, mount (and, with `network: off`, network) namespaces, inside the
- * trial's cgroups, under rlimits. The result is still one `/bin/sh -c`
- * command line, so any executor that runs shell commands can run it.
+ * Turns a shell command into one that runs it contained by bubblewrap: in
+ * new user (where the machine allows), PID, IPC and mount namespaces (and,
+ * with `network: off`, a network namespace), with every capability dropped
+ * and `no_new_privs` set, inside the trial's cgroups, under rlimits. The
+ * result is still one `/bin/sh -c` command line, so any executor that runs
+ * shell commands can run it.
+ *
+ * The view of the file system, in the order the mounts are made:
+ * 1. the whole host read-only, a minimal /dev (plus accelerator devices), a
+ *    fresh /proc;
+ * 2. /tmp, /var/tmp and /run private and empty (sockets of tmux, screen,
+ *    ssh-agent, Docker and the system bus live there: a root process that
+ *    can connect to them is outside any sandbox);
+ * 3. `readable` folders brought back read-only (the repository, when it
+ *    lives under /tmp);
+ * 4. `covered` folders replaced by an empty one (Strata's state folder);
+ * 5. `writable` folders bound read-write (the worktree, artifacts, HOME, TMPDIR);
+ * 6. `readOnlyInside` paths inside those bound read-only again (the
+ *    worktree's `.git` pointer);
+ * 7. `hidden` paths covered: a file by an empty file, a folder by a
+ *    read-only folder that says why; `replaced` files by a given copy;
+ * 8. the covered folders made read-only.
+ * Without capabilities no process inside can unmount, remount or mount
+ * anything, so none of this can be undone from within.
  */
-import { statSync } from 'node:fs';
-import type { NamespaceSupport } from './sandbox-capabilities.ts';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { shellCommand, shellQuote } from './shell-quote.ts';
+
+/** How bubblewrap works on this machine (probed by sandbox-capabilities.ts). */
+export interface BubblewrapSupport {
+  path: string;
+  /** `--unshare-user`: the process gets a user namespace of its own (needed unless root or bwrap is setuid). */
+  userNamespace: boolean;
+  /** `--disable-userns` (bubblewrap 0.8+): no nested user namespace, so none of the kernel surface they open. */
+  blockNestedUserNamespaces: boolean;
+  /** `--unshare-net` works: `network: off` can be enforced. */
+  network: boolean;
+  /** coreutils `env --default-signal`: bubblewrap can ignore SIGTERM while the trial still gets it (a graceful stop at budget + grace). */
+  gracefulStop: boolean;
+}
 
 /** What the contained process may see and do. */
 export interface Containment {
   /** false: a new network namespace with only loopback. */
   network: boolean;
-  /** Folders made read-only (the user's repository, Strata's state folder). */
-  readOnly: readonly string[];
-  /** Folders inside those that stay writable (the trial's worktree, artifacts, HOME, TMPDIR). */
+  /** Brought back read-only after the private folders are made (the repository root, holdout data for the holdout stage). */
+  readable: readonly string[];
+  /** Replaced by an empty folder in which only `writable` paths appear (Strata's state folder). */
+  covered: readonly string[];
+  /** Read-write: the process's own folders. */
   writable: readonly string[];
-  /** Paths covered up: a folder by an empty read-only tmpfs, a file by /dev/null (the ledger, logs, holdout data). */
+  /** Inside writable folders, bound read-only again. */
+  readOnlyInside: readonly string[];
+  /** Covered up: a file by an empty file, a folder by `markerDir` (the ledger, logs, holdout data, credentials). */
   hidden: readonly string[];
+  /** Files shown in place of others, read-only (a copy of the git config without the credentials in remote URLs). */
+  replaced?: readonly { path: string; source: string }[];
+  /** A read-only folder holding STRATA-HIDDEN.txt, bound over hidden folders. */
+  markerDir: string;
+  /** Where bubblewrap writes its JSON status (`exit-code` once the command ran): its absence after a failure means the sandbox could not be set up. */
+  statusFile?: string;
   /** cgroup.procs files the process joins before anything else starts. */
   cgroupProcs: readonly string[];
   /** rlimits for `prlimit`, used where cgroups are not available. */
   rlimits?: { addressSpaceBytes?: number; processes?: number; prlimit: string };
 }
 
-/**
- * Runs as PID 1 of the new namespace: makes the mounts named by its
- * arguments (sections --ro, --rw, --hide), brings up loopback, then runs the
- * trial's command as its child, not with exec, so that when the command
- * ends this shell exits and the kernel kills everything left in the
- * namespace, daemons that called setsid included.
- */
-const SETUP_SCRIPT = `
-trial_command=$1; network=$2; shift 2
-trial_path=$PATH; PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-mode=
-fail() { echo "strata sandbox: $1" >&2; exit 125; }
-for path do
-  case $path in --ro|--rw|--hide) mode=$path; continue ;; esac
-  if [ ! -e "$path" ] && [ ! -L "$path" ]; then continue; fi
-  case $mode in
-    --ro) { mount --bind "$path" "$path" && mount -o remount,bind,ro "$path"; } || fail "could not make $path read-only" ;;
-    --rw) { mount --bind "$path" "$path" && mount -o remount,bind,rw "$path"; } || fail "could not keep $path writable" ;;
-    --hide)
-      if [ -d "$path" ]; then
-        { mount -t tmpfs -o size=16k,mode=755 strata-hidden "$path" &&
-          echo "Strata hides this folder from trials (the ledger, logs, holdout data or credentials); see research.holdout_data." > "$path/STRATA-HIDDEN.txt" &&
-          mount -o remount,ro "$path"; } || fail "could not hide $path"
-      else mount --bind /dev/null "$path" || fail "could not hide $path"; fi ;;
-  esac
-done
-if [ "$network" = off ] && command -v ip >/dev/null 2>&1; then ip link set lo up 2>/dev/null; fi
-PATH=$trial_path
-/bin/sh -c "$trial_command"
-status=$?
-# This shell is PID 1 of a namespace with its own /proc: anything still listed there was left behind by the trial.
-read -r self < /proc/self/stat 2>/dev/null
-if [ "$$" = 1 ] && [ "\${self%% *}" = 1 ]; then
-  left=
-  for entry in /proc/[0-9]*; do
-    pid=\${entry#/proc/}
-    [ "$pid" = 1 ] && continue
-    read -r stat < "$entry/stat" 2>/dev/null || continue
-    state=\${stat#*) }; state=\${state%% *}
-    [ "$state" = Z ] && continue
-    name=\${stat#*(}; name=\${name%%)*}
-    left="$left $name($pid)"
-  done
-  [ -n "$left" ] && echo "strata sandbox: killed processes the trial left running:$left" >&2
-fi
-exit $status
-`;
-
 /** The line the sandbox prints when it killed processes a trial left behind. */
 export const LEFTOVER_MARKER = 'strata sandbox: killed processes the trial left running:';
+
+/** The text of STRATA-HIDDEN.txt in every hidden folder. */
+export const HIDDEN_NOTE = 'Strata hides this folder from sandboxed processes (the ledger, logs, holdout data or credentials); see research.holdout_data and env_passthrough in the README.\n';
+
+/** Empty and private in every sandbox; the host's copies hold other sessions' sockets. */
+const PRIVATE_FOLDERS = ['/tmp', '/var/tmp', '/run', '/var/run'];
+/** System files a process needs that may live in a private folder (systemd-resolved keeps resolv.conf in /run). */
+const KEEP_THROUGH = ['/etc/resolv.conf', '/etc/hosts', '/etc/localtime'];
+/** /dev entries of accelerators and their fabrics (NVIDIA, AMD, Intel and Habana, AWS Neuron, RDMA). */
+const DEVICE_NAMES = /^(nvidia[\w-]*|dri|kfd|accel|neuron\d+|hl\d+|hl_controlD\d+|infiniband)$/;
+
+/**
+ * Runs as the first process inside the sandbox: the trial's command as its
+ * child, then a look at /proc (the namespace's own) for anything the
+ * command left running, which dies with the namespace when this shell
+ * exits. It waits through SIGTERM so that the trial, which gets the signal
+ * too, can stop gracefully.
+ */
+const WRAPPER = `trap : TERM INT
+/bin/sh -c "$1"
+status=$?
+left=
+for entry in /proc/[0-9]*; do
+  pid=\${entry#/proc/}
+  [ "$pid" = 1 ] || [ "$pid" = "$$" ] && continue
+  read -r stat < "$entry/stat" 2>/dev/null || continue
+  state=\${stat#*) }; state=\${state%% *}
+  [ "$state" = Z ] && continue
+  name=\${stat#*(}; name=\${name%%)*}
+  left="$left $name($pid)"
+done
+[ -n "$left" ] && echo "${LEFTOVER_MARKER}$left" >&2
+exit $status
+`;
 
 /**
  * The contained command line for `/bin/sh -c`.
  *
  * @example
- * containCommand('python train.py', { network: false, readOnly: [repo], writable: [worktree], hidden: [ledger], cgroupProcs: [] }, support);
- * // "exec '/usr/bin/unshare' '--mount' '--pid' … '--net' '--' '/bin/sh' '-c' '…' 'strata-sandbox' 'python train.py' 'off' '--ro' …"
+ * containCommand('python train.py', { network: false, readable: [repo], covered: [stateDir], writable: [worktree], readOnlyInside: [], hidden: [ledger], markerDir, cgroupProcs: [] }, support);
+ * // "trap '' TERM INT\nexec '/usr/bin/bwrap' '--unshare-user' … '--unshare-net' … '--' 'env' '--default-signal=TERM,INT' '/bin/sh' '-c' '…' 'strata-sandbox' 'python train.py'"
  */
-export function containCommand(command: string, containment: Containment, support: NamespaceSupport | null): string {
+export function containCommand(command: string, containment: Containment, support: BubblewrapSupport | null): string {
   const prefix: string[] = containment.cgroupProcs.map((file) => `echo $$ > ${shellQuote(file)} || { echo ${shellQuote(`strata sandbox: could not join the cgroup ${file}`)} >&2; exit 125; }`);
   const rlimits = containment.rlimits;
   const limitArgv =
@@ -95,46 +124,89 @@ export function containCommand(command: string, containment: Containment, suppor
         ]
       : [];
   if (support === null) return [...prefix, `exec ${shellCommand([...limitArgv, '/bin/sh', '-c', command])}`].join('\n');
-  const argv = support.tool === 'unshare' ? unshareArgv(command, containment, support) : bubblewrapArgv(command, containment, support);
-  return [...prefix, `exec ${shellCommand([...limitArgv, ...argv])}`].join('\n');
+  // bubblewrap dies of SIGTERM and takes the namespace with it; ignoring it there (and restoring it inside) lets the trial stop gracefully.
+  if (support.gracefulStop) prefix.push(`trap '' TERM INT`);
+  const status = containment.statusFile ? ` 3>${shellQuote(containment.statusFile)}` : '';
+  return [...prefix, `exec ${shellCommand([...limitArgv, ...bubblewrapArgv(command, containment, support)])}${status}`].join('\n');
 }
 
-function unshareArgv(command: string, containment: Containment, support: NamespaceSupport): string[] {
-  const namespaces = [
-    ...(support.userNamespace ? ['--user', '--map-root-user'] : []),
-    ...(support.mount ? ['--mount', '--propagation', 'private'] : []),
-    ...(support.pid ? ['--pid', '--fork', '--kill-child', ...(support.mount ? ['--mount-proc'] : [])] : []),
-    ...(!containment.network ? ['--net'] : []),
-  ];
-  const mounts = support.mount
-    ? [...section('--ro', containment.readOnly), ...section('--rw', containment.writable), ...section('--hide', containment.hidden)]
-    : [];
-  return [support.path, ...namespaces, '--', '/bin/sh', '-c', SETUP_SCRIPT, 'strata-sandbox', command, containment.network ? 'on' : 'off', ...mounts];
-}
-
-/** bubblewrap makes the mounts itself, brings up loopback, and is the namespace's init (it exits when the command does). */
-function bubblewrapArgv(command: string, containment: Containment, support: NamespaceSupport): string[] {
-  const argv = [support.path, '--dev-bind', '/', '/', '--die-with-parent', '--unshare-pid', '--proc', '/proc'];
+/** bubblewrap's arguments, in the order the mounts must be made (see the file comment). */
+export function bubblewrapArgv(command: string, containment: Containment, support: BubblewrapSupport): string[] {
+  const argv = [support.path];
+  if (support.userNamespace) argv.push('--unshare-user', ...(support.blockNestedUserNamespaces ? ['--disable-userns'] : []));
+  argv.push('--unshare-pid', '--unshare-ipc', '--die-with-parent', '--cap-drop', 'ALL');
   if (!containment.network) argv.push('--unshare-net');
-  for (const path of containment.readOnly) argv.push('--ro-bind-try', path, path);
-  for (const path of containment.writable) argv.push('--bind-try', path, path);
-  for (const path of containment.hidden) {
-    const kind = kindOf(path);
-    if (kind === 'directory') argv.push('--tmpfs', path, '--remount-ro', path);
-    else if (kind === 'other') argv.push('--ro-bind', '/dev/null', path);
+  if (containment.statusFile) argv.push('--json-status-fd', '3');
+  argv.push('--ro-bind', '/', '/', '--dev', '/dev');
+  for (const device of acceleratorDevices()) argv.push('--dev-bind-try', device, device);
+  argv.push('--proc', '/proc');
+  const privates = PRIVATE_FOLDERS.filter(isRealDirectory);
+  for (const folder of privates) argv.push('--tmpfs', folder);
+  const covered = byDepth(containment.covered.map(realPath).filter(isPresent));
+  const underCover = (path: string) => covered.some((folder) => isInside(path, folder));
+  const keptThrough = KEEP_THROUGH.map(realPath).filter((path): path is string => path !== null && privates.some((folder) => isInside(path, folder)));
+  const readable = [...containment.readable.map(realPath).filter(isPresent), ...keptThrough];
+  for (const path of byDepth(readable.filter((path) => !underCover(path)))) argv.push('--ro-bind', path, path);
+  for (const folder of covered) argv.push('--tmpfs', folder);
+  for (const path of byDepth(containment.writable.map(realPath).filter(isPresent))) argv.push('--bind', path, path);
+  // Readable folders inside a covered one (a later stage's artifacts) come back once the cover is there.
+  for (const path of byDepth([...readable.filter(underCover), ...containment.readOnlyInside.map(realPath).filter(isPresent)])) argv.push('--ro-bind', path, path);
+  for (const path of byDepth(containment.hidden.map(realPath).filter(isPresent))) {
+    // Inside a covered folder it is gone already; binding over it would only make a mount point there.
+    if (underCover(path)) continue;
+    argv.push('--ro-bind', isDirectory(path) ? containment.markerDir : '/dev/null', path);
   }
-  return [...argv, '--', '/bin/sh', '-c', command];
+  for (const { path, source } of containment.replaced ?? []) argv.push('--ro-bind', source, path);
+  for (const folder of covered) argv.push('--remount-ro', folder);
+  return [...argv, '--', ...(support.gracefulStop ? ['env', '--default-signal=TERM,INT'] : []), '/bin/sh', '-c', WRAPPER, 'strata-sandbox', command];
 }
 
-function section(flag: string, paths: readonly string[]): string[] {
-  return paths.length === 0 ? [] : [flag, ...paths];
-}
-
-function kindOf(path: string): 'directory' | 'other' | 'missing' {
+/** The accelerator device nodes of this machine, each to be bound into the sandbox's /dev. */
+export function acceleratorDevices(): string[] {
+  let names: string[];
   try {
-    return statSync(path).isDirectory() ? 'directory' : 'other';
+    names = readdirSync('/dev');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names.filter((name) => DEVICE_NAMES.test(name)).map((name) => join('/dev', name));
+}
+
+/** The path with every symlink resolved (bubblewrap mounts on what a path finally names); null when it does not exist. */
+function realPath(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return null;
+    throw error;
+  }
+}
+
+function isPresent(path: string | null): path is string {
+  return path !== null;
+}
+
+/** Parents before children, so a folder's mount does not cover one made inside it; duplicates once. */
+function byDepth(paths: readonly string[]): string[] {
+  return [...new Set(paths)].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function isInside(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path).isDirectory();
+}
+
+/** A folder that is not a symlink (/var/run usually points at /run, which is made private already). */
+function isRealDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
 }

@@ -1,32 +1,22 @@
 /**
- * What this machine lets Strata do to contain a trial: Linux namespaces
- * through util-linux `unshare` (or bubblewrap), cgroups for memory and
- * process limits, `prlimit` as the fallback. Probed once per process by
- * actually trying, because a binary on the PATH proves nothing (containers
- * and AppArmor often forbid unprivileged namespaces).
+ * What this machine lets Strata do to contain a process: bubblewrap with
+ * every capability dropped (and a user namespace where the machine allows),
+ * cgroups for memory and process limits, `prlimit` as the fallback. Probed
+ * once per process by running the very setup a trial gets and checking,
+ * from inside, that it holds: a binary on the PATH proves nothing
+ * (containers and AppArmor often forbid namespaces, and a root bwrap keeps
+ * every capability unless told otherwise).
  */
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
+import { constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { errorMessage } from '../core/errors.ts';
+import { containCommand, HIDDEN_NOTE, type BubblewrapSupport } from './contain-command.ts';
 
 const run = promisify(execFile);
-
-/** How processes can be put in new namespaces here. */
-export interface NamespaceSupport {
-  tool: 'unshare' | 'bwrap';
-  path: string;
-  /** Whether a user namespace is needed (Strata is not root): `unshare --map-root-user`. */
-  userNamespace: boolean;
-  /** New network namespace (no network but loopback). */
-  network: boolean;
-  /** New PID namespace with /proc remounted; its processes die with its first one. */
-  pid: boolean;
-  /** New mount namespace (read-only repository, hidden ledger and holdout data). */
-  mount: boolean;
-}
 
 /** Where a trial's cgroups can be created. */
 export type CgroupSupport =
@@ -34,13 +24,18 @@ export type CgroupSupport =
   | { version: 2; parent: string; memory: boolean; pids: boolean };
 
 export interface SandboxCapabilities {
-  namespaces: NamespaceSupport | null;
+  /** How processes are contained here; null when bubblewrap is missing or cannot give what a trial needs. */
+  namespaces: BubblewrapSupport | null;
   cgroup: CgroupSupport | null;
   prlimit: string | null;
   isRoot: boolean;
   /** Why a probe failed, for the message that says what to install or allow. */
   notes: string[];
 }
+
+/** What to do when bubblewrap cannot be had, for every message that says so. */
+export const HOW_TO_GET_BUBBLEWRAP =
+  'install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap) and, unless Strata runs as root, let unprivileged users create user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0)';
 
 let cached: Promise<SandboxCapabilities> | undefined;
 
@@ -49,7 +44,7 @@ let cached: Promise<SandboxCapabilities> | undefined;
  *
  * @example
  * const capabilities = await probeSandbox();
- * if (!capabilities.namespaces?.network) throw new SandboxUnavailableError('network: off', capabilities);
+ * if (!capabilities.namespaces?.network) throw new SandboxUnavailableError('network: off needs …');
  */
 export function probeSandbox(): Promise<SandboxCapabilities> {
   cached ??= probe();
@@ -59,49 +54,100 @@ export function probeSandbox(): Promise<SandboxCapabilities> {
 async function probe(): Promise<SandboxCapabilities> {
   const notes: string[] = [];
   const isRoot = process.getuid?.() === 0;
-  const unshare = await findExecutable('unshare');
   const bwrap = await findExecutable('bwrap');
-  let namespaces: NamespaceSupport | null = null;
-  if (unshare) namespaces = await probeUnshare(unshare, isRoot, notes);
-  else notes.push('unshare (util-linux) is not on the PATH');
-  if ((!namespaces || !namespaces.network || !namespaces.pid || !namespaces.mount) && bwrap) {
-    const viaBwrap = await probeBubblewrap(bwrap, notes);
-    if (viaBwrap && (!namespaces || score(viaBwrap) > score(namespaces))) namespaces = viaBwrap;
-  } else if (!bwrap && !namespaces) notes.push('bubblewrap (bwrap) is not on the PATH');
+  let namespaces: BubblewrapSupport | null = null;
+  if (process.platform !== 'linux') notes.push(`${process.platform} has no Linux namespaces`);
+  else if (!bwrap) notes.push('bubblewrap (bwrap) is not on the PATH');
+  else namespaces = await probeBubblewrap(bwrap, notes);
   return { namespaces, cgroup: await probeCgroup(notes), prlimit: await findExecutable('prlimit'), isRoot, notes };
 }
 
-function score(support: NamespaceSupport): number {
-  return Number(support.network) + Number(support.pid) + Number(support.mount);
-}
-
-async function probeUnshare(path: string, isRoot: boolean, notes: string[]): Promise<NamespaceSupport | null> {
-  const user = isRoot ? [] : ['--user', '--map-root-user'];
-  const works = async (args: string[]) => {
-    try {
-      await run(path, [...user, ...args, '--', '/bin/true'], { timeout: 10_000 });
-      return true;
-    } catch (error) {
-      notes.push(`unshare ${[...user, ...args].join(' ')} failed: ${firstLine(error)}`);
-      return false;
+/**
+ * The first setup that holds, strongest first: a user namespace with nested
+ * ones refused, a user namespace, then none (root, or a setuid bwrap); each
+ * with a network namespace when it can have one.
+ */
+async function probeBubblewrap(path: string, notes: string[]): Promise<BubblewrapSupport | null> {
+  const gracefulStop = await works('env', ['--default-signal=TERM,INT', 'true']);
+  if (!gracefulStop) notes.push('env --default-signal (coreutils 8.31+) is missing: a trial is killed at once at budget + grace instead of getting SIGTERM first');
+  const variants: Omit<BubblewrapSupport, 'network'>[] = [
+    { path, userNamespace: true, blockNestedUserNamespaces: true, gracefulStop },
+    { path, userNamespace: true, blockNestedUserNamespaces: false, gracefulStop },
+    { path, userNamespace: false, blockNestedUserNamespaces: false, gracefulStop },
+  ];
+  for (const variant of variants) {
+    for (const network of [true, false]) {
+      const support = { ...variant, network };
+      const problem = await checkSetup(support);
+      if (problem === null) return support;
+      notes.push(`bwrap${variant.userNamespace ? ' --unshare-user' : ''}${variant.blockNestedUserNamespaces ? ' --disable-userns' : ''}${network ? ' --unshare-net' : ''}: ${problem}`);
     }
-  };
-  if (await works(['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc'])) {
-    return { tool: 'unshare', path, userNamespace: !isRoot, network: true, pid: true, mount: true };
   }
-  const network = await works(['--net']);
-  const pidAndMount = await works(['--mount', '--pid', '--fork', '--kill-child', '--mount-proc']);
-  if (!network && !pidAndMount) return null;
-  return { tool: 'unshare', path, userNamespace: !isRoot, network, pid: pidAndMount, mount: pidAndMount };
+  return null;
 }
 
-async function probeBubblewrap(path: string, notes: string[]): Promise<NamespaceSupport | null> {
+/** The checks the probe's contained shell makes, each printing `name=value`. */
+const CHECKS = `
+caps=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+nnp=$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/self/status)
+( echo x > "$PROBE/repo/file" ) 2>/dev/null && repo=rw || repo=ro
+( echo x > "$PROBE/repo/.strata/work/file" ) 2>/dev/null && work=rw || work=ro
+( echo x > "$PROBE/repo/.strata/work/.git" ) 2>/dev/null && pointer=rw || pointer=ro
+secret=$(cat "$PROBE/repo/secret" 2>/dev/null)
+hidden=$(ls "$PROBE/repo/hidden" 2>/dev/null | tr '\n' ' ')
+state=$(ls -A "$PROBE/repo/.strata" 2>/dev/null | tr '\n' ' ')
+echo "caps=$caps nnp=$nnp repo=$repo work=$work pointer=$pointer secret=[$secret] hidden=[$hidden] state=[$state]"
+`;
+
+/** Run the setup a trial gets in a scratch layout and check from inside that it holds; null when it does, else what failed. */
+async function checkSetup(support: BubblewrapSupport): Promise<string | null> {
+  const root = mkdtempSync(join(tmpdir(), 'strata-probe-'));
   try {
-    await run(path, ['--dev-bind', '/', '/', '--unshare-net', '--unshare-pid', '--die-with-parent', '--proc', '/proc', '--', '/bin/true'], { timeout: 10_000 });
-    return { tool: 'bwrap', path, userNamespace: false, network: true, pid: true, mount: true };
-  } catch (error) {
-    notes.push(`bwrap --unshare-net --unshare-pid failed: ${firstLine(error)}`);
+    const repo = join(root, 'repo');
+    const work = join(repo, '.strata', 'work');
+    const marker = join(root, 'marker');
+    for (const folder of [work, join(repo, 'hidden'), marker]) mkdirSync(folder, { recursive: true });
+    writeFileSync(join(repo, 'file'), 'original');
+    writeFileSync(join(repo, 'secret'), 'visible');
+    writeFileSync(join(repo, 'hidden', 'data'), 'visible');
+    writeFileSync(join(work, '.git'), 'gitdir: elsewhere');
+    writeFileSync(join(marker, 'STRATA-HIDDEN.txt'), HIDDEN_NOTE);
+    const command = containCommand(
+      CHECKS,
+      {
+        network: !support.network,
+        readable: [repo],
+        covered: [join(repo, '.strata')],
+        writable: [work],
+        readOnlyInside: [join(work, '.git')],
+        hidden: [join(repo, 'secret'), join(repo, 'hidden')],
+        markerDir: marker,
+        cgroupProcs: [],
+      },
+      support,
+    );
+    let stdout: string;
+    try {
+      ({ stdout } = await run('/bin/sh', ['-c', command], { timeout: 10_000, env: { ...process.env, PROBE: root } }));
+    } catch (error) {
+      return firstLine(error);
+    }
+    const seen = stdout.trim().split('\n').at(-1) ?? '';
+    const expected = 'nnp=1 repo=ro work=rw pointer=ro secret=[] hidden=[STRATA-HIDDEN.txt ] state=[work ]';
+    if (!/^caps=0+ /.test(seen)) return `the sandboxed process kept capabilities (${seen.split(' ')[0]})`;
+    if (seen.slice(seen.indexOf(' ') + 1) !== expected) return `the sandbox did not hold: expected ${expected}, saw ${seen}`;
     return null;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function works(file: string, args: string[]): Promise<boolean> {
+  try {
+    await run(file, args, { timeout: 10_000 });
+    return true;
+  } catch {
+    return false; // not installed, or too old for the option: either way it cannot be used
   }
 }
 

@@ -2,25 +2,32 @@
  * The sandbox every trial process of a study runs in (run, evaluate and
  * holdout stages alike):
  * - a scrubbed environment with its own HOME and TMPDIR (scrub-environment.ts);
- * - with namespaces (unshare or bubblewrap): its own PID namespace, so every
- *   process it started, daemons included, dies with it; a mount namespace in
- *   which the repository is read-only except the trial's own folders, and the
- *   ledger, the logs, credential files and the holdout data are covered up;
- *   with `network: off`, a network namespace with only loopback;
+ * - with bubblewrap (contain-command.ts): no capabilities and no_new_privs,
+ *   whoever started Strata, so nothing inside can change its own mounts;
+ *   its own PID namespace, so every process it started, daemons included,
+ *   dies with it; the whole file system read-only except the trial's own
+ *   folders (and `sandbox_writable`); Strata's state folder, the ledger,
+ *   holdout data and credential files out of sight; private /tmp, /run and
+ *   /dev; with `network: off`, a network namespace with only loopback;
  * - with cgroups: memory and process-count limits for the whole tree, and a
  *   final sweep of anything left in the cgroup; without them, prlimit.
  * What cannot be enforced here is either refused with a message saying what
  * to install (network: off, holdout_data), or named in `warnings`.
  */
 import { mkdir, rm } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { ExecutionRequest, ExecutionResult, Executor } from '../core/executor.ts';
-import { StrataError } from '../core/errors.ts';
+import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
 import { containCommand, type Containment } from './contain-command.ts';
-import { probeSandbox, type SandboxCapabilities } from './sandbox-capabilities.ts';
+import { credentialPaths, PROJECT_CREDENTIALS } from './credential-paths.ts';
+import { cleanGitConfigCopy } from './git-config-copy.ts';
+import { HOW_TO_GET_BUBBLEWRAP, probeSandbox, type SandboxCapabilities } from './sandbox-capabilities.ts';
+import { hiddenMarkerFolder, setupFailure } from './sandbox-setup.ts';
 import { scrubEnvironment } from './scrub-environment.ts';
 import { TrialCgroup } from './trial-cgroup.ts';
+
+export { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
 
 /** The sandbox part of `research` in strata.yaml, normalized. */
 export interface SandboxSettings {
@@ -29,13 +36,12 @@ export interface SandboxSettings {
   limits: { memoryBytes?: number; processes?: number };
   /** Absolute paths that only the holdout stage may read. */
   holdoutData: readonly string[];
-}
-
-/** The sandbox cannot give what the config asks for on this machine. */
-export class SandboxUnavailableError extends StrataError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('sandbox_unavailable', message, { details });
-  }
+  /** `env_passthrough`: names or `*` globs of secret-looking variables trials still get. */
+  envPassthrough?: readonly string[];
+  /** `sandbox_readable`: folders trials may read that would be out of sight (under /tmp or /run). Relative to `configDir`; `~/` is HOME. */
+  readable?: readonly string[];
+  /** `sandbox_writable`: folders trials may write besides their own (a shared model cache, a checkpoint disk). */
+  writable?: readonly string[];
 }
 
 /** One stage of one trial, as the sandbox needs to know it. */
@@ -55,6 +61,8 @@ export interface StudySandboxOptions {
   settings: SandboxSettings;
   /** The repository root: read-only for trials, except their own folders. */
   repoRoot: string;
+  /** Strata's state folder (`<repo>/.strata`): out of sight for trials but for their own folders. Default `<repoRoot>/.strata`. */
+  stateDir?: string;
   /** Where per-stage HOME and TMPDIR folders are made (inside the repository's state folder). */
   scratchDir: string;
   /** Paths trials must never read: the ledger files, logs, holdout results. */
@@ -63,12 +71,11 @@ export interface StudySandboxOptions {
   explicitEnv: readonly string[];
   /** The executor's kind: only local processes can be contained by this machine. */
   executorKind: string;
+  /** The config file's folder: relative `sandbox_readable` and `sandbox_writable` paths start there. */
+  configDir?: string;
   /** What the machine offers; probed when absent (given by tests that play another machine). */
   capabilities?: SandboxCapabilities;
 }
-
-/** Credential files under the user's real HOME that no trial needs. */
-const CREDENTIAL_FILES = ['.ssh', '.aws', '.azure', '.config/gcloud', '.config/gh', '.docker/config.json', '.netrc', '.git-credentials', '.npmrc', '.pypirc', '.kube', '.gnupg', '.huggingface/token', '.cache/huggingface/token', '.cache/huggingface/stored_tokens', '.config/strata'];
 
 export class StudySandbox {
   readonly capabilities: SandboxCapabilities;
@@ -79,6 +86,8 @@ export class StudySandbox {
   private readonly options: StudySandboxOptions;
   private readonly contained: boolean;
   private readonly limitsBy: 'cgroup' | 'prlimit' | 'none';
+  private readonly readable: string[];
+  private readonly writable: string[];
 
   private constructor(
     options: StudySandboxOptions,
@@ -93,6 +102,9 @@ export class StudySandbox {
     this.limitsBy = enforcement.limitsBy;
     this.summary = summary;
     this.warnings = warnings;
+    const base = options.configDir ?? options.repoRoot;
+    this.readable = (options.settings.readable ?? []).map((path) => expandPath(path, base));
+    this.writable = (options.settings.writable ?? []).map((path) => expandPath(path, base));
   }
 
   /**
@@ -110,20 +122,26 @@ export class StudySandbox {
     const local = options.executorKind === 'local';
     const namespaces = local ? capabilities.namespaces : null;
     const problems: string[] = [];
-    const howToGet =
-      'install util-linux (unshare) or bubblewrap (bwrap), and let unprivileged users create namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or run Strata as root';
+    const why = capabilities.notes.join('; ') || 'no bubblewrap';
     if (settings.network === 'off' && !namespaces?.network) {
-      problems.push(local ? `research.network: off needs a network namespace, which this machine cannot create (${capabilities.notes.join('; ') || 'no unshare or bwrap'}); ${howToGet}` : `research.network: off needs the local executor (the ${options.executorKind} executor cannot be contained from here); use the cluster's own network policy and remove network: off`);
+      problems.push(local ? `research.network: off needs a network namespace, which this machine cannot create (${why}); ${HOW_TO_GET_BUBBLEWRAP}` : `research.network: off needs the local executor (the ${options.executorKind} executor cannot be contained from here); use the cluster's own network policy and remove network: off`);
     }
-    if (settings.holdoutData.length > 0 && !namespaces?.mount) {
-      problems.push(local ? `research.holdout_data needs a mount namespace to hide the holdout data from trials, which this machine cannot create (${capabilities.notes.join('; ') || 'no unshare or bwrap'}); ${howToGet}` : `research.holdout_data needs the local executor to hide the data from trials`);
+    if (settings.holdoutData.length > 0 && !namespaces) {
+      problems.push(local ? `research.holdout_data needs a sandbox to hide the holdout data from trials, which this machine cannot set up (${why}); ${HOW_TO_GET_BUBBLEWRAP}` : `research.holdout_data needs the local executor to hide the data from trials`);
     }
     if (problems.length > 0) throw new SandboxUnavailableError(`the sandbox cannot be set up: ${problems.join('; ')}`, { problems, notes: capabilities.notes });
 
     const warnings: string[] = [];
     const parts: string[] = [];
-    if (namespaces) parts.push(`${[namespaces.pid ? 'pid' : '', namespaces.mount ? 'mount' : '', settings.network === 'off' ? 'network' : ''].filter(Boolean).join('+')} namespaces (${namespaces.tool})`);
-    else if (local) warnings.push('trials run without namespaces (no usable unshare or bwrap): the repository is writable to them, and daemons that leave their process group are only killed where a cgroup catches them');
+    if (namespaces) {
+      parts.push(`bubblewrap (${namespaces.userNamespace ? 'user namespace, ' : ''}no capabilities, read-only file system, private /tmp)`);
+      if (!namespaces.gracefulStop) warnings.push(`trials are killed at once at budget + grace, without SIGTERM first: ${capabilities.notes.find((note) => note.startsWith('env --default-signal')) ?? 'env --default-signal is missing'}`);
+      hiddenMarkerFolder(options.scratchDir);
+    } else if (local) {
+      warnings.push(
+        `trials run unconfined${capabilities.isRoot ? ', as root' : ''} (${why}): they can write the repository and read the ledger, and daemons that leave their process group are only killed where a cgroup catches them; to confine them, ${HOW_TO_GET_BUBBLEWRAP}`,
+      );
+    }
     parts.push(`network ${settings.network}`);
     const { memoryBytes, processes } = settings.limits;
     let limitsBy: 'cgroup' | 'prlimit' | 'none' = 'none';
@@ -158,7 +176,14 @@ export class StudySandbox {
     await rm(scratch, { recursive: true, force: true });
     await mkdir(home, { recursive: true });
     await mkdir(tmp, { recursive: true });
-    const env = scrubEnvironment(request.env, { explicit: this.options.explicitEnv, home, tmp, extra: { STRATA_ARTIFACTS: stage.artifacts }, original: process.env });
+    const env = scrubEnvironment(request.env, {
+      explicit: this.options.explicitEnv,
+      passthrough: settings.envPassthrough ?? [],
+      home,
+      tmp,
+      extra: { STRATA_ARTIFACTS: stage.artifacts },
+      original: process.env,
+    });
     if (!local) {
       try {
         return await inner.run({ ...request, env });
@@ -170,16 +195,25 @@ export class StudySandbox {
     const { memoryBytes, processes } = settings.limits;
     const cgroupSupport = this.capabilities.cgroup;
     const cgroup = cgroupSupport ? await TrialCgroup.create(cgroupSupport, `strata-${process.pid}-${stage.name}`, this.limitsBy === 'cgroup' ? settings.limits : {}) : null;
-    const realHome = homedir();
+    const { repoRoot } = this.options;
+    const statusFile = join(scratch, 'bwrap-status.json');
     const containment: Containment = {
       network: settings.network === 'on',
-      readOnly: [this.options.repoRoot],
-      writable: [stage.workdir, home, tmp, ...(stage.artifactsWritable ? [stage.artifacts] : [])],
+      covered: [this.options.stateDir ?? join(repoRoot, '.strata')],
+      // Artifacts are the run's to write; evaluate and holdout only read them.
+      readable: [repoRoot, ...this.readable, ...(stage.readsHoldoutData ? settings.holdoutData : []), ...(stage.artifactsWritable ? [] : [stage.artifacts])],
+      writable: [stage.workdir, home, tmp, ...(stage.artifactsWritable ? [stage.artifacts] : []), ...this.writable],
+      // The worktree's pointer to its git folder: redirected, it would make Strata's next git call there read a config the trial wrote.
+      readOnlyInside: [join(stage.workdir, '.git')],
       hidden: [
         ...this.options.hiddenFromTrials,
         ...(stage.readsHoldoutData ? [] : settings.holdoutData),
-        ...CREDENTIAL_FILES.map((path) => join(realHome, path)),
+        ...credentialPaths(),
+        ...PROJECT_CREDENTIALS.map((name) => join(repoRoot, name)),
       ],
+      replaced: this.contained ? cleanGitConfigCopy(repoRoot, scratch) : [],
+      markerDir: join(this.options.scratchDir, 'hidden'),
+      statusFile,
       cgroupProcs: cgroup?.procsFiles ?? [],
       ...(this.limitsBy === 'prlimit' && this.capabilities.prlimit
         ? { rlimits: { prlimit: this.capabilities.prlimit, ...(memoryBytes !== undefined ? { addressSpaceBytes: memoryBytes } : {}), ...(processes !== undefined ? { processes } : {}) } }
@@ -189,6 +223,13 @@ export class StudySandbox {
     let result: ExecutionResult | undefined;
     try {
       result = await inner.run({ ...request, command, env });
+      const failed = this.contained ? setupFailure(result, statusFile) : null;
+      if (failed !== null) {
+        throw new SandboxUnavailableError(`the sandbox could not be set up for ${stage.name} (${failed}); this is the machine, not the training script: ${HOW_TO_GET_BUBBLEWRAP}, or report it with that line`, {
+          stage: stage.name,
+          bwrap: failed,
+        });
+      }
       return result;
     } finally {
       const notes: string[] = [];
@@ -202,6 +243,13 @@ export class StudySandbox {
       if (result && notes.length > 0) result.error = [result.error, ...notes].filter(Boolean).join('; ');
     }
   }
+}
+
+/** A configured path: `~/…` under HOME, relative ones from `base`. */
+export function expandPath(path: string, base: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return isAbsolute(path) ? path : resolve(base, path);
 }
 
 function formatBytes(bytes: number): string {

@@ -13,7 +13,6 @@ import type { ProposalContext, Proposer } from '../../src/core/proposer.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import type { TrialRecord } from '../../src/ledger/records.ts';
 import { runResearch } from '../../src/research/run-research.ts';
-import { holdoutResults } from '../../src/research/trust-events.ts';
 import { probeSandbox } from '../../src/sandbox/sandbox-capabilities.ts';
 import { config, makeRepo } from '../helpers/study-repo.ts';
 
@@ -179,7 +178,7 @@ describe.runIf(process.platform === 'linux')('reward hacking against the sandbox
   afterAll(() => server.close());
 
   it('cannot read the holdout data, reach the network, see an API key, or leave a daemon behind; the holdout never reaches the proposer', async () => {
-    if (!capabilities.namespaces?.network || !capabilities.namespaces.mount || !capabilities.namespaces.pid) {
+    if (!capabilities.namespaces?.network) {
       // Without namespaces the study must refuse to start; test/sandbox covers that message.
       return;
     }
@@ -262,7 +261,7 @@ console.log('found: [' + hits.trim() + ']');`,
 
     const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
     try {
-      const holdout = holdoutResults(ledger, 1);
+      const holdout = ledger.research.holdoutResults(1);
       const best = ledger.study(1).bestTrialId!;
       expect(holdout.get(best)).toMatchObject({ status: 'measured' });
       expect(holdout.get(best)!.metric).toBeCloseTo((2 - 1) ** 2 + Number(HOLDOUT_SHIFT), 6);

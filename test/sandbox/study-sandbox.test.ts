@@ -55,7 +55,7 @@ describe('the study sandbox', () => {
     const daemon = `${node} -e "require('child_process').spawn('sleep', ['${marker}'], { detached: true, stdio: 'ignore' }).unref(); console.log('started')"`;
     const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(daemon, made.workdir));
     expect(result.output).toContain('started');
-    if (capabilities.namespaces?.pid && capabilities.namespaces.mount) expect(result.output).toMatch(/strata sandbox: killed processes the trial left running: sleep\(\d+\)/);
+    if (capabilities.namespaces) expect(result.output).toMatch(/strata sandbox: killed processes the trial left running: sleep\(\d+\)/);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const left = processesWith(marker);
     for (const pid of left) process.kill(pid, 'SIGKILL');
@@ -63,7 +63,7 @@ describe('the study sandbox', () => {
   });
 
   it.runIf(Boolean(process.platform === 'linux'))('makes the repository read-only except the trial folders, and hides the ledger', async () => {
-    if (!capabilities.namespaces?.mount) return;
+    if (!capabilities.namespaces) return;
     const made = layout();
     writeFileSync(made.ledger, 'holdout results live here');
     writeFileSync(join(made.root, 'prepare.py'), 'original');
@@ -84,7 +84,7 @@ describe('the study sandbox', () => {
   });
 
   it.runIf(process.platform === 'linux')('hides holdout data from trials but not from the holdout stage', async () => {
-    if (!capabilities.namespaces?.mount) return;
+    if (!capabilities.namespaces) return;
     const made = layout();
     const holdout = join(made.root, 'holdout');
     mkdirSync(holdout);
@@ -128,14 +128,14 @@ describe('the study sandbox', () => {
 
   it('on a machine without namespaces, refuses network: off and holdout_data with what to install, and warns otherwise', async () => {
     const made = layout();
-    const bare: SandboxCapabilities = { namespaces: null, cgroup: null, prlimit: '/usr/bin/prlimit', isRoot: false, notes: ['unshare (util-linux) is not on the PATH'] };
+    const bare: SandboxCapabilities = { namespaces: null, cgroup: null, prlimit: '/usr/bin/prlimit', isRoot: false, notes: ['bubblewrap (bwrap) is not on the PATH'] };
     const base = { repoRoot: made.root, scratchDir: made.scratch, hiddenFromTrials: [], explicitEnv: [], executorKind: 'local', capabilities: bare };
     await expect(StudySandbox.open({ ...base, settings: settings({ network: 'off' }) })).rejects.toThrow(
-      /research\.network: off needs a network namespace, which this machine cannot create \(unshare \(util-linux\) is not on the PATH\); install util-linux \(unshare\) or bubblewrap \(bwrap\)/,
+      /research\.network: off needs a network namespace, which this machine cannot create \(bubblewrap \(bwrap\) is not on the PATH\); install bubblewrap \(apt-get install bubblewrap/,
     );
-    await expect(StudySandbox.open({ ...base, settings: settings({ holdoutData: ['/data/test'] }) })).rejects.toThrow(/research\.holdout_data needs a mount namespace/);
+    await expect(StudySandbox.open({ ...base, settings: settings({ holdoutData: ['/data/test'] }) })).rejects.toThrow(/research\.holdout_data needs a sandbox to hide the holdout data/);
     const open = await StudySandbox.open({ ...base, settings: settings({ limits: { memoryBytes: 2 ** 30, processes: 64 } }) });
-    expect(open.warnings.join('\n')).toMatch(/without namespaces[\s\S]*RLIMIT_AS[\s\S]*RLIMIT_NPROC, counted per user/);
+    expect(open.warnings.join('\n')).toMatch(/trials run unconfined \(bubblewrap \(bwrap\) is not on the PATH\): they can write the repository[\s\S]*install bubblewrap[\s\S]*RLIMIT_AS[\s\S]*RLIMIT_NPROC, counted per user/);
     // Still runs, under prlimit, with a scrubbed environment.
     const result = await open.executorFor(processExecutor, stage(made)).run(request('ulimit -v; echo "home=$HOME"', made.workdir));
     expect(result.output).toContain(`${2 ** 20}\n`);
