@@ -67,6 +67,22 @@ export class StudyStateError extends StrataError {
   }
 }
 
+/**
+ * The study branch points at a commit the ledger never put there, and not
+ * behind its best (someone committed on it or force-moved it). Strata does
+ * not overwrite it; the study pauses until it is put back.
+ */
+export class BranchMovedError extends StrataError {
+  constructor(branch: string, tip: string, best: string) {
+    super(
+      'branch_moved',
+      `branch ${branch} was moved outside Strata (it is at ${tip.slice(0, 12)}; the study's best is ${best.slice(0, 12)}), so Strata will not overwrite it. ` +
+        `Keep what is there with \`git branch saved-${branch.replace(/^strata\//, '')} ${tip.slice(0, 12)}\`, then put the branch back with \`git branch -f ${branch} ${best}\` and run again to resume`,
+      { details: { branch, tip, best } },
+    );
+  }
+}
+
 /** A proposer could not produce a candidate (malformed reply, nothing left to try, ...). */
 export class ProposalError extends StrataError {
   constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {

@@ -1,7 +1,7 @@
 import type { ResearchConfig } from './config/research-config.ts';
 import type { Random } from './random.ts';
 import type { ParamValues } from './search-space.ts';
-import type { MetricGoal, TrialStatus } from './trial.ts';
+import type { MetricGoal, TrialCause, TrialStatus } from './trial.ts';
 
 /** A finished or running trial as a proposer sees it (never holdout results). */
 export interface TrialSummary {
@@ -21,6 +21,8 @@ export interface TrialSummary {
   candidateCommit: string | null;
   /** Why it ended so (`exit code 1`, `no metric: …`, the acceptance rule's reason); null while live. */
   reason: string | null;
+  /** The same as a fact: `proposal-failed` when nothing ran because the proposal was unusable, … (null while live). */
+  cause: TrialCause | null;
   /** The trial this one follows up (for a crash repair: the first trial of the idea). */
   relatedTrialId: number | null;
 }

@@ -16,7 +16,7 @@
  * The decision lock is released while a rerun runs, so other slots can decide.
  */
 import type { Acceptance, AcceptanceDecision } from '../core/acceptance.ts';
-import { REPEAT_ROLES, type MetricGoal } from '../core/trial.ts';
+import { REPEAT_ROLES, type MetricGoal, type TrialCause } from '../core/trial.ts';
 import { formatNumber } from '../acceptance/format-number.ts';
 import { mean, pooledNoise } from '../acceptance/noise-estimate.ts';
 import { checkSanity } from '../acceptance/sanity-limits.ts';
@@ -24,8 +24,7 @@ import type { TrialRecord } from '../ledger/records.ts';
 import type { TrialDependencies } from './execute-trial.ts';
 import type { OpenedStudy } from './open-study.ts';
 import { runRepeat, sanityLimits } from './repeat-run.ts';
-import type { TrialAssessment } from './trust-events.ts';
-import './trust-events.ts';
+import type { TrialAssessment } from '../ledger/events.ts';
 
 /** How the decision lock is handed back while a rerun runs. */
 export interface DecisionLockControl {
@@ -34,7 +33,9 @@ export interface DecisionLockControl {
 }
 
 export interface TrialDecision {
+  /** `interrupted`: the study stopped before the decision was made; the trial stays measured and the decision resumes. */
   status: 'keep' | 'discard' | 'invalid' | 'crash' | 'timeout' | 'interrupted';
+  cause: Extract<TrialCause, 'run' | 'baseline-unreliable' | 'stopped'>;
   reason: string;
   /** The incumbent when the decision was made (reruns may take long, and other slots may keep meanwhile). */
   best: TrialRecord | undefined;
@@ -66,17 +67,17 @@ export async function decideTrial(
 
   if ((REPEAT_ROLES as readonly string[]).includes(trial.role)) {
     // A repeat re-queued after an interruption: it only adds its measurement.
-    return { status: 'discard', reason: withNotes(`measured ${research.metric.name}=${metric} (repeat of #${trial.relatedTrialId === null ? '?' : opened.ledger.trial(trial.relatedTrialId).seq})`), best };
+    return { status: 'discard', cause: 'run', reason: withNotes(`measured ${research.metric.name}=${metric} (repeat of #${trial.relatedTrialId === null ? '?' : opened.ledger.trial(trial.relatedTrialId).seq})`), best };
   }
   const assess = (assessment: Omit<TrialAssessment, 'rule' | 'notes'>) =>
     opened.ledger.record('trial.assessed', { trialId: trial.id, assessment: { rule: deps.acceptance.name, notes, ...assessment } }, { studyId: opened.study.id, trialId: trial.id });
 
   const range = checkSanity(metric, { goal, incumbent: undefined, limits: sanityLimits(opened) });
   if (trial.role === 'baseline') {
-    if (range) return { status: 'invalid', reason: withNotes(`the baseline's ${range.reason}: fix research.metric.valid_range or the metric`), best };
+    if (range) return { status: 'invalid', cause: 'run', reason: withNotes(`the baseline's ${range.reason}: fix research.metric.valid_range or the metric`), best };
     return decideBaseline(opened, trial, metric, deps, lock, notes, assess);
   }
-  if (trial.role === 'screen' || best === undefined || best.metric === null) return { status: 'keep', reason: withNotes('first valid result'), best };
+  if (trial.role === 'screen' || best === undefined || best.metric === null) return { status: 'keep', cause: 'run', reason: withNotes('first valid result'), best };
 
   await maybeRecheckIncumbent(opened, deps, lock, trial);
   best = currentBest(opened)!;
@@ -91,7 +92,7 @@ export async function decideTrial(
     const again = await runRepeat(opened, deps, { role: 'rerun', of: trial, relatedTo: trial, label: `rerun 1 of #${trial.seq} (suspect)` });
     await lock.acquire();
     best = currentBest(opened)!;
-    if (again.metric === null) return { status: 'invalid', reason: withNotes(`${range.reason}, and its rerun did not confirm a valid value (${again.failure})`), best };
+    if (again.metric === null) return { status: again.trial.status === 'interrupted' ? 'interrupted' : 'invalid', cause: again.trial.status === 'interrupted' ? 'stopped' : 'run', reason: withNotes(`${range.reason}, and its rerun did not confirm a valid value (${again.failure})`), best };
   } else {
     own.push(metric);
     const jump = checkSanity(metric, { goal, incumbent: mean(runsOfCommit(opened, best.candidateCommit!)), limits: sanityLimits(opened) });
@@ -117,7 +118,7 @@ export async function decideTrial(
     if (!decision.rerun || look >= MAX_LOOKS) {
       const reason = suspect !== null && decision.keep ? `${decision.reason} (suspect jump confirmed by ${candidateRuns.length} runs)` : decision.reason;
       assess({ runs: candidateRuns.length, looks: look, evidence: decision.evidence ?? null, suspect });
-      return { status: decision.keep ? 'keep' : 'discard', reason: withNotes(reason), best };
+      return { status: decision.keep ? 'keep' : 'discard', cause: 'run', reason: withNotes(reason), best };
     }
     const side = decision.rerun === 'candidate' ? trial : best;
     lock.release();
@@ -134,7 +135,7 @@ export async function decideTrial(
       assess({ runs: candidateRuns.length, looks: look, evidence: decision.evidence ?? null, suspect });
       const whose = decision.rerun === 'candidate' ? 'its rerun' : `the incumbent's rerun`;
       const status = again.trial.status === 'interrupted' ? 'interrupted' : decision.rerun === 'candidate' && again.trial.status === 'invalid' ? 'invalid' : 'discard';
-      return { status, reason: withNotes(`${whose} ${again.failure}: not kept`), best };
+      return { status, cause: status === 'interrupted' ? 'stopped' : 'run', reason: withNotes(`${whose} ${again.failure}: not kept`), best };
     }
   }
 }
@@ -150,25 +151,37 @@ async function decideBaseline(
 ): Promise<TrialDecision> {
   const wanted = deps.acceptance.baselineRuns ?? 1;
   const commit = trial.candidateCommit!;
-  let repeat = 0;
-  while (runsOfCommit(opened, commit).length + 1 < wanted) {
-    repeat += 1;
+  // A repeat that fails (a slow node, a transient error) is tried once more with a new seed; two failures in a row end it.
+  const failures: string[] = [];
+  let repeats = 0;
+  while (runsOfCommit(opened, commit).length + 1 < wanted && repeats < wanted + MAX_LOOKS) {
+    repeats += 1;
     lock.release();
     const again = await runRepeat(opened, deps, { role: 'baseline-repeat', of: trial, relatedTo: trial, label: `baseline repeat ${runsOfCommit(opened, commit).length + 2} of ${wanted}` });
     await lock.acquire();
-    if (again.metric === null) {
-      const status = again.trial.status === 'interrupted' ? 'interrupted' : again.trial.status === 'timeout' ? 'timeout' : again.trial.status === 'invalid' ? 'invalid' : 'crash';
-      return { status, reason: `baseline repeat ${again.failure}: the unmodified code must run reliably before candidates can be judged`, best: currentBest(opened) };
+    if (again.metric !== null) {
+      failures.length = 0;
+      continue;
     }
-    if (repeat > MAX_LOOKS) break;
+    if (again.trial.status === 'interrupted') return { status: 'interrupted', cause: 'stopped', reason: 'stopped during the baseline repeats', best: currentBest(opened) };
+    failures.push(again.failure ?? `#${again.trial.seq} ${again.trial.status}`);
+    if (failures.length >= 2) {
+      return {
+        status: 'discard',
+        cause: 'baseline-unreliable',
+        reason: `measured ${formatNumber(metric)}, but its repeat runs failed twice in a row (${failures.join('; ')}): the unmodified code must run reliably before candidates can be judged`,
+        best: currentBest(opened),
+      };
+    }
   }
   const runs = [...runsOfCommit(opened, commit), metric];
   const noise = pooledNoise([runs]);
   assess({ runs: runs.length, looks: 1, evidence: null, suspect: null });
-  if (runs.length === 1) return { status: 'keep', reason: notes.length > 0 ? `baseline; ${notes.join('; ')}` : 'baseline', best: currentBest(opened) };
-  const summary = `baseline: ${runs.length} runs with different seeds, mean ${formatNumber(mean(runs))}, run-to-run sd ${formatNumber(noise.sd)}`;
+  const retried = repeats > runs.length - 1 ? `; ${repeats - (runs.length - 1)} failed repeat(s) retried with a new seed` : '';
+  if (runs.length === 1) return { status: 'keep', cause: 'run', reason: notes.length > 0 ? `baseline; ${notes.join('; ')}` : 'baseline', best: currentBest(opened) };
+  const summary = `baseline: ${runs.length} runs with different seeds, mean ${formatNumber(mean(runs))}, run-to-run sd ${formatNumber(noise.sd)}${retried}`;
   const deterministic = noise.sd === 0 ? ' (identical: does the run use STRATA_SEED?)' : '';
-  return { status: 'keep', reason: `${summary}${deterministic}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`, best: currentBest(opened) };
+  return { status: 'keep', cause: 'run', reason: `${summary}${deterministic}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`, best: currentBest(opened) };
 }
 
 /**
@@ -186,7 +199,8 @@ async function maybeRecheckIncumbent(opened: OpenedStudy, deps: TrialDependencie
   if (!best || best.role === 'baseline' || best.candidateCommit === null) return;
   // Once per count: a resumed session must not check again for the same decisions.
   const lastDecided = Math.max(...decided.map((other) => other.seq));
-  if (trials.some((other) => other.role === 'incumbent-check' && other.relatedTrialId === best.id && other.seq > lastDecided)) return;
+  // An interrupted check measured nothing: the resumed decision runs it again.
+  if (trials.some((other) => other.role === 'incumbent-check' && other.relatedTrialId === best.id && other.seq > lastDecided && other.status !== 'interrupted')) return;
   lock.release();
   const again = await runRepeat(opened, deps, { role: 'incumbent-check', of: best, relatedTo: best, label: `re-check of the incumbent #${best.seq} after ${decided.length} decisions` });
   await lock.acquire();

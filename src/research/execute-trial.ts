@@ -1,25 +1,25 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Acceptance } from '../core/acceptance.ts';
-import { errorMessage } from '../core/errors.ts';
+import { BranchMovedError, errorMessage } from '../core/errors.ts';
 import type { ExecutionResult, Executor } from '../core/executor.ts';
 import type { Proposer, TrialSummary } from '../core/proposer.ts';
 import { Random } from '../core/random.ts';
 import { paramsKey, type ParamValues } from '../core/search-space.ts';
-import { improvement, REPEAT_ROLES, type FinalTrialStatus } from '../core/trial.ts';
-import { parseMetrics } from '../executors/metric-parser.ts';
+import { improvement, REPEAT_ROLES, type FinalTrialStatus, type TrialCause } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
+import { chaosPoint } from '../study/chaos-point.ts';
+import { awaitsDecision, NO_RUN, type RunFacts } from '../study/study-trials.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import { decideTrial, withStageNotes } from './acceptance-decision.ts';
 import type { DecisionLock } from './decision-lock.ts';
 import { forbiddenChanges } from './editable-check.ts';
 import { runHoldout } from './holdout-stage.ts';
-import { brokenConstraints, constraintReason } from './metric-constraints.ts';
+import { measureRun } from './measure-run.ts';
 import { screeningReason, trialLimits } from './fidelity.ts';
 import { studyStopFor, type StudyStop } from './proposal-stop.ts';
 import type { OpenedStudy } from './open-study.ts';
 import { settleStaleCandidate } from './rebase.ts';
-import { readSecondaryMetrics } from './secondary-metrics.ts';
 import type { ResearchObserver } from './research-observer.ts';
 import { trialEnvironment } from './trial-environment.ts';
 import { runTrialStages } from './trial-stages.ts';
@@ -41,141 +41,162 @@ export interface TrialDependencies {
   worktreeHolds?: string;
   /** Told when a proposal failed in a way that ends the study (USD cap reached, model unavailable). */
   stopStudy?: (stop: StudyStop) => void;
+  /** Resolves once the baseline has a result (true), or the study stops first (false); a candidate is judged only after. */
+  beforeJudge?: () => Promise<boolean>;
 }
 
+/** How a trial that ran ends, before the keep: its status, why, and what its run produced. */
 interface Outcome {
   status: FinalTrialStatus;
+  cause: TrialCause;
   reason: string | null;
-  metrics: Record<string, number> | null;
-  metric: number | null;
-  run: ExecutionResult | null;
+  facts: RunFacts;
 }
 
 /**
- * Take one queued trial through its life: worktree from its parent (or its
+ * Take one trial through its life: worktree from its parent (or its
  * existing candidate), proposal and commit, the editable check, the run under
- * budget, the metric, the acceptance decision, keep or discard, cleanup.
- * Every step is in the ledger before the next begins.
+ * budget, the measurement, the acceptance decision, keep or discard, cleanup.
+ * Every step is in the ledger before the next begins. A trial measured by an
+ * earlier session that stopped before deciding resumes at its decision.
+ *
+ * Returns the trial as the ledger has it: final, or still live with its
+ * measurement when the study stopped during the decision (the next session
+ * resumes it).
  */
 export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, deps: TrialDependencies): Promise<TrialRecord> {
-  const { ledger, study, repo, research } = opened;
-  const refs = { studyId: study.id, trialId: queued.id };
-  const bestId = ledger.study(study.id).bestTrialId;
-  let best = bestId === null ? undefined : ledger.trial(bestId);
+  const { trials, study, repo, research } = opened;
+  const resuming = awaitsDecision(queued);
   // A trial left running by a killed orchestrator whose job is still alive: wait for it instead of starting it again.
-  const attaching = queued.status === 'running' && queued.externalId !== null;
+  const attaching = !resuming && queued.status === 'running' && queued.externalId !== null;
   let release: (() => void) | undefined;
   const worktree = deps.worktree;
   const projectDir = opened.projectPrefix ? join(worktree, opened.projectPrefix) : worktree;
   const logPath = join(opened.logsDir, `${queued.seq}${queued.attempt > 1 ? `-attempt${queued.attempt}` : ''}.log`);
   let trial = queued;
-
-  const finish = (outcome: Outcome): TrialRecord => {
-    const incumbent = best?.metric ?? null;
-    ledger.record(
-      'trial.finished',
-      {
-        trialId: trial.id,
-        status: outcome.status,
-        reason: outcome.reason,
-        metrics: outcome.metrics,
-        metric: outcome.metric,
-        bestBefore: incumbent,
-        exitCode: outcome.run?.exitCode ?? null,
-        signal: outcome.run?.signal ?? null,
-        wallMs: outcome.run?.wallMs ?? null,
-        peakRssKb: outcome.run?.peakRssKb ?? null,
-        logTail: outcome.run ? outcome.run.logTail.join('\n') : null,
-      },
-      refs,
-    );
-    return ledger.trial(trial.id);
-  };
+  let best = trials.best();
+  const finish = (outcome: Outcome): TrialRecord => trials.finish(trial, outcome.status, outcome.cause, outcome.reason, outcome.facts, best?.metric ?? null);
 
   try {
-    // The serial loop proposes in this very worktree: its files are the candidate already, so skip a checkout.
-    if (!attaching && !(deps.worktreeHolds !== undefined && deps.worktreeHolds === trial.candidateCommit)) await repo.prepareWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
+    let notes: readonly string[] = [];
+    if (!resuming) {
+      // The serial loop proposes in this very worktree: its files are the candidate already, so skip a checkout.
+      if (!attaching && !(deps.worktreeHolds !== undefined && deps.worktreeHolds === trial.candidateCommit)) await repo.prepareWorktree(worktree, trial.candidateCommit ?? trial.parentCommit!);
 
-    if (trial.candidateCommit === null && trial.role === 'candidate') {
-      const proposed = await propose(opened, trial, deps, worktree, projectDir, best);
-      if ('invalid' in proposed) return finish({ status: proposed.status, reason: proposed.invalid, metrics: null, metric: null, run: null });
-      trial = proposed.trial;
-    }
-    if (trial.role === 'baseline' && trial.candidateCommit === null) {
-      ledger.record(
-        'trial.proposed',
-        { trialId: trial.id, description: trial.description, candidateCommit: trial.parentCommit, diff: '', params: null, paramsKey: null, meta: null },
-        refs,
-      );
-      trial = ledger.trial(trial.id);
-    }
-    if (deps.signal.aborted) return finish({ status: 'interrupted', reason: 'stopped before the run started', metrics: null, metric: null, run: null });
+      if (trial.candidateCommit === null && trial.role === 'candidate') {
+        const proposed = await propose(opened, trial, deps, worktree, projectDir, best);
+        if ('unrun' in proposed) return proposed.unrun.cause === 'stopped' ? trials.interrupt(trial, 'stopped', proposed.unrun.reason) : finish({ status: 'invalid', cause: proposed.unrun.cause, reason: proposed.unrun.reason, facts: NO_RUN });
+        trial = proposed.trial;
+      }
+      if (trial.role === 'baseline' && trial.candidateCommit === null) {
+        trial = trials.propose(trial, { description: trial.description, candidateCommit: trial.parentCommit, diff: '', params: null, paramsKey: null, meta: null });
+      }
+      if (deps.signal.aborted) return trials.interrupt(trial, 'stopped', 'stopped before the run started');
 
-    const limits = trialLimits(research, trial);
-    const params = await readParams(projectDir);
-    const env = trialEnvironment({
-      base: process.env,
-      extra: research.env,
-      study: study.name,
-      seq: trial.seq,
-      trialId: trial.id,
-      seed: trial.seed ?? deps.studySeed,
-      budgetMs: limits.budgetMs,
-      params,
-    });
-    if (!attaching) ledger.record('trial.started', { trialId: trial.id, worktree, logPath, executor: deps.executor.kind, slot: deps.slot ?? null, externalId: null }, refs);
-    trial = ledger.trial(trial.id);
-    deps.observer.trialStarted?.(trial);
-    const running = trial;
-    // Run (and evaluate) in the sandbox, protected files checked before and after: see trial-stages.ts.
-    const staged = await runTrialStages(opened, {
-      trial,
-      executor: deps.executor,
-      signal: deps.signal,
-      worktree,
-      logPath,
-      env,
-      limits,
-      ...(attaching ? { attachTo: trial.externalId! } : {}),
-      onOutput: (chunk) => deps.observer.trialOutput?.(running, chunk),
-    });
-    const run = staged.run;
+      const limits = trialLimits(research, trial);
+      const params = await readParams(projectDir);
+      const env = trialEnvironment({
+        base: process.env,
+        extra: research.env,
+        study: study.name,
+        seq: trial.seq,
+        trialId: trial.id,
+        seed: trial.seed ?? deps.studySeed,
+        budgetMs: limits.budgetMs,
+        params,
+      });
+      if (!attaching) trial = trials.start(trial, { worktree, logPath, executor: deps.executor.kind, slot: deps.slot ?? null });
+      deps.observer.trialStarted?.(trial);
+      const running = trial;
+      // Run (and evaluate) in the sandbox, protected files checked before and after: see trial-stages.ts.
+      const staged = await runTrialStages(opened, {
+        trial,
+        executor: deps.executor,
+        signal: deps.signal,
+        worktree,
+        logPath,
+        env,
+        limits,
+        ...(attaching ? { attachTo: trial.externalId! } : {}),
+        onOutput: (chunk) => deps.observer.trialOutput?.(running, chunk),
+      });
+      const run = staged.run;
+      notes = staged.notes;
+      if (staged.invalid !== null || run === null) return finish({ status: 'invalid', cause: 'run', reason: staged.invalid ?? 'nothing ran', facts: factsOf(run, null, null) });
+      const measured = measureRun(opened, run, limits);
+      if (!measured.ok) {
+        const facts = factsOf(run, measured.metric, measured.metrics);
+        if (measured.status === 'interrupted') return trials.finish(trial, 'interrupted', 'stopped', measured.reason, facts);
+        return finish({ status: measured.status, cause: 'run', reason: withStageNotes(measured.reason, notes), facts });
+      }
+      // In the ledger before any decision: a stop from here on resumes the decision, it never loses the run.
+      trial = trials.measure(trial, factsOf(run, measured.metric, measured.metrics) as RunFacts & { metric: number });
+      await chaosPoint('measured');
+    }
+    // A candidate is judged against the baseline's result: one that ran beside the baseline waits for it.
+    if (trial.role !== 'baseline' && deps.beforeJudge && !(await deps.beforeJudge())) return trials.get(trial.id);
+    const metric = trial.metric!;
+    const facts = factsOf(null, metric, trial.metrics, trial);
+
     // Other slots may have moved the incumbent while this trial ran: decide against the current one, one decision at a time.
     release = await deps.decisionLock?.acquire();
-    const bestNowId = ledger.study(study.id).bestTrialId;
-    best = bestNowId === null ? undefined : ledger.trial(bestNowId);
-    const judged: Outcome | Measured =
-      staged.invalid !== null || run === null ? { status: 'invalid', reason: staged.invalid ?? 'nothing ran', metrics: null, metric: null, run } : judge(opened, run);
-    let outcome: Outcome;
-    if (judged.status === 'measured') {
-      // The acceptance rule may ask for reruns; the lock is handed back while they run (acceptance-decision.ts).
-      const lock = { release: () => { release?.(); release = undefined; }, acquire: async () => { release = await deps.decisionLock?.acquire(); } };
-      const decided = await decideTrial(opened, trial, judged.metric, deps, lock, staged.notes);
-      best = decided.best;
-      outcome = { ...judged, status: decided.status, reason: decided.reason };
-    } else outcome = { ...judged, reason: withStageNotes(judged.reason, staged.notes) };
-    if (trial.role === 'screen' && (outcome.status === 'keep' || outcome.status === 'discard')) outcome = { ...outcome, status: 'discard', reason: screeningReason(limits.budgetMs) };
-    if ((outcome.status === 'keep' || outcome.status === 'discard') && outcome.metric !== null) {
-      const stale = await settleStaleCandidate(opened, trial, outcome.metric, best, deps.acceptance);
-      if (stale) return ledger.transaction(() => finish({ ...outcome, status: 'discard', reason: stale.record() }));
+    best = trials.best();
+    // The acceptance rule may ask for reruns; the lock is handed back while they run (acceptance-decision.ts).
+    const lock = { release: () => { release?.(); release = undefined; }, acquire: async () => { release = await deps.decisionLock?.acquire(); } };
+    const decided = await decideTrial(opened, trial, metric, deps, lock, notes);
+    // Stopped while deciding: the trial stays live with its measurement and the next session resumes the decision.
+    if (decided.status === 'interrupted') return trials.get(trial.id);
+    best = decided.best;
+    let outcome: Outcome = { status: decided.status, cause: decided.cause, reason: decided.reason, facts };
+    if (trial.role === 'screen' && (outcome.status === 'keep' || outcome.status === 'discard')) outcome = { ...outcome, status: 'discard', reason: screeningReason(trialLimits(research, trial).budgetMs) };
+    if (outcome.status === 'keep' || outcome.status === 'discard') {
+      const stale = await settleStaleCandidate(opened, trial, metric, best, deps.acceptance);
+      if (stale) return opened.ledger.transaction(() => finish({ ...outcome, status: 'discard', cause: 'stale', reason: stale.record() }));
     }
     if (outcome.status !== 'keep') return finish(outcome);
-
-    const message = `${trial.description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\nStrata-Metric: ${research.metric.name}=${outcome.metric}\n`;
-    const tip = best?.keptCommit ?? trial.parentCommit!;
-    const kept = trial.role === 'baseline' ? trial.candidateCommit! : await repo.commitTreeOnto(trial.candidateCommit!, tip, message);
-    ledger.transaction(() => {
-      finish(outcome);
-      ledger.record('trial.kept', { studyId: study.id, trialId: trial.id, keptCommit: kept }, refs);
-    });
-    // The ledger is written first: a kill here leaves the branch behind, and recovery moves it.
-    if (kept !== tip) await repo.moveRef(`refs/heads/${opened.branch}`, kept, tip);
-    await runHoldout(opened, ledger.trial(trial.id), { executor: deps.executor, signal: deps.signal, checkout: `${worktree}-holdout` });
-    return ledger.trial(trial.id);
+    return await keep(opened, trial, outcome, best, deps, worktree);
+  } catch (error) {
+    // Strata itself failed (git, the file system, the ledger). A measured trial stays live for its decision to resume.
+    try {
+      const current = trials.get(trial.id);
+      if (!awaitsDecision(current)) trials.interrupt(current, 'orchestrator-error', `orchestrator error: ${errorMessage(error)}`);
+    } catch {
+      // The ledger itself is what failed: recovery at the next start finds the trial live and settles it.
+    }
+    throw error;
   } finally {
     release?.();
     await repo.cleanWorktree(worktree);
   }
+}
+
+/**
+ * Keep a trial: commit its tree onto the best, record the keep, move the
+ * study branch, run the holdout. The branch is checked first: if it was
+ * moved outside Strata the keep waits (the trial stays measured) and the
+ * study pauses with the command that puts the branch back.
+ */
+async function keep(opened: OpenedStudy, trial: TrialRecord, outcome: Outcome, best: TrialRecord | undefined, deps: TrialDependencies, worktree: string): Promise<TrialRecord> {
+  const { trials, study, repo, research } = opened;
+  const tip = best?.keptCommit ?? trial.parentCommit!;
+  const branchRef = `refs/heads/${opened.branch}`;
+  const branchTip = await repo.resolveCommit(branchRef);
+  if (branchTip !== null && branchTip !== tip && !(await repo.isAncestor(branchTip, tip))) throw new BranchMovedError(opened.branch, branchTip, tip);
+  const message = `${trial.description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\nStrata-Metric: ${research.metric.name}=${outcome.facts.metric}\n`;
+  const kept = trial.role === 'baseline' ? trial.candidateCommit! : await repo.commitTreeOnto(trial.candidateCommit!, tip, message);
+  await chaosPoint('before-keep');
+  const keptTrial = trials.keep(trial, kept, outcome.reason ?? '', outcome.facts, best?.metric ?? null);
+  await chaosPoint('after-keep');
+  // The ledger is written first: a kill here leaves the branch behind, and recovery moves it.
+  if (kept !== branchTip) await repo.moveRef(branchRef, kept, branchTip ?? undefined);
+  await runHoldout(opened, keptTrial, { executor: deps.executor, signal: deps.signal, checkout: `${worktree}-holdout` });
+  return trials.get(trial.id);
+}
+
+/** What a run produced, for the ledger; from the trial's own measurement when it is resumed. */
+function factsOf(run: ExecutionResult | null, metric: number | null, metrics: Record<string, number> | null, measured?: TrialRecord): RunFacts {
+  if (measured) return { metrics: measured.metrics, metric, exitCode: measured.exitCode, signal: measured.signal, wallMs: measured.wallMs, peakRssKb: measured.peakRssKb, logTail: measured.logTail };
+  return { metrics, metric, exitCode: run?.exitCode ?? null, signal: run?.signal ?? null, wallMs: run?.wallMs ?? null, peakRssKb: run?.peakRssKb ?? null, logTail: run ? run.logTail.join('\n') : null };
 }
 
 /** Ask the proposer for a candidate in `worktree` (checked out at the trial's parent) and commit it; used ahead of the run by the scheduler. */
@@ -186,10 +207,9 @@ export async function propose(
   worktree: string,
   projectDir: string,
   best: TrialRecord | undefined,
-): Promise<{ trial: TrialRecord } | { invalid: string; status: 'invalid' | 'interrupted' }> {
-  const { ledger, study, repo, research } = opened;
-  const refs = { studyId: study.id, trialId: trial.id };
-  const history = ledger.trials(study.id).filter((other) => other.id !== trial.id);
+): Promise<{ trial: TrialRecord } | { unrun: { cause: Extract<TrialCause, 'stopped' | 'proposal-failed' | 'no-change' | 'forbidden-change'>; reason: string } }> {
+  const { trials, study, repo, research } = opened;
+  const history = trials.all().filter((other) => other.id !== trial.id);
   let proposal;
   try {
     // Repeat runs only measure noise: the decision on the trial they repeat says what they found.
@@ -211,66 +231,31 @@ export async function propose(
     });
   } catch (error) {
     // Ctrl-C while the proposer works (a model call, a coding agent) is a stop, not a bad proposal.
-    if (deps.signal.aborted) return { invalid: 'stopped while the proposal was being made', status: 'interrupted' };
+    if (deps.signal.aborted) return { unrun: { cause: 'stopped', reason: 'stopped while the proposal was being made' } };
     deps.observer.proposalFailed?.(trial.seq, errorMessage(error));
     const stop = studyStopFor(error);
     if (stop) deps.stopStudy?.(stop);
-    return { invalid: `proposal failed: ${errorMessage(error)}`, status: 'invalid' };
+    return { unrun: { cause: 'proposal-failed', reason: `proposal failed: ${errorMessage(error)}` } };
   }
   const description = oneLine(proposal.description) || `${deps.proposer.name} proposal`;
   const committed = await repo.commitWorktree(worktree, trial.parentCommit!, `${description}\n\nStrata-Study: ${study.name}\nStrata-Trial: ${trial.seq}\n`);
   const params = proposal.params ?? null;
   const key = params ? paramsKey(params) : null;
-  const record = (candidateCommit: string | null, diff: string) =>
-    ledger.record(
-      'trial.proposed',
-      { trialId: trial.id, description, candidateCommit, diff, params, paramsKey: key, meta: proposal.meta ?? null },
-      refs,
-    );
+  const record = (candidateCommit: string | null, diff: string) => trials.propose(trial, { description, candidateCommit, diff, params, paramsKey: key, meta: proposal.meta ?? null });
   if (committed === null) {
     record(null, '');
-    return { invalid: 'the proposal changed nothing', status: 'invalid' };
+    return { unrun: { cause: 'no-change', reason: 'the proposal changed nothing' } };
   }
   // A ref per trial keeps its commit reachable (re-runs after a kill, audits) even when discarded.
   await repo.moveRef(`refs/strata/${study.name}/trials/${trial.seq}-${trial.attempt}`, committed.commit);
-  record(committed.commit, committed.diff);
+  const proposed = record(committed.commit, committed.diff);
   const forbidden = forbiddenChanges(committed.changes, {
     projectPrefix: opened.projectPrefix,
     editable: research.editable,
     alsoAllowed: research.proposer === 'search' ? [PARAMS_FILE] : [],
   });
-  if (forbidden.length > 0) return { invalid: `changed files outside research.editable: ${forbidden.join(', ')}`, status: 'invalid' };
-  return { trial: ledger.trial(trial.id) };
-}
-
-/** A run that measured a valid metric: the acceptance decision comes next. */
-interface Measured {
-  status: 'measured';
-  reason: null;
-  metrics: Record<string, number> | null;
-  metric: number;
-  run: ExecutionResult;
-}
-
-function judge(opened: OpenedStudy, run: ExecutionResult): Outcome | Measured {
-  const { metric } = opened.research;
-  if (run.status === 'interrupted') return { status: 'interrupted', reason: 'stopped by the user', metrics: null, metric: null, run };
-  if (run.status === 'timeout') {
-    return { status: 'timeout', reason: `killed at budget + grace (${(opened.research.budgetMs + opened.research.graceMs) / 1000}s)`, metrics: null, metric: null, run };
-  }
-  if (run.status === 'spawn_error') return { status: 'crash', reason: `could not start: ${run.error ?? 'unknown error'}`, metrics: null, metric: null, run };
-  const parsed = parseMetrics(run.output, { name: metric.name, ...(metric.pattern !== undefined ? { pattern: metric.pattern } : {}) });
-  const found = { ...parsed.metrics, ...readSecondaryMetrics(run.output, metric.secondary) };
-  const metrics = Object.keys(found).length > 0 ? found : null;
-  if (run.exitCode !== 0) return { status: 'crash', reason: `exit code ${run.exitCode ?? run.signal}`, metrics, metric: null, run };
-  if (parsed.primary === null) {
-    const detail = parsed.problems[0] ?? (metric.pattern ? `no line matched ${metric.pattern}` : `no line "METRIC ${metric.name}=<number>"`);
-    return { status: 'crash', reason: `no metric: ${detail}`, metrics, metric: null, run };
-  }
-  if (!Number.isFinite(parsed.primary)) return { status: 'crash', reason: `metric is ${parsed.primary}`, metrics, metric: parsed.primary, run };
-  const broken = brokenConstraints(found, opened.research.constraints);
-  if (broken.length > 0) return { status: 'invalid', reason: constraintReason(broken), metrics, metric: parsed.primary, run };
-  return { status: 'measured', reason: null, metrics, metric: parsed.primary, run };
+  if (forbidden.length > 0) return { unrun: { cause: 'forbidden-change', reason: `changed files outside research.editable: ${forbidden.join(', ')}` } };
+  return { trial: proposed };
 }
 
 /** What a proposer may see of a trial. */
@@ -289,6 +274,7 @@ export function summarize(goal: 'minimize' | 'maximize') {
     parentCommit: trial.parentCommit,
     candidateCommit: trial.candidateCommit,
     reason: trial.statusReason,
+    cause: trial.cause,
     relatedTrialId: trial.relatedTrialId,
   });
 }

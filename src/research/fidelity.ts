@@ -59,42 +59,16 @@ export function nextPromotion(trials: readonly TrialRecord[], fidelity: Fidelity
 
 /** Queue the full-budget run of a screened candidate (same commit, linked to the screen). Returns the new trial. */
 export function promote(opened: OpenedStudy, screen: TrialRecord): TrialRecord {
-  const { ledger, study, research } = opened;
-  return ledger.transaction(() => {
-    const trialId = ledger.nextId('trials');
-    const refs = { studyId: study.id, trialId };
-    ledger.record(
-      'trial.queued',
-      {
-        studyId: study.id,
-        trialId,
-        seq: ledger.nextTrialSeq(study.id),
-        role: 'candidate',
-        proposer: screen.proposer,
-        description: screen.description,
-        parentCommit: screen.parentCommit,
-        relatedTrialId: screen.id,
-        params: screen.params,
-        paramsKey: screen.paramsKey,
-        budgetMs: research.budgetMs,
-        seed: screen.seed,
-        attempt: 1,
-      },
-      refs,
-    );
-    ledger.record(
-      'trial.proposed',
-      {
-        trialId,
-        description: screen.description,
-        candidateCommit: screen.candidateCommit,
-        diff: screen.diff ?? '',
-        params: screen.params,
-        paramsKey: screen.paramsKey,
-        meta: { ...(screen.meta ?? {}), promotedFrom: screen.seq, screenMetric: screen.metric },
-      },
-      refs,
-    );
-    return ledger.trial(trialId);
+  return opened.trials.queue({
+    role: 'candidate',
+    proposer: screen.proposer,
+    description: screen.description,
+    parentCommit: screen.parentCommit,
+    relatedTrialId: screen.id,
+    params: screen.params,
+    paramsKey: screen.paramsKey,
+    budgetMs: opened.research.budgetMs,
+    seed: screen.seed,
+    candidate: { commit: screen.candidateCommit!, diff: screen.diff ?? '', meta: { ...(screen.meta ?? {}), promotedFrom: screen.seq, screenMetric: screen.metric } },
   });
 }

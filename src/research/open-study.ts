@@ -10,6 +10,8 @@ import type { StudyRecord } from '../ledger/records.ts';
 import { gitText } from '../workspace/git.ts';
 import { StudyRepository } from '../workspace/study-repository.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
+import { StudySession } from '../study/study-session.ts';
+import { StudyTrials } from '../study/study-trials.ts';
 import { matchesGlob } from 'node:path';
 
 /** Everything a running research study needs, opened and checked. */
@@ -17,6 +19,10 @@ export interface OpenedStudy {
   repo: StudyRepository;
   ledger: Ledger;
   study: StudyRecord;
+  /** The study's trials and their transitions. */
+  trials: StudyTrials;
+  /** This process's claim on the study, its heartbeat and stop signal. */
+  session: StudySession;
   config: StudyConfig;
   research: ResearchConfig;
   configPath: string;
@@ -35,9 +41,11 @@ export function configHash(config: StudyConfig): string {
 
 /**
  * Open the repository and ledger for a research study, creating the study and
- * its branch `strata/<name>` from HEAD (or `baseCommit`) on first run, and taking ownership.
+ * its branch `strata/<name>` from HEAD (or `baseCommit`) on first run, and
+ * starting this process's session on it (the claim comes before anything
+ * else is written, so a second orchestrator changes nothing).
  */
-export async function openResearchStudy(options: { configPath: string; config: StudyConfig; ledgerPath?: string; baseCommit?: string }): Promise<OpenedStudy> {
+export async function openResearchStudy(options: { configPath: string; config: StudyConfig; ledgerPath?: string; baseCommit?: string; signal?: AbortSignal }): Promise<OpenedStudy> {
   const { config } = options;
   requireSection(config, 'research', options.configPath);
   const research = config.research!;
@@ -46,6 +54,7 @@ export async function openResearchStudy(options: { configPath: string; config: S
   const projectPrefix = relative(repo.root, dirname(configPath)).split(sep).join('/');
   await repo.ignoreStateDir();
   const ledger = Ledger.open(options.ledgerPath ?? join(repo.stateDir, 'ledger.db'));
+  let session: StudySession | undefined;
   try {
     const branch = `strata/${config.name}`;
     const warnings: string[] = [];
@@ -75,25 +84,27 @@ export async function openResearchStudy(options: { configPath: string; config: S
         return id;
       });
       study = ledger.study(studyId);
+      session = StudySession.start(ledger, study.id, { ...(options.signal ? { signal: options.signal } : {}) });
       await repo.ensureBranch(branch, base);
     } else {
-      // A kill between the ledger write and the branch creation leaves no branch: make it now.
-      await repo.ensureBranch(branch, study.baseCommit!);
       if (study.kind !== 'research') {
         throw new StudyStateError(`study "${config.name}" in the ledger is a ${study.kind} study, not research: choose another name`);
       }
       checkCompatible(study, config, options.configPath);
+      session = StudySession.start(ledger, study.id, { ...(options.signal ? { signal: options.signal } : {}) });
+      // A kill between the ledger write and the branch creation leaves no branch: make it now.
+      await repo.ensureBranch(branch, study.baseCommit!);
       if (study.configHash !== configHash(config)) {
         warnings.push('strata.yaml changed since this study last ran; the new settings apply from the next trial');
         ledger.record('study.config_changed', { studyId: study.id, config: config.raw, configHash: configHash(config) }, { studyId: study.id });
       }
-      if (study.state !== 'running') ledger.record('study.state_changed', { studyId: study.id, state: 'running', reason: null }, { studyId: study.id });
     }
-    ledger.claim(study.id);
     return {
       repo,
       ledger,
       study: ledger.study(study.id),
+      trials: new StudyTrials(ledger, study.id),
+      session,
       config,
       research,
       configPath,
@@ -105,6 +116,7 @@ export async function openResearchStudy(options: { configPath: string; config: S
       logsDir: join(repo.stateDir, 'logs', config.name),
     };
   } catch (error) {
+    session?.close();
     ledger.close();
     throw error;
   }

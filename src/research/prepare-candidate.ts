@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { FinalTrialStatus } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { propose, type TrialDependencies } from './execute-trial.ts';
 import type { OpenedStudy } from './open-study.ts';
@@ -19,26 +18,27 @@ export type PreparedCandidate = { ready: TrialRecord } | { finished: TrialRecord
  */
 export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord, deps: TrialDependencies, options: { keepWorktree?: boolean } = {}): Promise<PreparedCandidate> {
   if (queued.role === 'baseline' || queued.candidateCommit !== null) return { ready: queued };
-  const { ledger, study, repo } = opened;
-  const bestId = ledger.study(study.id).bestTrialId;
-  const best = bestId === null ? undefined : ledger.trial(bestId);
+  const { trials, repo } = opened;
   const projectDir = opened.projectPrefix ? join(deps.worktree, opened.projectPrefix) : deps.worktree;
   let proposed;
   await repo.prepareWorktree(deps.worktree, queued.parentCommit!);
   try {
-    proposed = await propose(opened, queued, deps, deps.worktree, projectDir, best);
+    proposed = await propose(opened, queued, deps, deps.worktree, projectDir, trials.best());
   } catch (error) {
     await repo.cleanWorktree(deps.worktree);
     throw error;
   }
-  const duplicate = 'invalid' in proposed ? undefined : duplicateOf(ledger.trials(study.id), proposed.trial);
+  const duplicate = 'unrun' in proposed ? undefined : duplicateOf(trials.all(), proposed.trial);
   // With keepWorktree (the serial loop, whose slot runs the candidate next in this worktree) a ready candidate stays checked out.
-  if ('invalid' in proposed || duplicate || !options.keepWorktree) await repo.cleanWorktree(deps.worktree);
-  if ('invalid' in proposed) return { finished: finishUnrun(opened, queued.id, proposed.status, proposed.invalid) };
+  if ('unrun' in proposed || duplicate || !options.keepWorktree) await repo.cleanWorktree(deps.worktree);
+  if ('unrun' in proposed) {
+    const { cause, reason } = proposed.unrun;
+    return { finished: cause === 'stopped' ? trials.interrupt(queued, 'stopped', reason) : trials.finish(queued, 'invalid', cause, reason) };
+  }
   if (duplicate) {
     // Worded as a failed proposal: nothing ran, so it neither counts against max_trials nor passes for progress.
     const where = duplicate.status === 'running' || duplicate.status === 'queued' ? 'is already in flight' : 'already ran on this parent';
-    return { finished: finishUnrun(opened, queued.id, 'invalid', `proposal failed: duplicate of #${duplicate.seq} (the same change ${where})`) };
+    return { finished: trials.finish(queued, 'invalid', 'duplicate', `proposal failed: duplicate of #${duplicate.seq} (the same change ${where})`) };
   }
   return { ready: proposed.trial };
 }
@@ -56,35 +56,10 @@ function duplicateOf(trials: readonly TrialRecord[], trial: TrialRecord): TrialR
       other.seq < trial.seq &&
       other.diff === trial.diff &&
       other.status !== 'interrupted' &&
+      other.retryOf === null &&
       other.meta?.rerunOf === undefined &&
       other.meta?.rebasedFrom === undefined &&
       other.meta?.promotedFrom === undefined &&
       (other.status === 'queued' || other.status === 'running' || other.parentCommit === trial.parentCommit),
   );
-}
-
-/** End a trial that never ran (failed proposal, duplicate, not started before a stop). */
-export function finishUnrun(opened: OpenedStudy, trialId: number, status: FinalTrialStatus, reason: string): TrialRecord {
-  const { ledger, study } = opened;
-  const trial = ledger.trial(trialId);
-  if (trial.status !== 'queued' && trial.status !== 'running') return trial;
-  const bestId = ledger.study(study.id).bestTrialId;
-  ledger.record(
-    'trial.finished',
-    {
-      trialId,
-      status,
-      reason,
-      metrics: null,
-      metric: null,
-      bestBefore: bestId === null ? null : ledger.trial(bestId).metric,
-      exitCode: null,
-      signal: null,
-      wallMs: null,
-      peakRssKb: null,
-      logTail: null,
-    },
-    { studyId: study.id, trialId },
-  );
-  return ledger.trial(trialId);
 }

@@ -85,33 +85,20 @@ export async function settleStaleCandidate(
   await repo.moveRef(`refs/strata/${study.name}/trials/${trial.seq}-rebased`, rebased);
   return {
     record: () => {
-      const rerunId = ledger.nextId('trials');
-      const seq = ledger.nextTrialSeq(study.id);
-      const rerunRefs = { studyId: study.id, trialId: rerunId };
-      ledger.record(
-        'trial.queued',
-        {
-          studyId: study.id,
-          trialId: rerunId,
-          seq,
-          role: 'candidate',
-          proposer: trial.proposer,
-          description: trial.description,
-          parentCommit: tip,
-          relatedTrialId: trial.id,
-          params: trial.params,
-          paramsKey: trial.paramsKey,
-          budgetMs: research.budgetMs,
-          seed: trial.seed,
-          attempt: 1,
-        },
-        rerunRefs,
-      );
-      ledger.record(
-        'trial.proposed',
-        { trialId: rerunId, description: trial.description, candidateCommit: rebased, diff, params: trial.params, paramsKey: trial.paramsKey, meta: { ...(trial.meta ?? {}), rebasedFrom: trial.seq, rebases: rebases + 1 } },
-        rerunRefs,
-      );
+      const rerun = opened.trials.queue({
+        role: 'candidate',
+        proposer: trial.proposer,
+        description: trial.description,
+        parentCommit: tip,
+        relatedTrialId: trial.id,
+        params: trial.params,
+        paramsKey: trial.paramsKey,
+        budgetMs: research.budgetMs,
+        seed: trial.seed,
+        candidate: { commit: rebased, diff, meta: { ...(trial.meta ?? {}), rebasedFrom: trial.seq, rebases: rebases + 1 } },
+      });
+      const rerunId = rerun.id;
+      const seq = rerun.seq;
       ledger.record('trial.rebased', { studyId: study.id, trialId: trial.id, outcome: 'rerun', ontoCommit: tip, rebasedCommit: rebased, rerunTrialId: rerunId, conflicts: [] }, refs);
       return `${beat}, but ran on an older best; re-applied onto the current best #${best.seq} and queued as #${seq}`;
     },

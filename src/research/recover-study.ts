@@ -1,118 +1,86 @@
 import type { Executor } from '../core/executor.ts';
+import { REPEAT_ROLES } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
+import { awaitsDecision } from '../study/study-trials.ts';
 import { budgetForRole } from './fidelity.ts';
 import type { OpenedStudy } from './open-study.ts';
 import type { RecoveryReport } from './research-observer.ts';
 
 /**
- * Make a study consistent after any stop, clean or not: trials left running
- * or queued by a dead orchestrator become `interrupted`; every interrupted
- * trial whose candidate exists is queued again (once); stale worktrees are
- * removed; the study branch is moved to the ledger's best if a kill landed
- * between the ledger write and the ref update.
+ * Make a study consistent after any stop, clean or not:
+ * - a trial whose run was measured but not yet decided stays live: its
+ *   decision resumes (its reruns and confirmations are counted from the
+ *   ledger, so none is lost or run twice);
+ * - a cluster job still running is followed, not started again;
+ * - every other live trial becomes `interrupted` (`orchestrator-lost`), and
+ *   each interrupted trial with a candidate (or the baseline) gets exactly one
+ *   new attempt — repeat runs excepted: the decision that needs them runs
+ *   them again;
+ * - stale worktrees are removed;
+ * - the study branch is moved to the ledger's best when a kill landed between
+ *   the ledger write and the ref update; a branch moved by someone else is
+ *   reported (`branchMoved`), never overwritten.
  */
 export async function recoverStudy(opened: OpenedStudy, executor?: Executor): Promise<RecoveryReport> {
-  const { ledger, study, repo } = opened;
-  const report: RecoveryReport = { interrupted: [], requeued: [], reattached: [], prunedWorktrees: [], branchRepaired: false };
+  const { trials, study, repo } = opened;
+  const report: RecoveryReport = { interrupted: [], requeued: [], reattached: [], resumedDecisions: [], prunedWorktrees: [], branchRepaired: false, branchMoved: null };
   const keptWorktrees: string[] = [];
 
-  for (const trial of ledger.trials(study.id)) {
+  for (const trial of trials.all()) {
     if (trial.status !== 'running' && trial.status !== 'queued') continue;
+    if (awaitsDecision(trial)) {
+      report.resumedDecisions.push(trial.seq);
+      continue;
+    }
     // A cluster job keeps running when the orchestrator dies: follow it instead of running the trial again.
     if (trial.status === 'running' && trial.externalId !== null && executor?.isActive && trial.executor === executor.kind && (await executor.isActive(trial.externalId))) {
       report.reattached.push(trial.seq);
       if (trial.worktree) keptWorktrees.push(trial.worktree);
       continue;
     }
-    ledger.record(
-      'trial.finished',
-      {
-        trialId: trial.id,
-        status: 'interrupted',
-        reason: `the orchestrator stopped while this trial was ${trial.status}`,
-        metrics: null,
-        metric: null,
-        bestBefore: trial.bestBefore,
-        exitCode: null,
-        signal: null,
-        wallMs: trial.startedAt ? Date.now() - Date.parse(trial.startedAt) : null,
-        peakRssKb: null,
-        logTail: null,
-      },
-      { studyId: study.id, trialId: trial.id },
-    );
+    trials.interrupt(trial, 'orchestrator-lost', `the orchestrator stopped while this trial was ${trial.status}`);
     report.interrupted.push(trial.seq);
   }
 
-  const trials = ledger.trials(study.id);
-  const successors = new Set(trials.map((trial) => trial.relatedTrialId).filter((id): id is number => id !== null));
-  for (const trial of trials) {
-    if (trial.status !== 'interrupted' || successors.has(trial.id)) continue;
+  const all = trials.all();
+  const retried = retriedTrials(all);
+  for (const trial of all) {
+    if (trial.status !== 'interrupted' || retried.has(trial.id)) continue;
+    // A repeat only adds a measurement to a decision; the decision (resumed or re-run) asks for the runs it still needs.
+    if (REPEAT_ROLES.includes(trial.role)) continue;
     if (trial.role !== 'baseline' && trial.candidateCommit === null) continue; // never proposed: the proposer will propose again
-    report.requeued.push(requeue(opened, trial));
+    report.requeued.push(trials.retry(trial, budgetForRole(opened.research, trial.role)).seq);
   }
 
   report.prunedWorktrees = await repo.pruneWorktrees(opened.worktreesDir, keptWorktrees);
 
-  const best = ledger.study(study.id).bestTrialId;
-  if (best !== null) {
-    const kept = ledger.trial(best).keptCommit;
+  const best = trials.best();
+  const expected = best?.keptCommit ?? study.baseCommit;
+  if (expected) {
     const tip = await repo.resolveCommit(`refs/heads/${opened.branch}`);
-    if (kept && tip !== kept) {
-      if (tip === null || (await repo.isAncestor(tip, kept))) {
-        await repo.moveRef(`refs/heads/${opened.branch}`, kept, tip ?? undefined);
+    if (tip !== expected) {
+      if (tip === null || (await repo.isAncestor(tip, expected))) {
+        await repo.moveRef(`refs/heads/${opened.branch}`, expected, tip ?? undefined);
         report.branchRepaired = true;
       } else {
-        opened.warnings.push(
-          `branch ${opened.branch} was moved outside Strata (tip ${tip.slice(0, 8)}, ledger best ${kept.slice(0, 8)}); new trials start from the ledger's best`,
-        );
+        report.branchMoved = { tip, best: expected };
       }
     }
   }
   return report;
 }
 
-/** Queue a fresh attempt of an interrupted trial, same candidate, linked to it. Returns the new seq. */
-function requeue(opened: OpenedStudy, trial: TrialRecord): number {
-  const { ledger, study } = opened;
-  return ledger.transaction(() => {
-    const trialId = ledger.nextId('trials');
-    const seq = ledger.nextTrialSeq(study.id);
-    ledger.record(
-      'trial.queued',
-      {
-        studyId: study.id,
-        trialId,
-        seq,
-        role: trial.role,
-        proposer: trial.proposer,
-        description: trial.description,
-        parentCommit: trial.parentCommit,
-        relatedTrialId: trial.id,
-        params: trial.params,
-        paramsKey: trial.paramsKey,
-        // A screening run is re-run at the screening budget, everything else at the full one.
-        budgetMs: budgetForRole(opened.research, trial.role),
-        seed: trial.seed,
-        attempt: trial.attempt + 1,
-      },
-      { studyId: study.id, trialId },
-    );
-    if (trial.candidateCommit) {
-      ledger.record(
-        'trial.proposed',
-        {
-          trialId,
-          description: trial.description,
-          candidateCommit: trial.candidateCommit,
-          diff: trial.diff ?? '',
-          params: trial.params,
-          paramsKey: trial.paramsKey,
-          meta: { ...(trial.meta ?? {}), rerunOf: trial.seq },
-        },
-        { studyId: study.id, trialId },
-      );
-    }
-    return seq;
-  });
+/**
+ * Trials that already have a new attempt. Ledgers written before retries were
+ * recorded apart (schema < 3) linked an attempt by related_trial_id with
+ * meta.rerunOf naming the earlier attempt's seq.
+ */
+function retriedTrials(trials: readonly TrialRecord[]): Set<number> {
+  const bySeq = new Map(trials.map((trial) => [trial.seq, trial]));
+  const retried = new Set<number>();
+  for (const trial of trials) {
+    if (trial.retryOf !== null) retried.add(trial.retryOf);
+    else if (trial.attempt > 1 && trial.relatedTrialId !== null && bySeq.get(Number(trial.meta?.rerunOf))?.id === trial.relatedTrialId) retried.add(trial.relatedTrialId);
+  }
+  return retried;
 }

@@ -8,11 +8,14 @@
  * adds a measurement.
  */
 import { join } from 'node:path';
+import { errorMessage } from '../core/errors.ts';
 import { hashString } from '../core/random.ts';
 import type { ParamValues } from '../core/search-space.ts';
 import type { TrialRole } from '../core/trial.ts';
 import { checkSanity } from '../acceptance/sanity-limits.ts';
 import type { TrialRecord } from '../ledger/records.ts';
+import { chaosPoint } from '../study/chaos-point.ts';
+import type { RunFacts } from '../study/study-trials.ts';
 import type { TrialDependencies } from './execute-trial.ts';
 import { trialLimits } from './fidelity.ts';
 import { measureRun } from './measure-run.ts';
@@ -43,44 +46,26 @@ export async function runRepeat(
   deps: TrialDependencies,
   request: { role: RepeatRole; of: TrialRecord; relatedTo: TrialRecord; label: string },
 ): Promise<RepeatOutcome> {
-  const { ledger, study, research, repo } = opened;
+  const { trials, study, research, repo } = opened;
   const { of } = request;
   const commit = of.candidateCommit!;
-  const trial = ledger.transaction(() => {
-    const trialId = ledger.nextId('trials');
-    const seq = ledger.nextTrialSeq(study.id);
-    const refs = { studyId: study.id, trialId };
-    ledger.record(
-      'trial.queued',
-      {
-        studyId: study.id,
-        trialId,
-        seq,
-        role: request.role,
-        proposer: of.proposer,
-        description: `${request.label}: ${of.description}`.slice(0, 200),
-        parentCommit: of.parentCommit,
-        relatedTrialId: request.relatedTo.id,
-        params: of.params,
-        paramsKey: of.paramsKey,
-        budgetMs: of.budgetMs ?? research.budgetMs,
-        // A seed of its own: the point of a repeat is to see how much the metric moves when only the seed does.
-        seed: hashString(`${study.name}:repeat:${seq}`) % 2 ** 31,
-        attempt: 1,
-      },
-      refs,
-    );
-    ledger.record(
-      'trial.proposed',
-      { trialId, description: `${request.label}: ${of.description}`.slice(0, 200), candidateCommit: commit, diff: '', params: of.params, paramsKey: of.paramsKey, meta: { rerunOf: of.seq, repeatFor: request.relatedTo.seq } },
-      refs,
-    );
-    return ledger.trial(trialId);
+  const description = `${request.label}: ${of.description}`.slice(0, 200);
+  const queued = trials.queue({
+    role: request.role,
+    proposer: of.proposer,
+    description,
+    parentCommit: of.parentCommit,
+    relatedTrialId: request.relatedTo.id,
+    params: of.params,
+    paramsKey: of.paramsKey,
+    budgetMs: of.budgetMs ?? research.budgetMs,
+    // A seed of its own: the point of a repeat is to see how much the metric moves when only the seed does.
+    seed: hashString(`${study.name}:repeat:${opened.ledger.nextTrialSeq(study.id)}`) % 2 ** 31,
+    candidate: { commit, diff: '', meta: { rerunOf: of.seq, repeatFor: request.relatedTo.seq } },
   });
-  const refs = { studyId: study.id, trialId: trial.id };
-  const logPath = join(opened.logsDir, `${trial.seq}.log`);
-  const limits = trialLimits(research, trial);
-  let started = trial;
+  const logPath = join(opened.logsDir, `${queued.seq}.log`);
+  const limits = trialLimits(research, queued);
+  let trial = queued;
   try {
     await repo.prepareWorktree(deps.worktree, commit);
     const env = trialEnvironment({
@@ -93,12 +78,12 @@ export async function runRepeat(
       budgetMs: limits.budgetMs,
       params: of.params as ParamValues | null,
     });
-    ledger.record('trial.started', { trialId: trial.id, worktree: deps.worktree, logPath, executor: deps.executor.kind, slot: deps.slot ?? null, externalId: null }, refs);
-    started = ledger.trial(trial.id);
-    deps.observer.trialStarted?.(started);
-    const running = started;
+    trial = trials.start(trial, { worktree: deps.worktree, logPath, executor: deps.executor.kind, slot: deps.slot ?? null });
+    deps.observer.trialStarted?.(trial);
+    const running = trial;
+    await chaosPoint(`repeat-started:${request.role}`);
     const staged = await runTrialStages(opened, {
-      trial: started,
+      trial,
       executor: deps.executor,
       signal: deps.signal,
       worktree: deps.worktree,
@@ -108,28 +93,19 @@ export async function runRepeat(
       onOutput: (chunk) => deps.observer.trialOutput?.(running, chunk),
     });
     const run = staged.run;
-    const bestId = ledger.study(study.id).bestTrialId;
-    const bestBefore = bestId === null ? null : ledger.trial(bestId).metric;
+    const best = trials.best();
+    const facts = (metric: number | null, metrics: Record<string, number> | null): RunFacts => ({
+      metrics,
+      metric,
+      exitCode: run?.exitCode ?? null,
+      signal: run?.signal ?? null,
+      wallMs: run?.wallMs ?? null,
+      peakRssKb: run?.peakRssKb ?? null,
+      logTail: run ? run.logTail.join('\n') : null,
+    });
     const finish = (status: 'discard' | 'crash' | 'timeout' | 'invalid' | 'interrupted', reason: string, metric: number | null, metrics: Record<string, number> | null) => {
-      ledger.record(
-        'trial.finished',
-        {
-          trialId: trial.id,
-          status,
-          reason,
-          metrics,
-          metric,
-          bestBefore,
-          exitCode: run?.exitCode ?? null,
-          signal: run?.signal ?? null,
-          wallMs: run?.wallMs ?? null,
-          peakRssKb: run?.peakRssKb ?? null,
-          logTail: run ? run.logTail.join('\n') : null,
-        },
-        refs,
-      );
-      const finished = ledger.trial(trial.id);
-      deps.observer.trialFinished?.(finished, bestId === null ? undefined : ledger.trial(bestId));
+      const finished = trials.finish(trial, status, status === 'interrupted' ? 'stopped' : 'run', reason, facts(metric, metrics), best?.metric ?? null);
+      deps.observer.trialFinished?.(finished, best);
       return finished;
     };
     if (staged.invalid || run === null) {
@@ -144,13 +120,10 @@ export async function runRepeat(
     return { trial: finish('discard', reason, measured.metric, measured.metrics), metric: measured.metric, failure: null, notes: staged.notes };
   } catch (error) {
     // Strata itself failed (git, the file system): the repeat did not measure anything; say so before the error travels up.
-    const current = ledger.trial(trial.id);
-    if (current.status === 'queued' || current.status === 'running') {
-      ledger.record(
-        'trial.finished',
-        { trialId: trial.id, status: 'interrupted', reason: 'orchestrator error during a repeat run', metrics: null, metric: null, bestBefore: null, exitCode: null, signal: null, wallMs: null, peakRssKb: null, logTail: null },
-        refs,
-      );
+    try {
+      trials.interrupt(trial, 'orchestrator-error', `orchestrator error during a repeat run: ${errorMessage(error)}`);
+    } catch {
+      // The ledger is what failed; recovery settles the live trial at the next start.
     }
     throw error;
   } finally {

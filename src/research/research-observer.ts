@@ -7,8 +7,12 @@ export interface RecoveryReport {
   requeued: number[];
   /** Trials whose cluster job outlived the last orchestrator: followed to their end, not re-run. */
   reattached: number[];
+  /** Trials measured before the stop whose decision (reruns, confirmations) resumes now. */
+  resumedDecisions: number[];
   prunedWorktrees: string[];
   branchRepaired: boolean;
+  /** The study branch points somewhere the ledger never put it (moved outside Strata): the study pauses until it is put back. */
+  branchMoved: { tip: string; best: string } | null;
 }
 
 /** Progress callbacks for a running study; presentation lives in the CLI. All optional. */

@@ -1,11 +1,11 @@
 import { dirname, join } from 'node:path';
 import type { Acceptance } from '../core/acceptance.ts';
 import type { StudyConfig } from '../core/config/parse-config.ts';
-import { BudgetExhaustedError, errorMessage } from '../core/errors.ts';
+import { BranchMovedError, BudgetExhaustedError } from '../core/errors.ts';
 import type { Executor } from '../core/executor.ts';
 import type { Proposer } from '../core/proposer.ts';
 import { hashString } from '../core/random.ts';
-import { REPEAT_ROLES, type TrialRole } from '../core/trial.ts';
+import { FAILED_PROPOSAL_CAUSES, REPEAT_ROLES, type TrialRole } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { openAgentProposer } from '../proposers/agent/open-agent-proposer.ts';
 import { CommandProposer } from '../proposers/command/command-proposer.ts';
@@ -18,7 +18,7 @@ import type { StudyStop } from './proposal-stop.ts';
 import { openResearchStudy, type OpenedStudy } from './open-study.ts';
 import { recoverStudy } from './recover-study.ts';
 import type { ResearchObserver } from './research-observer.ts';
-import { runSchedule } from './scheduler.ts';
+import { runSchedule, type StopDecision } from './scheduler.ts';
 import { summarizeStudy, type StudySummary } from './study-summary.ts';
 import { prepareStudyTrust } from './study-trust.ts';
 
@@ -50,15 +50,23 @@ const MAX_FAILED_PROPOSALS = 5;
  * console.log(summary.best?.metric);
  */
 export async function runResearch(options: RunResearchOptions): Promise<StudySummary> {
-  const opened = withSharedDir(await openResearchStudy({ configPath: options.configPath, config: options.config, ...(options.ledgerPath ? { ledgerPath: options.ledgerPath } : {}), ...(options.baseCommit ? { baseCommit: options.baseCommit } : {}) }));
-  const { ledger, study } = opened;
+  const opened = withSharedDir(
+    await openResearchStudy({
+      configPath: options.configPath,
+      config: options.config,
+      ...(options.ledgerPath ? { ledgerPath: options.ledgerPath } : {}),
+      ...(options.baseCommit ? { baseCommit: options.baseCommit } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
+  const { ledger, study, session, trials } = opened;
   const observer = options.observer ?? {};
-  const signal = options.signal ?? new AbortController().signal;
-  const heartbeat = setInterval(() => ledger.heartbeat(study.id), 5000);
-  heartbeat.unref();
+  const signal = session.signal;
   try {
     const executor = options.executor ?? createExecutor(opened);
     const recovery = await recoverStudy(opened, executor);
+    // A branch moved outside Strata is the user's: pause before anything runs, with the command that puts it back.
+    if (recovery.branchMoved) throw new BranchMovedError(opened.branch, recovery.branchMoved.tip, recovery.branchMoved.best);
     // The acceptance rule, the integrity reference and the sandbox; refuses to start what it cannot enforce.
     const trust = await prepareStudyTrust(opened, executor.kind);
     const proposer = options.proposer ?? (await createProposer(opened, signal));
@@ -93,27 +101,27 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       opened,
       deps,
       executorConfig: opened.research.executor,
-      reattach: ledger.trials(study.id).filter((trial) => recovery.reattached.includes(trial.seq)),
+      reattach: trials.all().filter((trial) => recovery.reattached.includes(trial.seq)),
       policy: {
         nextTrial: (claimed, role) => nextTrial(opened, proposer, claimed, role),
         stopCondition: () => requestedStop ?? stopCondition(opened, signal, elapsed()),
         timeLeftMs: () => (opened.research.maxTimeMs === undefined ? undefined : opened.research.maxTimeMs - elapsed()),
         counts: countsAgainstMaxTrials,
         afterTrial: (finished) => {
-          failedProposals = finished.statusReason?.startsWith('proposal failed') ? failedProposals + 1 : 0;
+          failedProposals = finished.cause !== null && FAILED_PROPOSAL_CAUSES.includes(finished.cause) ? failedProposals + 1 : 0;
           if (requestedStop) return requestedStop;
           if (finished.role === 'baseline' && finished.status !== 'keep' && finished.status !== 'interrupted') {
-            return { state: 'failed', reason: `the baseline (unmodified code) ended ${finished.status}: ${finished.statusReason ?? ''}; fix the training script or config, then run again` };
+            return { state: 'failed', cause: 'baseline-failed', reason: `the baseline (unmodified code) ended ${finished.status}: ${finished.statusReason ?? ''}; fix the training script or config, then run again` };
           }
           if (failedProposals >= MAX_FAILED_PROPOSALS) {
-            return { state: 'paused', reason: `${failedProposals} proposals in a row failed (last: ${finished.statusReason}); fix the cause and run again to resume` };
+            return { state: 'paused', cause: 'proposals-failing', reason: `${failedProposals} proposals in a row failed (last: ${finished.statusReason}); fix the cause and run again to resume` };
           }
           return undefined;
         },
       },
     });
     await ensureFinalHoldout(opened, { executor, signal, checkout: join(opened.worktreesDir, 'holdout') });
-    ledger.record('study.state_changed', { studyId: study.id, state: stop.state, reason: stop.reason }, { studyId: study.id });
+    session.end(stop.state, stop.reason, stop.cause ?? (stop.state === 'done' ? 'complete' : session.stoppedByUser ? 'user' : 'error'));
     await opened.repo.pruneWorktrees(opened.worktreesDir);
     const summary = summarizeStudy(ledger, ledger.study(study.id));
     observer.studyFinished?.(summary);
@@ -121,16 +129,15 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
   } catch (error) {
     if (error instanceof BudgetExhaustedError) {
       // A budget already spent (e.g. resuming with llm.max_usd used up) ends the study; it is not a failure.
-      ledger.record('study.state_changed', { studyId: study.id, state: 'done', reason: error.message }, { studyId: study.id });
+      session.end('done', error.message, 'complete');
       const summary = summarizeStudy(ledger, ledger.study(study.id));
       observer.studyFinished?.(summary);
       return summary;
     }
-    ledger.record('study.state_changed', { studyId: study.id, state: 'failed', reason: errorMessage(error) }, { studyId: study.id });
+    session.endOnError(error);
     throw error;
   } finally {
-    clearInterval(heartbeat);
-    ledger.release(study.id);
+    session.close();
     ledger.close();
   }
 }
@@ -156,7 +163,7 @@ export function countsAgainstMaxTrials(trial: TrialRecord): boolean {
     trial.status !== 'interrupted' &&
     trial.status !== 'queued' &&
     trial.status !== 'running' &&
-    !(trial.status === 'invalid' && (trial.statusReason?.startsWith('proposal failed') ?? false))
+    !(trial.cause !== null && FAILED_PROPOSAL_CAUSES.includes(trial.cause))
   );
 }
 
@@ -164,11 +171,11 @@ function countedTrials(opened: OpenedStudy): number {
   return opened.ledger.trials(opened.study.id).filter(countsAgainstMaxTrials).length;
 }
 
-function stopCondition(opened: OpenedStudy, signal: AbortSignal, elapsedMs: number): { state: 'done' | 'paused'; reason: string } | undefined {
-  if (signal.aborted) return { state: 'paused', reason: 'stopped by the user; run again to resume' };
+function stopCondition(opened: OpenedStudy, signal: AbortSignal, elapsedMs: number): StopDecision | undefined {
+  if (signal.aborted) return { state: 'paused', cause: 'user', reason: 'stopped by the user; run again to resume' };
   const { maxTrials, maxTimeMs } = opened.research;
-  if (maxTrials !== undefined && countedTrials(opened) >= maxTrials) return { state: 'done', reason: `max_trials reached (${maxTrials})` };
-  if (maxTimeMs !== undefined && elapsedMs >= maxTimeMs) return { state: 'done', reason: `max_time reached (${Math.round(maxTimeMs / 1000)}s)` };
+  if (maxTrials !== undefined && countedTrials(opened) >= maxTrials) return { state: 'done', cause: 'complete', reason: `max_trials reached (${maxTrials})` };
+  if (maxTimeMs !== undefined && elapsedMs >= maxTimeMs) return { state: 'done', cause: 'complete', reason: `max_time reached (${Math.round(maxTimeMs / 1000)}s)` };
   return undefined;
 }
 
@@ -203,38 +210,17 @@ function elapsedInEarlierSessions(opened: OpenedStudy): number {
  * The next trial to prepare: a queued one the scheduler does not hold yet, else the baseline, else a new
  * candidate from the best (a screen at the short budget when research.fidelity is on).
  */
-function nextTrial(opened: OpenedStudy, proposer: Proposer, claimed: ReadonlySet<number>, role: Exclude<TrialRole, 'baseline'>) {
-  const { ledger, study, research } = opened;
-  const trials = ledger.trials(study.id);
-  const queued = trials.find((trial) => trial.status === 'queued' && !claimed.has(trial.id));
+function nextTrial(opened: OpenedStudy, proposer: Proposer, claimed: ReadonlySet<number>, role: Exclude<TrialRole, 'baseline'>): TrialRecord {
+  const { trials, study, research } = opened;
+  const all = trials.all();
+  const queued = all.find((trial) => trial.status === 'queued' && !claimed.has(trial.id));
   if (queued) return queued;
-  const hasBaseline = trials.some((trial) => trial.role === 'baseline' && trial.status !== 'interrupted');
-  const bestId = ledger.study(study.id).bestTrialId;
+  // A baseline that ended for good, is live, or has a new attempt coming: the study has its baseline.
+  const hasBaseline = all.some((trial) => trial.role === 'baseline' && trial.status !== 'interrupted');
+  const best = trials.best();
   // Crash repair: the proposer may ask to start from a crashed candidate instead of the best.
-  const repair = hasBaseline ? proposer.repairTarget?.(trials.map(summarize(research.metric.goal))) : undefined;
-  const best = bestId === null ? study.baseCommit! : (ledger.trial(bestId).keptCommit ?? study.baseCommit!);
-  const parent = repair?.from.candidateCommit ?? best;
-  return ledger.transaction(() => {
-    const trialId = ledger.nextId('trials');
-    ledger.record(
-      'trial.queued',
-      {
-        studyId: study.id,
-        trialId,
-        seq: ledger.nextTrialSeq(study.id),
-        role: hasBaseline ? role : 'baseline',
-        proposer: hasBaseline ? proposer.name : 'baseline',
-        description: hasBaseline ? '' : 'baseline (unmodified)',
-        parentCommit: parent,
-        relatedTrialId: repair?.relatedTrialId ?? null,
-        params: null,
-        paramsKey: null,
-        budgetMs: hasBaseline ? budgetForRole(research, role) : research.budgetMs,
-        seed: null,
-        attempt: 1,
-      },
-      { studyId: study.id, trialId },
-    );
-    return ledger.trial(trialId);
-  });
+  const repair = hasBaseline ? proposer.repairTarget?.(all.map(summarize(research.metric.goal))) : undefined;
+  const parent = repair?.from.candidateCommit ?? best?.keptCommit ?? study.baseCommit!;
+  if (!hasBaseline) return trials.queue({ role: 'baseline', proposer: 'baseline', description: 'baseline (unmodified)', parentCommit: study.baseCommit!, budgetMs: research.budgetMs });
+  return trials.queue({ role, proposer: proposer.name, description: '', parentCommit: parent, relatedTrialId: repair?.relatedTrialId ?? null, budgetMs: budgetForRole(research, role) });
 }

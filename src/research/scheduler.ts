@@ -1,36 +1,35 @@
 /**
- * Keeps every slot busy. Trials run on `research.executor.slots` slots at
- * once; proposals are prepared ahead in their own worktrees (a bounded queue
- * of ready candidates), so a slot that frees up starts its next trial at once
+ * Keeps every slot busy: the thin runner around the pure planner
+ * (schedule/plan.ts). Trials run on `research.executor.slots` slots at once;
+ * proposals are prepared ahead in their own worktrees (a bounded queue of
+ * ready candidates), so a slot that frees up starts its next trial at once
  * instead of waiting for the proposer. One slot with no lookahead is the
  * serial loop: each proposal is made when the slot is free and sees every
  * earlier result.
  *
- * Order of work for a free slot: trials already queued in the ledger (re-runs
- * of interrupted or rebased trials), then a promotion to the full budget
- * (research.fidelity), then the oldest ready proposal. Candidates may run
- * beside the baseline, but each is judged only once the baseline has a result
- * (a finished run waits for it), so no slot idles through the first budget.
+ * Each turn: take a snapshot (ledger + what this session has in flight),
+ * ask the planner what to start, start it, then sleep until something ends.
+ * The planner decides the order of work (resumed decisions, queued re-runs,
+ * promotions, ready proposals) and when the session ends; this file only
+ * acts: processes, worktrees, the ledger.
  */
 import { join } from 'node:path';
 import type { ExecutorConfig } from '../core/config/executor-config.ts';
 import { errorMessage } from '../core/errors.ts';
-import type { StudyState, TrialRole } from '../core/trial.ts';
-import { FINAL_STATUSES } from '../core/trial.ts';
+import type { TrialRole } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
+import { chaosPoint } from '../study/chaos-point.ts';
+import { awaitsDecision } from '../study/study-trials.ts';
 import { DecisionLock } from './decision-lock.ts';
+import { DevicePool, type DeviceLease } from './device-pool.ts';
 import { executeTrial, type TrialDependencies } from './execute-trial.ts';
 import { nextPromotion, promote } from './fidelity.ts';
 import type { OpenedStudy } from './open-study.ts';
-import { finishUnrun, prepareCandidate } from './prepare-candidate.ts';
-import { DevicePool, type DeviceLease } from './device-pool.ts';
+import { prepareCandidate } from './prepare-candidate.ts';
+import { planSchedule, type PlanSnapshot, type RunnableTrial, type StopDecision } from './schedule/plan.ts';
 import { makeSlots, slotExecutor, type Slot } from './slot-executor.ts';
 
-/** Why and how a study stops. */
-export interface StopDecision {
-  state: Exclude<StudyState, 'running'>;
-  reason: string;
-}
+export type { StopDecision } from './schedule/plan.ts';
 
 /** The study-level policy the scheduler asks; run-research.ts supplies it. */
 export interface SchedulerPolicy {
@@ -57,17 +56,18 @@ export interface ScheduleOptions {
 }
 
 /**
- * Run trials on every slot until the policy says stop; returns why. In-flight
- * trials are interrupted when the study stops early (Ctrl-C, max_time, a
- * failed baseline), and proposals that never started are marked interrupted
- * so a resumed study re-queues them.
+ * Run trials on every slot until the policy or the planner says stop; returns
+ * why. In-flight trials are interrupted when the study stops early (Ctrl-C,
+ * max_time, a failed baseline) — a measured one keeps its measurement and its
+ * decision resumes next time — and proposals that never started are marked
+ * interrupted so a resumed study re-queues them.
  *
  * @example
  * const stop = await runSchedule({ opened, deps, executorConfig: research.executor, policy });
  */
 export async function runSchedule(options: ScheduleOptions): Promise<StopDecision> {
   const { opened, executorConfig, policy } = options;
-  const { ledger, study, research } = opened;
+  const { ledger, study, research, trials } = opened;
   const slots = makeSlots(opened.worktreesDir, executorConfig.slots, executorConfig.gpus);
   // The serial loop proposes in its one slot's worktree (idle while it proposes): one checkout per trial instead of two.
   const serial = slots.length === 1 && executorConfig.lookahead === 0;
@@ -108,11 +108,11 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     for (const resume of waiters) resume();
   };
   signal.addEventListener('abort', wakeBaselineWaiters, { once: true });
-  const baselineSettled = () => ledger.trials(study.id).some((trial) => trial.role === 'baseline' && isFinal(trial.status) && trial.status !== 'interrupted');
-  /** Resolves true once a baseline result exists, false if the study stops first. */
+  const baselineKept = () => trials.all().some((trial) => trial.role === 'baseline' && trial.status === 'keep');
+  /** Resolves true once the baseline is kept; false if the study stops first (a failed baseline stops it). */
   const waitForBaseline = async (): Promise<boolean> => {
-    while (!baselineSettled()) {
-      if (signal.aborted) return false;
+    while (!baselineKept()) {
+      if (signal.aborted || stop) return false;
       await new Promise<void>((resume) => baselineWaiters.push(resume));
     }
     return true;
@@ -123,27 +123,22 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     signal,
     worktree,
     decisionLock,
+    ...(trial && trial.role !== 'baseline' ? { beforeJudge: waitForBaseline } : {}),
     ...(slot
       ? {
           slot: slot.name,
-          executor: slotExecutor(options.deps.executor, slot, ledger, study.id, {
-            ...(trial?.role === 'baseline' ? {} : { beforeResult: waitForBaseline }),
-            // Outside the serial loop the device is free as soon as the process ends; judging and cleanup go on beside the next trial.
-            ...(serial || !lease ? {} : { pool: { devices, lease, signal } }),
-          }),
+          // Outside the serial loop the device is free as soon as the process ends; judging and cleanup go on beside the next trial.
+          executor: slotExecutor(options.deps.executor, slot, trials, serial || !lease ? {} : { pool: { devices, lease, signal } }),
         }
       : {}),
   });
 
   const trialEnded = (finished: TrialRecord) => {
-    options.deps.observer.trialFinished?.(finished, currentBest());
+    // A trial stopped during its decision stays live (measured); only final ones are results.
+    if (finished.status === 'queued' || finished.status === 'running') return;
+    options.deps.observer.trialFinished?.(finished, trials.best());
     stop ??= policy.afterTrial(finished);
     wakeBaselineWaiters();
-  };
-
-  const currentBest = () => {
-    const id = ledger.study(study.id).bestTrialId;
-    return id === null ? undefined : ledger.trial(id);
   };
 
   const wantedCommits = () => new Set(ready.slice(0, slots.length).map((trial) => trial.candidateCommit).filter((commit): commit is string => commit !== null));
@@ -175,7 +170,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
         const deps = depsFor(worktree, slot, trial, lease);
         trialEnded(await executeTrial(opened, trial, { ...deps, ...(holds ? { worktreeHolds: holds } : {}) }));
       } catch (error) {
-        finishUnrun(opened, trial.id, 'interrupted', `orchestrator error: ${errorMessage(error)}`);
+        // executeTrial has settled the trial in the ledger (interrupted, or live with its measurement).
         fatal ??= { error };
       } finally {
         // The serial loop's trial (or one that never reached its run) still holds the device.
@@ -183,6 +178,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
         busyWorktrees.delete(worktree);
         trialWork.delete(trial.id);
         claimed.delete(trial.id);
+        wakeBaselineWaiters();
         wake.notify();
       }
     })();
@@ -223,6 +219,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     claimed.add(trial.id);
     const work = (async () => {
       try {
+        await chaosPoint('proposing');
         const prepared = await prepareCandidate(opened, trial, depsFor(worktree), { keepWorktree: serial });
         if ('ready' in prepared) {
           ready.push(prepared.ready);
@@ -233,7 +230,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
         trialEnded(prepared.finished);
       } catch (error) {
         claimed.delete(trial.id);
-        finishUnrun(opened, trial.id, 'interrupted', `orchestrator error while proposing: ${errorMessage(error)}`);
+        trials.interrupt(trials.get(trial.id), 'orchestrator-error', `orchestrator error while proposing: ${errorMessage(error)}`);
         fatal ??= { error };
       } finally {
         proposing.delete(trial.id);
@@ -244,28 +241,40 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     proposing.set(trial.id, work);
   };
 
-  /** The next trial a free slot should run, or undefined to wait. */
-  const pickRunnable = (): TrialRecord | undefined => {
-    const trials = ledger.trials(study.id);
-    const finished = trials.filter((trial) => policy.counts(trial)).length;
-    if (research.maxTrials !== undefined && finished + trialWork.size >= research.maxTrials) return undefined;
-    const queued = trials.find((trial) => trial.status === 'queued' && !claimed.has(trial.id) && (trial.candidateCommit !== null || trial.role === 'baseline'));
-    if (queued) return queued;
-    if (research.fidelity) {
-      const screen = nextPromotion(trials, research.fidelity, research.metric.goal);
-      if (screen) return promote(opened, screen);
-    }
-    return ready.shift();
-  };
-
-  /** May another proposal start? Bounded by the ready queue's target and by max_trials. */
-  const wantsProposal = (): boolean => {
-    if (freeProposalWorktrees.length === 0 || proposing.size >= executorConfig.concurrentProposals) return false;
-    const free = slots.length - devices.busy;
-    if (ready.length + proposing.size >= free + executorConfig.lookahead) return false;
-    if (research.maxTrials === undefined) return true;
-    const committed = ledger.trials(study.id).filter((trial) => policy.counts(trial) || trial.status === 'queued' || trial.status === 'running').length;
-    return committed < research.maxTrials;
+  /** Where the study stands, for the planner. */
+  const snapshot = (): PlanSnapshot => {
+    const all = trials.all();
+    const decided = stop ?? (fatal ? { state: 'paused' as const, reason: `error: ${errorMessage(fatal.error)}` } : policy.stopCondition());
+    const runnable: RunnableTrial[] = all
+      .filter((trial) => !claimed.has(trial.id) && (awaitsDecision(trial) || (trial.status === 'queued' && (trial.candidateCommit !== null || trial.role === 'baseline'))))
+      .map((trial) => ({ id: trial.id, baseline: trial.role === 'baseline', source: awaitsDecision(trial) ? 'judge' : 'queued' }));
+    const baselines = all.filter((trial) => trial.role === 'baseline');
+    const baseline: PlanSnapshot['baseline'] = baselines.some((trial) => trial.status === 'keep')
+      ? 'settled'
+      : baselines.some((trial) => trialWork.has(trial.id))
+        ? 'running'
+        : baselines.some((trial) => trial.status === 'queued' || awaitsDecision(trial) || ready.some((other) => other.id === trial.id) || proposing.has(trial.id))
+          ? 'pending'
+          : 'missing';
+    const promotion = research.fidelity ? (nextPromotion(all, research.fidelity, research.metric.goal)?.id ?? null) : null;
+    return {
+      freeSlots: slots.filter((slot) => !devices.isHeld(slot) && !(serial && !isIdle(slot.worktree))).map((slot) => slot.name),
+      runnable,
+      ready: ready.map((trial) => ({ id: trial.id, baseline: trial.role === 'baseline' })),
+      promotion,
+      inFlight: trialWork.size,
+      proposing: proposing.size,
+      background: prefetching.size,
+      freeProposalWorkers: signal.aborted ? 0 : freeProposalWorktrees.length,
+      concurrentProposals: executorConfig.concurrentProposals,
+      lookahead: executorConfig.lookahead,
+      baseline,
+      ...(research.maxTrials !== undefined ? { maxTrials: research.maxTrials } : {}),
+      counted: all.filter((trial) => policy.counts(trial)).length,
+      committed: all.filter((trial) => policy.counts(trial) || trial.status === 'queued' || trial.status === 'running').length,
+      ...(decided ? { stop: decided } : {}),
+      serial,
+    };
   };
 
   for (const trial of options.reattach ?? []) {
@@ -277,19 +286,26 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
 
   try {
     for (;;) {
-      stop ??= fatal ? { state: 'failed', reason: errorMessage(fatal.error) } : policy.stopCondition();
-      if (stop) break;
-      for (const slot of slots) {
-        if (devices.isHeld(slot) || (serial && !isIdle(slot.worktree))) continue;
-        const trial = pickRunnable();
-        if (!trial) break;
+      const plan = planSchedule(snapshot());
+      for (const start of plan.starts) {
+        const slot = slots.find((candidate) => candidate.name === start.slot)!;
+        const trial =
+          start.kind === 'promote'
+            ? promote(opened, trials.get(start.id))
+            : start.kind === 'ready'
+              ? ready.splice(ready.findIndex((candidate) => candidate.id === start.id), 1)[0]!
+              : trials.get(start.id);
         startOnSlot(slot, trial);
       }
-      while (!signal.aborted && wantsProposal()) startProposal();
-      if (!serial && devices.busy === slots.length) prefetch();
-      if (trialWork.size === 0 && proposing.size === 0) {
-        // Nothing can start and nothing is in flight: only a bound (max_trials) can cause this, and stopCondition sees it next.
-        stop = policy.stopCondition() ?? { state: 'done', reason: 'nothing left to run' };
+      for (let index = 0; index < plan.proposals; index++) startProposal();
+      if (plan.prefetch) prefetch();
+      if (plan.next.kind === 'stop') {
+        stop = plan.next.stop;
+        break;
+      }
+      if (trialWork.size + proposing.size + prefetching.size === 0) {
+        // The planner promised never to wait with nothing in flight; a stuck state is named, never waited on.
+        stop = { state: 'paused', reason: `internal error: the scheduler had nothing in flight and nothing to start (${describeSnapshot(snapshot())}); run again to resume` };
         break;
       }
       await wake.wait(policy.timeLeftMs());
@@ -297,18 +313,18 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   } finally {
     stopWork.abort();
     await Promise.all([...trialWork.values(), ...proposing.values(), ...prefetching]);
-    for (const trial of ready.splice(0)) finishUnrun(opened, trial.id, 'interrupted', 'proposed ahead but not started before the study stopped');
+    for (const trial of ready.splice(0)) trials.interrupt(trial, 'not-started', 'proposed ahead but not started before the study stopped');
     // Re-runs queued by a decision (a rebase onto the moved best) wait for the next session, where recovery re-queues them.
-    for (const trial of ledger.trials(study.id)) {
-      if (trial.status === 'queued' && !claimed.has(trial.id)) finishUnrun(opened, trial.id, 'interrupted', 'queued but not started before the study stopped');
+    for (const trial of trials.all()) {
+      if (trial.status === 'queued' && !claimed.has(trial.id)) trials.interrupt(trial, 'not-started', 'queued but not started before the study stopped');
     }
   }
   if (fatal) throw fatal.error;
   return stop;
 }
 
-function isFinal(status: TrialRecord['status']): boolean {
-  return (FINAL_STATUSES as readonly string[]).includes(status);
+function describeSnapshot(snapshot: PlanSnapshot): string {
+  return `baseline ${snapshot.baseline}, ${snapshot.runnable.length} runnable, ${snapshot.ready.length} ready, ${snapshot.freeSlots.length} of the slots free, ${snapshot.freeProposalWorkers} proposal workers free`;
 }
 
 /** Wakes the scheduler when any work item ends, the signal aborts, or a deadline passes. */

@@ -1,5 +1,5 @@
 import type { ExecutionRequest, ExecutionResult, Executor } from '../core/executor.ts';
-import type { Ledger } from '../ledger/ledger.ts';
+import type { StudyTrials } from '../study/study-trials.ts';
 import type { DeviceLease, DevicePool } from './device-pool.ts';
 
 /** One place a trial can run: a name for the ledger, a worktree, and what the trial may see of the machine. */
@@ -40,17 +40,13 @@ export function makeSlots(worktreesDir: string, count: number, gpus?: readonly s
  * uses `slot` and gives it back when the process (or job) ends, so the device
  * takes the next trial while this one is judged; any later run of the same
  * trial (a rerun the acceptance rule asks for while deciding) waits for a
- * device of its own. `beforeResult` holds a finished run back until the trial
- * may be judged (a candidate that ran beside the baseline waits for the
- * baseline's result); when it answers false the study is stopping and the run
- * counts as interrupted.
+ * device of its own.
  */
 export function slotExecutor(
   inner: Executor,
   slot: Slot,
-  ledger: Ledger,
-  studyId: number,
-  hooks: { beforeResult?: () => Promise<boolean>; pool?: { devices: DevicePool; lease: DeviceLease; signal: AbortSignal } } = {},
+  trials: StudyTrials,
+  hooks: { pool?: { devices: DevicePool; lease: DeviceLease; signal: AbortSignal } } = {},
 ): Executor {
   let first = true;
   return {
@@ -68,7 +64,7 @@ export function slotExecutor(
           ...request,
           env: { ...request.env, ...device.env },
           onExternalId: (externalId) => {
-            ledger.record('trial.submitted', { trialId: request.trialId, externalId }, { studyId, trialId: request.trialId });
+            trials.submitted(request.trialId, externalId);
             request.onExternalId?.(externalId);
           },
         });
@@ -76,7 +72,6 @@ export function slotExecutor(
         // Serial loop (no pool): the trial keeps its device until it is judged.
         if (pool && lease) pool.devices.release(lease);
       }
-      if (hooks.beforeResult && result.status !== 'interrupted' && !(await hooks.beforeResult())) return { ...result, status: 'interrupted' };
       return result;
     },
     ...(inner.isActive ? { isActive: inner.isActive.bind(inner) } : {}),

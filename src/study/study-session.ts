@@ -11,8 +11,8 @@
  *   again resumes it,
  * - releases the claim, whatever happened.
  */
-import { errorMessage } from '../core/errors.ts';
-import type { StudyState } from '../core/trial.ts';
+import { errorMessage, StrataError } from '../core/errors.ts';
+import type { StudyState, StudyStopCause } from '../core/trial.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 
 /** How often the owner writes its heartbeat; STALE_OWNER_MS (ledger.ts) is six of these. */
@@ -32,7 +32,7 @@ export interface StudySessionOptions {
  * const session = StudySession.start(ledger, study.id, { signal });
  * try {
  *   const stop = await runLoop(session.signal);
- *   session.end(stop.state, stop.reason);
+ *   session.end(stop.state, stop.reason, stop.cause);
  * } catch (error) {
  *   session.endOnError(error);
  *   throw error;
@@ -47,7 +47,7 @@ export class StudySession {
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
   private readonly heartbeat: NodeJS.Timeout;
-  private ended: { state: EndState; reason: string } | undefined;
+  private ended: { state: EndState; reason: string; cause: StudyStopCause } | undefined;
   private closed = false;
   private readonly userSignal: AbortSignal;
 
@@ -81,7 +81,7 @@ export class StudySession {
   }
 
   /** How the session ended, once it has. */
-  get outcome(): { state: EndState; reason: string } | undefined {
+  get outcome(): { state: EndState; reason: string; cause: StudyStopCause } | undefined {
     return this.ended;
   }
 
@@ -91,10 +91,10 @@ export class StudySession {
   }
 
   /** End the study in `state`; later calls are ignored (the first ending is the true one). */
-  end(state: EndState, reason: string): void {
+  end(state: EndState, reason: string, cause: StudyStopCause): void {
     if (this.ended) return;
-    this.ended = { state, reason };
-    this.ledger.record('study.state_changed', { studyId: this.studyId, state, reason }, { studyId: this.studyId });
+    this.ended = { state, reason, cause };
+    this.ledger.record('study.state_changed', { studyId: this.studyId, state, reason, cause }, { studyId: this.studyId });
   }
 
   /**
@@ -104,13 +104,15 @@ export class StudySession {
    */
   endOnError(error: unknown): void {
     if (this.ended) return;
-    const reason = this.stoppedByUser ? 'stopped by the user; run again to resume' : `error: ${errorMessage(error)}`.slice(0, 1000);
+    const user = this.stoppedByUser;
+    const reason = user ? 'stopped by the user; run again to resume' : `error: ${errorMessage(error)}`.slice(0, 1000);
+    const cause: StudyStopCause = user ? 'user' : error instanceof StrataError && error.code === 'branch_moved' ? 'branch-moved' : 'error';
     try {
-      this.end('paused', reason);
+      this.end('paused', reason, cause);
     } catch {
       // The ledger itself failed (disk full, file removed): the original error is what the user must see, and recovery
       // at the next start finds the study running with no live owner.
-      this.ended = { state: 'paused', reason };
+      this.ended = { state: 'paused', reason, cause };
     }
   }
 

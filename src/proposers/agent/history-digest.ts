@@ -97,7 +97,7 @@ function failedIdeas(trials: readonly TrialSummary[]): TrialSummary[] {
   const latest = new Map<string, TrialSummary>();
   for (const trial of trials) {
     if (trial.status === 'keep' || trial.status === 'interrupted' || !trial.description) continue;
-    if (trial.status === 'invalid' && trial.reason?.startsWith('proposal failed')) continue;
+    if (trial.cause === 'proposal-failed' || trial.cause === 'duplicate') continue;
     latest.delete(trial.description);
     latest.set(trial.description, trial);
   }

@@ -11,10 +11,13 @@
  * session ends with a reason — a stuck state is named, never waited on.
  */
 
+import type { StudyStopCause } from '../../core/trial.ts';
+
 /** Why and how a session stops. */
 export interface StopDecision {
   state: 'paused' | 'done' | 'failed';
   reason: string;
+  cause?: StudyStopCause;
 }
 
 /** A trial the ledger holds that a slot could run, in the order they should start. */
@@ -36,8 +39,8 @@ export interface PlanSnapshot {
   freeSlots: readonly string[];
   /** Ledger-held trials that may start, oldest first (queued re-runs, resumed decisions), excluding ones this session runs. */
   runnable: readonly RunnableTrial[];
-  /** Proposals prepared ahead in this session, oldest first. */
-  ready: readonly number[];
+  /** Proposals prepared ahead in this session, oldest first (the baseline among them, when it was just made). */
+  ready: readonly { id: number; baseline: boolean }[];
   /** A screened trial to promote to the full budget (research.fidelity), if one qualifies. */
   promotion: number | null;
   /** Trials this session runs or judges. */
@@ -121,16 +124,15 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
       inFlight++;
       continue;
     }
-    if (!mayStartCandidate(freeLeft)) break;
-    if (promotion !== null) {
+    if (promotion !== null && mayStartCandidate(freeLeft)) {
       starts.push({ slot, kind: 'promote', id: promotion });
       promotion = null;
       inFlight++;
       continue;
     }
-    const next = ready.shift();
-    if (next === undefined) break;
-    starts.push({ slot, kind: 'ready', id: next });
+    const next = ready.findIndex((trial) => trial.baseline || mayStartCandidate(freeLeft));
+    if (next < 0) break;
+    starts.push({ slot, kind: 'ready', id: ready.splice(next, 1)[0]!.id });
     inFlight++;
   }
 
@@ -157,17 +159,21 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
 
 /** Has a baseline trial been started by this plan? Candidates may then share the other devices. */
 function baselineStarted(snapshot: PlanSnapshot, starts: readonly StartStep[]): boolean {
-  return starts.some((start) => start.kind === 'trial' && snapshot.runnable.find((trial) => trial.id === start.id)?.baseline === true);
+  return starts.some(
+    (start) =>
+      (start.kind === 'trial' && snapshot.runnable.find((trial) => trial.id === start.id)?.baseline === true) ||
+      (start.kind === 'ready' && snapshot.ready.find((trial) => trial.id === start.id)?.baseline === true),
+  );
 }
 
 /** Why a session with nothing in flight and nothing to start ends. */
 function idleStop(snapshot: PlanSnapshot): StopDecision {
-  if (snapshot.maxTrials !== undefined && snapshot.counted >= snapshot.maxTrials) return { state: 'done', reason: `max_trials reached (${snapshot.maxTrials})` };
+  if (snapshot.maxTrials !== undefined && snapshot.counted >= snapshot.maxTrials) return { state: 'done', cause: 'complete', reason: `max_trials reached (${snapshot.maxTrials})` };
   if (snapshot.baseline === 'missing' && snapshot.freeProposalWorkers === 0) {
-    return { state: 'failed', reason: 'internal error: no baseline result and no proposal worker to make one; run again to resume' };
+    return { state: 'paused', cause: 'error', reason: 'internal error: no baseline result and no proposal worker to make one; run again to resume' };
   }
   if (snapshot.freeSlots.length === 0) {
-    return { state: 'failed', reason: 'internal error: every slot is held but nothing runs; run again to resume' };
+    return { state: 'paused', cause: 'error', reason: 'internal error: every slot is held but nothing runs; run again to resume' };
   }
-  return { state: 'done', reason: 'nothing left to run' };
+  return { state: 'done', cause: 'complete', reason: 'nothing left to run' };
 }

@@ -72,6 +72,7 @@ export function summary(seq: number, status: TrialSummary['status'], extra: Part
     parentCommit: 'base',
     candidateCommit: `c${seq}`,
     reason: null,
+    cause: status === 'running' || status === 'queued' ? null : 'run',
     relatedTrialId: null,
     ...extra,
   };

@@ -19,6 +19,7 @@ function trial(seq: number, status: TrialSummary['status'], description: string,
     parentCommit: 'p',
     candidateCommit: `c${seq}`,
     reason: status === 'crash' ? 'exit code 1' : null,
+    cause: status === 'running' || status === 'queued' ? null : 'run',
     relatedTrialId: null,
     ...extra,
   };

@@ -1,0 +1,172 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { planSchedule, type PlanSnapshot } from '../../src/research/schedule/plan.ts';
+
+const base: PlanSnapshot = {
+  freeSlots: ['slot-0'],
+  runnable: [],
+  ready: [],
+  promotion: null,
+  inFlight: 0,
+  proposing: 0,
+  background: 0,
+  freeProposalWorkers: 1,
+  concurrentProposals: 1,
+  lookahead: 0,
+  baseline: 'missing',
+  counted: 0,
+  committed: 0,
+  serial: true,
+};
+
+const snapshotArbitrary: fc.Arbitrary<PlanSnapshot> = fc
+  .record({
+    slotCount: fc.integer({ min: 1, max: 4 }),
+    free: fc.integer({ min: 0, max: 4 }),
+    runnable: fc.array(fc.record({ id: fc.integer({ min: 1, max: 50 }), baseline: fc.boolean(), source: fc.constantFrom('judge' as const, 'queued' as const) }), { maxLength: 5 }),
+    ready: fc.array(fc.record({ id: fc.integer({ min: 51, max: 100 }), baseline: fc.boolean() }), { maxLength: 4 }),
+    promotion: fc.option(fc.integer({ min: 101, max: 120 }), { nil: null }),
+    inFlight: fc.integer({ min: 0, max: 4 }),
+    proposing: fc.integer({ min: 0, max: 3 }),
+    background: fc.integer({ min: 0, max: 2 }),
+    freeProposalWorkers: fc.integer({ min: 0, max: 3 }),
+    concurrentProposals: fc.integer({ min: 1, max: 3 }),
+    lookahead: fc.integer({ min: 0, max: 2 }),
+    baseline: fc.constantFrom('settled' as const, 'running' as const, 'pending' as const, 'missing' as const),
+    maxTrials: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
+    counted: fc.integer({ min: 0, max: 25 }),
+    extraCommitted: fc.integer({ min: 0, max: 5 }),
+    stop: fc.option(fc.record({ state: fc.constantFrom('paused' as const, 'done' as const, 'failed' as const), reason: fc.string() }), { nil: undefined }),
+  })
+  .map((draw) => {
+    const free = Math.min(draw.free, draw.slotCount);
+    return {
+      freeSlots: Array.from({ length: free }, (_, index) => `slot-${index}`),
+      runnable: uniqueBy(draw.runnable),
+      ready: uniqueBy(draw.ready),
+      promotion: draw.promotion,
+      inFlight: draw.inFlight,
+      proposing: draw.proposing,
+      background: draw.background,
+      freeProposalWorkers: draw.freeProposalWorkers,
+      concurrentProposals: draw.concurrentProposals,
+      lookahead: draw.lookahead,
+      baseline: draw.baseline,
+      ...(draw.maxTrials !== undefined ? { maxTrials: draw.maxTrials } : {}),
+      counted: draw.counted,
+      committed: draw.counted + draw.extraCommitted,
+      ...(draw.stop ? { stop: draw.stop } : {}),
+      serial: draw.slotCount === 1 && draw.lookahead === 0,
+    };
+  });
+
+function uniqueBy<T extends { id: number }>(items: T[]): T[] {
+  const seen = new Set<number>();
+  return items.filter((item) => !seen.has(item.id) && seen.add(item.id));
+}
+
+describe('the schedule planner', () => {
+  it('starts the serial loop by proposing (the baseline), and runs the baseline as soon as it is ready', () => {
+    expect(planSchedule(base)).toEqual({ starts: [], proposals: 1, prefetch: false, next: { kind: 'wait' } });
+    const ready = planSchedule({ ...base, baseline: 'pending', ready: [{ id: 1, baseline: true }] });
+    expect(ready.starts).toEqual([{ slot: 'slot-0', kind: 'ready', id: 1 }]);
+  });
+
+  it('resumes a measured decision before anything else, even past max_trials', () => {
+    const plan = planSchedule({
+      ...base,
+      baseline: 'settled',
+      runnable: [
+        { id: 3, baseline: false, source: 'queued' },
+        { id: 2, baseline: false, source: 'judge' },
+      ],
+      maxTrials: 4,
+      counted: 4,
+      committed: 4,
+    });
+    expect(plan.starts).toEqual([{ slot: 'slot-0', kind: 'trial', id: 2 }]);
+  });
+
+  it('never lets a candidate take the last free device while the baseline waits for one (the study killed during its baseline repeats)', () => {
+    // After a kill: a re-queued candidate and a baseline whose decision resumes.
+    const plan = planSchedule({
+      ...base,
+      baseline: 'pending',
+      runnable: [
+        { id: 5, baseline: false, source: 'queued' },
+        { id: 1, baseline: true, source: 'judge' },
+      ],
+    });
+    expect(plan.starts).toEqual([{ slot: 'slot-0', kind: 'trial', id: 1 }]);
+    // A candidate alone with no baseline coming: nothing starts, the proposal makes the baseline.
+    const missing = planSchedule({ ...base, baseline: 'missing', runnable: [{ id: 5, baseline: false, source: 'queued' }] });
+    expect(missing.starts).toEqual([]);
+    expect(missing.proposals).toBe(1);
+  });
+
+  it('runs candidates beside a baseline that runs, on other devices', () => {
+    const plan = planSchedule({ ...base, serial: false, freeSlots: ['slot-1', 'slot-2'], baseline: 'running', inFlight: 1, ready: [{ id: 7, baseline: false }, { id: 8, baseline: false }] });
+    expect(plan.starts.map((start) => start.id)).toEqual([7, 8]);
+  });
+
+  it('ends a session that has nothing in flight and nothing to start, saying why', () => {
+    const capped = planSchedule({ ...base, baseline: 'settled', maxTrials: 3, counted: 3, committed: 3 });
+    expect(capped.next).toEqual({ kind: 'stop', stop: { state: 'done', cause: 'complete', reason: 'max_trials reached (3)' } });
+    const stuck = planSchedule({ ...base, freeProposalWorkers: 0 });
+    expect(stuck.next.kind).toBe('stop');
+    expect(stuck.next.kind === 'stop' && stuck.next.stop.reason).toMatch(/no baseline result and no proposal worker/);
+  });
+
+  it('property: never waits with nothing in flight', () => {
+    fc.assert(
+      fc.property(snapshotArbitrary, (snapshot) => {
+        const plan = planSchedule(snapshot);
+        const inFlightAfter = snapshot.inFlight + snapshot.proposing + snapshot.background + plan.starts.length + plan.proposals;
+        if (plan.next.kind === 'wait') expect(inFlightAfter).toBeGreaterThan(0);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('property: starts at most one trial per free slot, each trial once, and nothing after a stop', () => {
+    fc.assert(
+      fc.property(snapshotArbitrary, (snapshot) => {
+        const plan = planSchedule(snapshot);
+        expect(new Set(plan.starts.map((start) => start.slot)).size).toBe(plan.starts.length);
+        expect(plan.starts.every((start) => snapshot.freeSlots.includes(start.slot))).toBe(true);
+        expect(new Set(plan.starts.map((start) => `${start.kind}:${start.id}`)).size).toBe(plan.starts.length);
+        if (snapshot.stop) expect(plan).toEqual({ starts: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('property: before the baseline has a result, a candidate never takes the last free device', () => {
+    fc.assert(
+      fc.property(snapshotArbitrary, (snapshot) => {
+        const plan = planSchedule(snapshot);
+        const isBaseline = (start: (typeof plan.starts)[number]) =>
+          start.kind === 'trial' ? snapshot.runnable.find((trial) => trial.id === start.id)!.baseline : start.kind === 'ready' ? snapshot.ready.find((trial) => trial.id === start.id)!.baseline : false;
+        const candidates = plan.starts.filter((start) => !isBaseline(start));
+        if (snapshot.baseline === 'missing' && !plan.starts.some(isBaseline)) expect(candidates).toEqual([]);
+        if (snapshot.baseline === 'pending' && !plan.starts.some(isBaseline)) expect(candidates.length).toBeLessThan(Math.max(1, snapshot.freeSlots.length));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('property: respects max_trials and the proposal bounds', () => {
+    fc.assert(
+      fc.property(snapshotArbitrary, (snapshot) => {
+        const plan = planSchedule(snapshot);
+        // Resumed decisions finish work already begun; anything fresh must fit under max_trials with all that is in flight.
+        const fresh = plan.starts.filter((start) => !(start.kind === 'trial' && snapshot.runnable.find((trial) => trial.id === start.id)?.source === 'judge')).length;
+        if (snapshot.maxTrials !== undefined && fresh > 0) expect(snapshot.counted + snapshot.inFlight + plan.starts.length).toBeLessThanOrEqual(snapshot.maxTrials);
+        expect(plan.proposals).toBeLessThanOrEqual(snapshot.freeProposalWorkers);
+        expect(snapshot.proposing + plan.proposals).toBeLessThanOrEqual(Math.max(snapshot.concurrentProposals, snapshot.proposing));
+        if (snapshot.maxTrials !== undefined) expect(plan.proposals).toBeLessThanOrEqual(Math.max(0, snapshot.maxTrials - snapshot.committed));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
