@@ -5,6 +5,7 @@ import { evolveCommand } from './commands/evolve.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
+import { ledgerCommand } from './commands/ledger.ts';
 import { pipelineCommand } from './commands/pipeline.ts';
 import { plotCommand } from './commands/plot.ts';
 import { reportCommand } from './commands/report.ts';
@@ -96,6 +97,15 @@ export const commands: Record<string, Command> = {
     options: { ...configOption, study: { type: 'string' }, out: { type: 'string' }, format: { type: 'string', default: 'html' }, ledger: { type: 'string' } },
     run: (values, _positionals, context) =>
       reportCommand({ cwd: context.cwd, config: str(values.config), format: str(values.format), ...(values.study ? { study: str(values.study) } : {}), ...(values.out ? { out: str(values.out) } : {}), ...(values.ledger ? { ledger: str(values.ledger) } : {}) }),
+  },
+  ledger: {
+    summary: 'check the ledger: replay its events into a fresh database and compare every state table',
+    usage: 'strata ledger check [--ledger .strata/ledger.db] [--json]',
+    options: { ledger: { type: 'string' }, json: { type: 'boolean' } },
+    run: (values, positionals, context) => {
+      if (positionals.length !== 1) throw new StudyStateError('say what to do with the ledger, e.g. strata ledger check');
+      return ledgerCommand({ cwd: context.cwd, action: positionals[0]!, json: Boolean(values.json), ...(values.ledger ? { ledger: str(values.ledger) } : {}) });
+    },
   },
   plot: {
     summary: "write a study's progress chart as SVG",

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { serve, type ServerType } from '@hono/node-server';
 import { StrataError } from '../core/errors.ts';
-import { LedgerReader } from './ledger-reader.ts';
+import { LedgerReader } from '../ledger/ledger-reader.ts';
 import { generateToken, isLoopback } from './server/access-guard.ts';
 import { createDashboardApp } from './server/dashboard-app.ts';
 

@@ -37,20 +37,7 @@ export class EvaluationCache {
 
   static load(ledger: Ledger, studyId: number, evaluatorVersion: string): EvaluationCache {
     const cache = new EvaluationCache(ledger, studyId, evaluatorVersion);
-    const rows = ledger.db.prepare("SELECT payload_json FROM events WHERE study_id = ? AND type = 'evolve.evaluation_recorded' ORDER BY id").all(studyId);
-    for (const row of rows) {
-      const e = JSON.parse(String(row.payload_json)) as LedgerEvents['evolve.evaluation_recorded'];
-      cache.entries.set(e.cacheKey, {
-        split: e.split,
-        exampleId: e.exampleId,
-        iteration: e.iteration,
-        failed: e.failed,
-        score: e.score,
-        ...(e.feedback !== null ? { feedback: e.feedback } : {}),
-        ...(e.trace !== null && e.trace !== undefined ? { trace: e.trace } : {}),
-        ...(e.objectives !== null ? { objectives: e.objectives } : {}),
-      });
-    }
+    for (const e of ledger.evolve.recordedEvaluations(studyId)) cache.entries.set(e.cacheKey, entryOf(e));
     return cache;
   }
 
@@ -67,9 +54,9 @@ export class EvaluationCache {
   record(candidateHash: string, entry: CachedEvaluation): void {
     const cacheKey = this.key(candidateHash, entry.split, entry.exampleId);
     if (this.entries.has(cacheKey)) return;
-    this.ledger.transaction(() => {
+    const stored = this.ledger.transaction(() => {
       const evaluationId = this.ledger.nextId('evaluations');
-      this.ledger.record(
+      return this.ledger.record(
         'evolve.evaluation_recorded',
         {
           studyId: this.studyId,
@@ -89,7 +76,8 @@ export class EvaluationCache {
         { studyId: this.studyId },
       );
     });
-    this.entries.set(cacheKey, entry);
+    // What the ledger stored (long feedback and traces bounded), so a resumed run sees exactly what this one does.
+    this.entries.set(cacheKey, entryOf(stored));
   }
 
   /** Metric calls made before iteration `iteration` (validation and train; the held-out test is outside the budget). */
@@ -109,4 +97,17 @@ export class EvaluationCache {
     const entry = this.get(candidateHash, split, exampleId);
     return entry !== undefined && entry.iteration < iteration;
   }
+}
+
+function entryOf(e: LedgerEvents['evolve.evaluation_recorded']): CachedEvaluation {
+  return {
+    split: e.split,
+    exampleId: e.exampleId,
+    iteration: e.iteration,
+    failed: e.failed,
+    score: e.score,
+    ...(e.feedback !== null ? { feedback: e.feedback } : {}),
+    ...(e.trace !== null && e.trace !== undefined ? { trace: e.trace } : {}),
+    ...(e.objectives !== null ? { objectives: e.objectives } : {}),
+  };
 }

@@ -9,7 +9,6 @@ import { candidateHash } from './content-hash.ts';
 import type { EngineData, NewCandidate, StepContext, StepRecord } from './engine-context.ts';
 import { initialSnapshot, type EngineSnapshot } from './engine-snapshot.ts';
 import { EvaluationCache, type CachedEvaluation } from './evaluation-cache.ts';
-import type { LedgerEvents } from '../ledger/events.ts';
 import { mergeStep } from './merge-step.ts';
 import type { Reflector } from './reflector.ts';
 import { reflectiveStep } from './reflective-step.ts';
@@ -67,34 +66,27 @@ export class EvolveEngine<E> {
   static restore<E>(deps: EngineDeps<E>): EvolveEngine<E> {
     const cache = EvaluationCache.load(deps.ledger, deps.studyId, deps.options.evaluatorVersion);
     const pool = new CandidatePool(deps.options.frontier);
-    const rows = deps.ledger.db.prepare('SELECT * FROM candidates WHERE study_id = ? ORDER BY idx').all(deps.studyId);
-    for (const row of rows) {
-      const hash = String(row.content_hash);
-      const meta = JSON.parse(String(row.meta_json)) as { iteration: number; foundAtMetricCalls: number };
+    for (const row of deps.ledger.evolve.pool(deps.studyId)) {
+      const hash = row.contentHash;
       const validation = deps.data.valIds.map((id) => {
         const entry = cache.get(hash, 'val', id);
-        if (!entry) throw new LedgerError(`the ledger lacks candidate #${String(row.idx)}'s validation score on "${id}": was the validation set changed? Use a new study name`);
+        if (!entry) throw new LedgerError(`the ledger lacks candidate #${row.idx}'s validation score on "${id}": was the validation set changed? Use a new study name`);
         return entry;
       });
       pool.add(
         {
-          components: JSON.parse(String(row.components_json)) as Candidate,
-          parents: JSON.parse(String(row.parent_ids_json)) as number[],
-          origin: String(row.proposer) as 'seed' | 'reflective' | 'merge',
+          components: row.components as Candidate,
+          parents: row.parents,
+          origin: row.origin,
           hash,
-          iteration: meta.iteration,
-          foundAtMetricCalls: meta.foundAtMetricCalls,
-          description: String(row.description ?? ''),
+          iteration: row.iteration,
+          foundAtMetricCalls: row.foundAtMetricCalls,
+          description: row.description,
         },
         validation,
       );
     }
-    const last = deps.ledger.db
-      .prepare("SELECT payload_json FROM events WHERE study_id = ? AND type = 'evolve.iteration_finished' ORDER BY id DESC LIMIT 1")
-      .get(deps.studyId);
-    const snapshot = last
-      ? (JSON.parse(String(last.payload_json)) as LedgerEvents['evolve.iteration_finished']).snapshot
-      : initialSnapshot(deps.options.randomSeed);
+    const snapshot = deps.ledger.evolve.lastIteration(deps.studyId)?.snapshot ?? initialSnapshot(deps.options.randomSeed);
     deps.reflector.loadReplies(snapshot.iteration + 1);
     return new EvolveEngine(deps, cache, pool, snapshot);
   }

@@ -1,6 +1,5 @@
-import type { LedgerEvents } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { spendByRole, spentUsd } from '../llm/call-ledger.ts';
+import type { RoleSpend } from '../ledger/stores/llm-store.ts';
 import type { ProposalCounts } from './engine-snapshot.ts';
 
 /** `strata status --json` for an evolve study (snake_case, like the research summary). */
@@ -22,7 +21,7 @@ export interface EvolveStatus {
     scores?: Record<string, number>;
   }[];
   recent: { iteration: number; outcome: string; parent: number | null; child: number | null; detail: string }[];
-  spend: { usd: number; by_role: ReturnType<typeof spendByRole> };
+  spend: { usd: number; by_role: RoleSpend[] };
 }
 
 /**
@@ -35,34 +34,27 @@ export interface EvolveStatus {
  */
 export function evolveStatus(ledger: Ledger, studyId: number, options: { perExample?: boolean; recent?: number } = {}): EvolveStatus {
   const study = ledger.study(studyId);
-  const rows = ledger.db.prepare('SELECT * FROM candidates WHERE study_id = ? ORDER BY idx').all(studyId);
-  const candidates = rows.map((row) => {
-    const meta = JSON.parse(String(row.meta_json)) as { iteration: number; foundAtMetricCalls: number; valMean: number };
+  const pool = ledger.evolve.pool(studyId);
+  const candidates = pool.map((row) => {
     const entry: EvolveStatus['candidates'][number] = {
-      idx: Number(row.idx),
-      parents: JSON.parse(String(row.parent_ids_json)) as number[],
-      origin: String(row.proposer),
-      description: String(row.description ?? ''),
-      val_mean: meta.valMean,
-      iteration: meta.iteration,
-      found_at_metric_calls: meta.foundAtMetricCalls,
+      idx: row.idx,
+      parents: row.parents,
+      origin: row.origin,
+      description: row.description,
+      val_mean: row.valMean,
+      iteration: row.iteration,
+      found_at_metric_calls: row.foundAtMetricCalls,
     };
-    if (options.perExample) {
-      const scores = ledger.db.prepare("SELECT example_id, score FROM evaluations WHERE candidate_id = ? AND split = 'val' ORDER BY id").all(Number(row.id));
-      entry.scores = Object.fromEntries(scores.map((s) => [String(s.example_id), Number(s.score)]));
-    }
+    if (options.perExample) entry.scores = ledger.evolve.validationScores(row.id);
     return entry;
   });
   let best: EvolveStatus['best'] = null;
   for (const [i, candidate] of candidates.entries()) {
-    if (!best || candidate.val_mean > best.val_mean) best = { idx: candidate.idx, val_mean: candidate.val_mean, components: JSON.parse(String(rows[i]!.components_json)) as Record<string, string> };
+    if (!best || candidate.val_mean > best.val_mean) best = { idx: candidate.idx, val_mean: candidate.val_mean, components: pool[i]!.components };
   }
-  const iterations = ledger.db
-    .prepare("SELECT payload_json FROM events WHERE study_id = ? AND type = 'evolve.iteration_finished' ORDER BY id DESC LIMIT ?")
-    .all(studyId, options.recent ?? 10)
-    .map((row) => JSON.parse(String(row.payload_json)) as LedgerEvents['evolve.iteration_finished']);
+  const iterations = ledger.evolve.recentIterations(studyId, options.recent ?? 10);
   const last = iterations[0];
-  const metricCalls = ledger.db.prepare("SELECT COUNT(*) AS n FROM evaluations WHERE study_id = ? AND split != 'test'").get(studyId) as { n: number };
+  const metricCalls = { n: ledger.evolve.metricCalls(studyId) };
   return {
     study: { id: study.id, name: study.name, kind: 'evolve', state: study.state, stop_reason: study.stopReason, created_at: study.createdAt, updated_at: study.updatedAt },
     best,
@@ -74,6 +66,6 @@ export function evolveStatus(ledger: Ledger, studyId: number, options: { perExam
     recent: iterations
       .filter((e) => e.outcome !== 'seed')
       .map((e) => ({ iteration: e.iteration, outcome: e.outcome, parent: e.parentIdx, child: e.childIdx, detail: e.detail })),
-    spend: { usd: spentUsd(ledger, studyId), by_role: spendByRole(ledger, studyId) },
+    spend: { usd: ledger.llm.spentUsd(studyId), by_role: ledger.llm.spendByRole(studyId) },
   };
 }

@@ -2,7 +2,6 @@ import { EVOLVE_DEFAULTS } from '../core/config/evolve-config.ts';
 import { normalizeModelReference } from '../core/config/llm-config.ts';
 import { ConfigError, errorMessage, EvaluatorError, StudyStateError, StudyStoppedError, type ConfigIssue } from '../core/errors.ts';
 import { Ledger } from '../ledger/ledger.ts';
-import { spentUsd } from '../llm/call-ledger.ts';
 import { ModelClient } from '../llm/model-client.ts';
 import { UsdBudget } from '../llm/usd-budget.ts';
 import { proposalsBudgetBuys } from './budget-estimate.ts';
@@ -131,7 +130,7 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
   try {
     const { study, resumed } = openEvolveStudy(ledger, studyName, identity, { options: engineOptions, budget: options.budget });
     studyId = study.id;
-    const usd = new UsdBudget(options.budget.usd ?? null, spentUsd(ledger, study.id));
+    const usd = new UsdBudget(options.budget.usd ?? null, ledger.llm.spentUsd(study.id));
     const client = new ModelClient({
       model: toModel(options.reflectionModel),
       ledger,
@@ -230,14 +229,14 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
     // A stop at any moment (the model check, the seed's scoring) is the user's, not an error: whatever the abort threw, the study pauses.
     const error = options.signal?.aborted && !(caught instanceof EvaluatorError) ? new StudyStoppedError() : caught;
     // Leave the study resumable: fixing a key or a file and running again continues it. An evaluator that never scores fails it (running again after the fix resumes it too).
-    if (studyId !== undefined && ledger.db.isOpen && ledger.study(studyId).state === 'running') {
+    if (studyId !== undefined && ledger.isOpen && ledger.study(studyId).state === 'running') {
       const state = error instanceof EvaluatorError ? 'failed' : 'paused';
       const reason = error instanceof StudyStoppedError ? `interrupted: ${error.message}` : state === 'failed' ? errorMessage(error) : `error: ${errorMessage(error)}`;
       ledger.record('study.state_changed', { studyId, state, reason: reason.slice(0, 1000) }, { studyId });
     }
     throw error;
   } finally {
-    if (studyId !== undefined && ledger.db.isOpen) ledger.release(studyId);
+    if (studyId !== undefined && ledger.isOpen) ledger.release(studyId);
     if (ownsLedger) ledger.close();
   }
 }

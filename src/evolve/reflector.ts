@@ -48,11 +48,7 @@ export class Reflector {
 
   /** Load the replies recorded for an iteration that did not finish (call once before resuming it). */
   loadReplies(iteration: number): void {
-    const rows = this.options.ledger.db
-      .prepare("SELECT payload_json FROM events WHERE study_id = ? AND type = 'evolve.reflection_recorded' ORDER BY id")
-      .all(this.options.studyId);
-    for (const row of rows) {
-      const event = JSON.parse(String(row.payload_json)) as LedgerEvents['evolve.reflection_recorded'];
+    for (const event of this.options.ledger.evolve.reflections(this.options.studyId)) {
       if (event.iteration === iteration) this.replayed.set(replyKey(event), event);
     }
   }
@@ -84,7 +80,8 @@ export class Reflector {
           text: 'text' in verdict ? verdict.text : null,
           reason: 'reason' in verdict ? verdict.reason : null,
         };
-        this.options.ledger.record('evolve.reflection_recorded', reply, { studyId: this.options.studyId });
+        // As stored (the raw reply bounded), so this run and a resumed one hold the same record.
+        reply = this.options.ledger.record('evolve.reflection_recorded', reply, { studyId: this.options.studyId });
       }
       if (reply.text !== null) return { text: reply.text };
       reasons.push(reply.reason ?? 'unusable reply');

@@ -9,12 +9,12 @@
  * to the append-only `events` table in the same transaction as its
  * projection, so the tables can be rebuilt from events alone.
  */
-import { coreProjections, type CoreEvents } from './events/core.ts';
-import { evolveProjections, type EvolveEvents } from './events/evolve.ts';
-import { llmProjections, type LlmEvents } from './events/llm.ts';
-import { pipelineProjections, type PipelineEvents } from './events/pipeline.ts';
-import type { Projections } from './events/projection.ts';
-import { researchProjections, type ResearchEvents } from './events/research.ts';
+import { coreBounds, coreProjections, type CoreEvents } from './events/core.ts';
+import { evolveBounds, evolveProjections, type EvolveEvents } from './events/evolve.ts';
+import { llmBounds, llmProjections, type LlmEvents } from './events/llm.ts';
+import { pipelineBounds, pipelineProjections, type PipelineEvents } from './events/pipeline.ts';
+import type { PayloadBounds, Projections } from './events/projection.ts';
+import { researchBounds, researchProjections, type ResearchEvents } from './events/research.ts';
 
 export type { TrialAssessment, HoldoutResult, HoldoutStatus } from './events/research.ts';
 export type { StageBest, StageSpend } from './events/pipeline.ts';
@@ -42,6 +42,21 @@ export const projections: Projections<LedgerEvents> = {
   ...llmProjections,
   ...pipelineProjections,
 };
+
+/** How each event's texts are bounded before it is written. */
+export const payloadBounds: PayloadBounds<LedgerEvents> = {
+  ...coreBounds,
+  ...researchBounds,
+  ...evolveBounds,
+  ...llmBounds,
+  ...pipelineBounds,
+};
+
+/** The payload as the ledger stores it: every text within its bound (TEXT_LIMITS). */
+export function boundedPayload<T extends LedgerEventType>(type: T, payload: LedgerEvents[T]): LedgerEvents[T] {
+  const bound = payloadBounds[type] as ((payload: LedgerEvents[T]) => LedgerEvents[T]) | undefined;
+  return bound ? bound(payload) : payload;
+}
 
 /** Whether `type` is an event this Strata knows (a ledger written by a newer one may hold others). */
 export function isLedgerEventType(type: string): type is LedgerEventType {

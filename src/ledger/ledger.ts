@@ -1,43 +1,118 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
 import { LedgerError, StudyStateError } from '../core/errors.ts';
 import { openDatabase } from './database.ts';
-import type { LedgerEvents, LedgerEventType, StoredEvent } from './events.ts';
+import { boundedPayload, type LedgerEvents, type LedgerEventType, type StoredEvent } from './events.ts';
 import { project } from './projections.ts';
+import { databasePath, prepared } from './prepared.ts';
 import { toStudy, toTrial, type StudyRecord, type TrialRecord } from './records.ts';
-import { prepared } from './prepared.ts';
+import { ledgerFault } from './sqlite-faults.ts';
+import { EventStore } from './stores/event-store.ts';
+import { EvolveStore } from './stores/evolve-store.ts';
+import { LlmStore } from './stores/llm-store.ts';
+import { ResearchStore } from './stores/research-store.ts';
 
 /** A heartbeat older than this means the orchestrator that owned a study is gone. */
 export const STALE_OWNER_MS = 30_000;
 
+/** How to open a ledger. */
+export interface LedgerOpenOptions {
+  /**
+   * Read an existing ledger without writing to it (status, the dashboard, a
+   * read-only repository): nothing is created or migrated, and any write
+   * fails with a LedgerError (code `ledger_read_only`). A ledger that needs a
+   * migration cannot be opened so; the error (code `ledger_migration_needed`) says how to migrate it.
+   */
+  readOnly?: boolean;
+}
+
+let databaseOfLedger: (ledger: Ledger) => DatabaseSync;
+
 /**
  * The ledger: one SQLite file per repository holding every study. State
  * changes go through `record`, which appends the event and applies its
- * projection in one transaction.
+ * projection in one transaction; reads go through the typed methods here
+ * and the stores (`research`, `evolve`, `llm`, `eventLog`). No SQL lives
+ * outside src/ledger/.
  *
  * @example
  * const ledger = Ledger.open('.strata/ledger.db');
  * const study = ledger.studyByName('tiny-lm');
+ * const spent = study ? ledger.llm.spentUsd(study.id) : 0;
  */
 export class Ledger {
-  readonly db: DatabaseSync;
+  private readonly db: DatabaseSync;
   readonly path: string;
+  readonly readOnly: boolean;
+  /** Payloads of event types that live in the event log alone. */
+  readonly eventLog: EventStore;
+  /** The acceptance rule a study runs under; sealed holdout results. */
+  readonly research: ResearchStore;
+  /** The evolve pool, per-example scores, metric calls, recorded replies and snapshots. */
+  readonly evolve: EvolveStore;
+  /** Model calls and what they cost. */
+  readonly llm: LlmStore;
   private depth = 0;
 
-  private constructor(db: DatabaseSync, path: string) {
-    this.db = db;
-    this.path = path;
+  static {
+    databaseOfLedger = (ledger) => ledger.db;
   }
 
-  static open(path: string): Ledger {
-    return new Ledger(openDatabase(path), path);
+  private constructor(db: DatabaseSync, path: string, readOnly: boolean) {
+    this.db = db;
+    this.path = path;
+    this.readOnly = readOnly;
+    this.eventLog = new EventStore(db);
+    this.research = new ResearchStore(db, this.eventLog);
+    this.evolve = new EvolveStore(db, this.eventLog);
+    this.llm = new LlmStore(db);
+  }
+
+  /**
+   * Open the ledger at `path`, creating and migrating it as needed, or (with
+   * `readOnly`) open an existing one for reading only.
+   */
+  static open(path: string, options: LedgerOpenOptions = {}): Ledger {
+    return new Ledger(openDatabase(path, { readOnly: options.readOnly ?? false }), path, options.readOnly ?? false);
+  }
+
+  /**
+   * Open an existing ledger for reading (status, the dashboard, reports): read-only
+   * when its schema is current, so a read-only repository works. One that needs a
+   * migration is migrated first where it can be written; where it cannot, the
+   * error (code `ledger_migration_needed`) says so and what to do.
+   */
+  static openForReading(path: string): Ledger {
+    try {
+      return Ledger.open(path, { readOnly: true });
+    } catch (error) {
+      if (!(error instanceof LedgerError) || error.code !== 'ledger_migration_needed') throw error;
+      try {
+        Ledger.open(path).close();
+      } catch (migrateError) {
+        if (migrateError instanceof LedgerError && migrateError.code === 'ledger_read_only') throw new LedgerError(error.message, { cause: migrateError, details: error.details, code: error.code });
+        throw migrateError;
+      }
+      return Ledger.open(path, { readOnly: true });
+    }
+  }
+
+  /** Whether the connection is still open (false after `close`). */
+  get isOpen(): boolean {
+    return this.db.isOpen;
   }
 
   close(): void {
     if (this.db.isOpen) this.db.close();
   }
 
-  /** Run `fn` in one write transaction (nested calls join the outer one). */
+  /**
+   * Run `fn` in one write transaction (nested calls join the outer one). If
+   * anything fails the transaction is rolled back and the original error is
+   * thrown: a fault SQLite already rolled back for (a full disk) must not
+   * turn into "cannot rollback - no transaction is active".
+   */
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) {
       this.depth++;
@@ -47,29 +122,38 @@ export class Ledger {
         this.depth--;
       }
     }
-    this.db.exec('BEGIN IMMEDIATE');
+    this.write('BEGIN IMMEDIATE');
     this.depth = 1;
     try {
       const result = fn();
-      this.db.exec('COMMIT');
+      this.write('COMMIT');
       return result;
     } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
+      throw this.rollback(error);
     } finally {
       this.depth = 0;
     }
   }
 
-  /** Append an event and apply it to the state tables, atomically. */
-  record<T extends LedgerEventType>(type: T, payload: LedgerEvents[T], refs: { studyId?: number | null; trialId?: number | null } = {}): void {
+  /**
+   * Append an event and apply it to the state tables, atomically. Its texts
+   * are bounded first (bounded-text.ts); returns the payload as stored.
+   */
+  record<T extends LedgerEventType>(type: T, payload: LedgerEvents[T], refs: { studyId?: number | null; trialId?: number | null } = {}): LedgerEvents[T] {
     const at = new Date().toISOString();
+    const stored = boundedPayload(type, payload);
     this.transaction(() => {
       // Projection first, so the event's references to the study and trial are satisfied.
-      project(this.db, type, payload, at);
-      prepared(this.db, 'INSERT INTO events (study_id, trial_id, type, payload_json, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(refs.studyId ?? null, refs.trialId ?? null, type, JSON.stringify(payload), at);
+      project(this.db, type, stored, at);
+      prepared(this.db, 'INSERT INTO events (study_id, trial_id, type, payload_json, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        refs.studyId ?? null,
+        refs.trialId ?? null,
+        type,
+        JSON.stringify(stored),
+        at,
+      );
     });
+    return stored;
   }
 
   /** The next free id of a table (call inside a transaction). */
@@ -103,6 +187,12 @@ export class Ledger {
     return toTrial(row);
   }
 
+  /** A trial by its study and sequence number. */
+  trialBySeq(studyId: number, seq: number): TrialRecord | undefined {
+    const row = prepared(this.db, 'SELECT * FROM trials WHERE study_id = ? AND seq = ?').get(studyId, seq);
+    return row ? toTrial(row) : undefined;
+  }
+
   nextTrialSeq(studyId: number): number {
     const row = prepared(this.db, 'SELECT COALESCE(MAX(seq) + 1, 0) AS next FROM trials WHERE study_id = ?').get(studyId) as { next: number };
     return Number(row.next);
@@ -123,6 +213,11 @@ export class Ledger {
     }));
   }
 
+  /** How many events the ledger holds. */
+  eventCount(): number {
+    return Number((prepared(this.db, 'SELECT COUNT(*) AS n FROM events').get() as { n: number }).n);
+  }
+
   /**
    * Take ownership of a study for this process. Refuses when another live
    * orchestrator on this host holds it, or one elsewhere has a fresh heartbeat.
@@ -141,8 +236,8 @@ export class Ledger {
           );
         }
       }
-      prepared(this.db, 'UPDATE studies SET owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?')
-        .run(pid, host, new Date().toISOString(), studyId);
+      // Ownership is a lease, not history: it is not an event, and `strata ledger check` leaves these columns out.
+      prepared(this.db, 'UPDATE studies SET owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?').run(pid, host, new Date().toISOString(), studyId);
     });
   }
 
@@ -153,13 +248,54 @@ export class Ledger {
   release(studyId: number): void {
     prepared(this.db, 'UPDATE studies SET owner_pid = NULL, owner_host = NULL WHERE id = ? AND owner_pid = ?').run(studyId, process.pid);
   }
+
+  private write(sql: string): void {
+    try {
+      this.db.exec(sql);
+    } catch (error) {
+      throw ledgerFault(error, this.path, sql === 'COMMIT' ? 'committing a change' : 'starting a change');
+    }
+  }
+
+  /** Roll back after `error` (unless SQLite already did) and return the error to throw: the original one, never the rollback's. */
+  private rollback(error: unknown): unknown {
+    const fault = ledgerFault(error, this.path, 'writing to it');
+    if (!this.db.isOpen || !this.db.isTransaction) return fault;
+    try {
+      this.db.exec('ROLLBACK');
+    } catch (rollbackError) {
+      return new LedgerError(`${(fault as Error).message ?? String(fault)} (and rolling back failed too: ${(rollbackError as Error).message})`, {
+        cause: fault,
+        details: { path: databasePath(this.db), rollback: (rollbackError as Error).message },
+        code: fault instanceof LedgerError ? fault.code : 'ledger_failed',
+      });
+    }
+    return fault;
+  }
+}
+
+/**
+ * The connection behind a ledger, for the modules of src/ledger/ that replay
+ * or compare whole tables (rebuild, check). Not for anything outside
+ * src/ledger/: a test holds every other layer to the typed methods and stores.
+ *
+ * @internal
+ */
+export function ledgerDatabase(ledger: Ledger): DatabaseSync {
+  return databaseOfLedger(ledger);
 }
 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed orchestrator whose parent has not reaped it yet (a container whose init reaps nothing) is a zombie: dead.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): signal 0 answered, so it lives
   }
 }

@@ -1,7 +1,6 @@
 import { evolveStatus } from '../evolve/evolve-status.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
-import { spentUsd } from '../llm/call-ledger.ts';
 import { countsAgainstMaxTrials } from '../research/run-research.ts';
 import { summarizeStudy } from '../research/study-summary.ts';
 import type { StageBest, StageSpend } from '../ledger/events.ts';
@@ -28,10 +27,10 @@ export function stageSpend(ledger: Ledger, kind: 'research' | 'evolve', studyNam
   const researchStudies = kind === 'research' ? (own ? [own] : []) : evaluations;
   const trials: TrialRecord[] = researchStudies.flatMap((study) => ledger.trials(study.id));
   const finished = trials.filter((trial) => trial.status !== 'queued' && trial.status !== 'running' && trial.status !== 'interrupted');
-  const usd = [...(own ? [own] : []), ...evaluations].reduce((sum, study) => sum + spentUsd(ledger, study.id), 0);
+  const usd = [...(own ? [own] : []), ...evaluations].reduce((sum, study) => sum + ledger.llm.spentUsd(study.id), 0);
   let metricCalls: number | null = null;
   if (kind === 'evolve') {
-    metricCalls = own ? Number((ledger.db.prepare("SELECT COUNT(*) AS n FROM evaluations WHERE study_id = ? AND split != 'test'").get(own.id) as { n: number }).n) : 0;
+    metricCalls = own ? ledger.evolve.metricCalls(own.id) : 0;
   }
   return {
     trials: finished.filter(countsAgainstMaxTrials).length,

@@ -16,8 +16,7 @@ import type { OpenedStudy } from './open-study.ts';
 import { pruneArtifacts, studyTrust } from './study-trust.ts';
 import { trialEnvironment } from './trial-environment.ts';
 import { projectIn, sandboxNotes } from './trial-stages.ts';
-import { holdoutResults, type HoldoutResult } from './trust-events.ts';
-import './trust-events.ts';
+import type { HoldoutResult } from '../ledger/events.ts';
 
 export interface HoldoutContext {
   executor: Executor;
@@ -48,7 +47,7 @@ export async function runHoldout(opened: OpenedStudy, trial: TrialRecord, contex
   const refs = { studyId: study.id, trialId: trial.id };
   const record = (status: HoldoutResult['status'], reason: string | null, metric: number | null, metrics: Record<string, number> | null, wallMs: number | null) => {
     ledger.record('trial.holdout_measured', { studyId: study.id, trialId: trial.id, status, metric, metrics, reason, wallMs, logPath }, refs);
-    return holdoutResults(ledger, study.id).get(trial.id)!;
+    return ledger.research.holdoutResults(study.id).get(trial.id)!;
   };
   if (!existsSync(artifacts)) return record('invalid', `the artifacts of #${trial.seq} are gone (${artifacts}); the holdout cannot be measured`, null, null, null);
 
@@ -97,7 +96,7 @@ export async function ensureFinalHoldout(opened: OpenedStudy, context: HoldoutCo
   }
   const bestId = opened.ledger.study(opened.study.id).bestTrialId;
   if (bestId === null) return null;
-  const existing = holdoutResults(opened.ledger, opened.study.id).get(bestId);
+  const existing = opened.ledger.research.holdoutResults(opened.study.id).get(bestId);
   if (existing && existing.status !== 'interrupted') return existing;
   const result = await runHoldout(opened, opened.ledger.trial(bestId), context);
   await opened.repo.removeWorktree(context.checkout);

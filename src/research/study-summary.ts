@@ -1,9 +1,7 @@
 import type { Ledger } from '../ledger/ledger.ts';
-import { spentUsd } from '../llm/call-ledger.ts';
 import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
 import { improvement, type MetricGoal } from '../core/trial.ts';
 import { schedulingSummary, type SchedulingSummary } from './duty-cycle.ts';
-import { chosenAcceptanceRule, holdoutResults } from './trust-events.ts';
 
 export interface TrialRow {
   id: number;
@@ -66,7 +64,7 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
   const metric = (study.config as { research?: { metric?: { name?: string; goal?: MetricGoal; secondary?: (string | { name: string })[] } } }).research?.metric;
   const goal: MetricGoal = metric?.goal ?? 'minimize';
   const trials = ledger.trials(study.id);
-  const holdouts = holdoutResults(ledger, study.id);
+  const holdouts = ledger.research.holdoutResults(study.id);
   const holdoutOf = (trial: TrialRecord) => holdouts.get(trial.id)?.metric ?? null;
   const toRow = (trial: TrialRecord): TrialRow => ({
     id: trial.id,
@@ -114,12 +112,12 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
           recheck: best.meta?.recheck ? { still_better: Boolean((best.meta.recheck as { stillBetter: boolean }).stillBetter), reason: String((best.meta.recheck as { reason: string }).reason) } : null,
         }
       : null,
-    acceptance: chosenAcceptanceRule(ledger, study.id) ?? null,
+    acceptance: ledger.research.acceptanceRule(study.id) ?? null,
     baseline: point(baseline),
     improvement: best?.metric != null && baseline?.metric != null ? improvement(best.metric, baseline.metric, goal) : null,
     counts,
     total_time_s: finished.reduce((sum, trial) => sum + (trial.wallMs ?? 0), 0) / 1000,
-    spend_usd: spentUsd(ledger, study.id),
+    spend_usd: ledger.llm.spentUsd(study.id),
     scheduling: schedulingSummary(ledger.events(study.id), trials, study, now),
     trials: finished.map(toRow),
     running: trials

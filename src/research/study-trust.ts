@@ -18,7 +18,6 @@ import { IntegrityGuard } from '../integrity/integrity-guard.ts';
 import { StudySandbox } from '../sandbox/study-sandbox.ts';
 import { gitText } from '../workspace/git.ts';
 import type { OpenedStudy } from './open-study.ts';
-import { chosenAcceptanceRule } from './trust-events.ts';
 
 export type AcceptanceRule = 'noise-aware' | 'strict' | 'threshold';
 
@@ -128,7 +127,7 @@ export async function pruneArtifacts(opened: OpenedStudy): Promise<void> {
  */
 function chooseRule(opened: OpenedStudy): AcceptanceRule {
   const { ledger, study, research } = opened;
-  const recorded = chosenAcceptanceRule(ledger, study.id) as AcceptanceRule | undefined;
+  const recorded = ledger.research.acceptanceRule(study.id) as AcceptanceRule | undefined;
   const rule = research.acceptance.rule ?? recorded ?? (ledger.trials(study.id).length === 0 ? 'noise-aware' : 'strict');
   if (rule !== recorded) ledger.record('study.acceptance_chosen', { studyId: study.id, rule }, { studyId: study.id });
   return rule;

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { renderReportHtml } from '../../src/dashboard/report/report-html.ts';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/start-dashboard.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { createDashboardApp } from '../../src/dashboard/server/dashboard-app.ts';
 import { startDashboard } from '../../src/dashboard/start-dashboard.ts';
 import type { ResearchView } from '../../src/dashboard/views/research-view.ts';

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { recordCallFinished, recordCallStarted } from '../../src/llm/call-ledger.ts';
 
@@ -44,6 +45,9 @@ export function evolveFixture(name = 'support-triage'): EvolveFixture {
   const dir = mkdtempSync(join(tmpdir(), 'strata-evolve-dash-'));
   const ledgerPath = join(dir, '.strata', 'ledger.db');
   const ledger = Ledger.open(ledgerPath);
+  // The fixture writes some rows directly (an engine-shaped pool without running the engine), through a connection of its own.
+  const db = new DatabaseSync(ledgerPath);
+  db.exec('PRAGMA busy_timeout = 10000');
   try {
     const studyId = ledger.transaction(() => {
       const id = ledger.nextId('studies');
@@ -52,7 +56,6 @@ export function evolveFixture(name = 'support-triage'): EvolveFixture {
       ledger.record('study.created', { studyId: id, name, kind: 'evolve', config, configHash: 'fixture', branch: null, baseCommit: null }, { studyId: id });
       return id;
     });
-    const db = ledger.db;
     const now = () => new Date().toISOString();
     let evaluationId = 1;
     const evaluate = (candidateId: number | null, split: string, example: string, score: number, feedback: string | null) =>
@@ -120,6 +123,7 @@ export function evolveFixture(name = 'support-triage'): EvolveFixture {
     }
     ledger.record('study.state_changed', { studyId, state: 'done', reason: 'metric_calls budget reached (120)' }, { studyId });
   } finally {
+    db.close();
     ledger.close();
   }
   return { dir, ledgerPath, studyName: name };

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { renderReportHtml } from '../../src/dashboard/report/report-html.ts';
 import { createDashboardApp } from '../../src/dashboard/server/dashboard-app.ts';
 import type { CandidateDetailView } from '../../src/dashboard/views/candidate-view.ts';

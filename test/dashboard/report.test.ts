@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plotCommand } from '../../src/cli/commands/plot.ts';
 import { reportCommand } from '../../src/cli/commands/report.ts';
 import { main } from '../../src/cli/main.ts';
-import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { renderReportHtml } from '../../src/dashboard/report/report-html.ts';
 import { escapeMarkdown, renderReportMarkdown } from '../../src/dashboard/report/report-markdown.ts';
 import { evolveFixture, HOSTILE_REPLY } from './evolve-fixture.ts';

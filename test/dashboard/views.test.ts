@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { createDashboardApp } from '../../src/dashboard/server/dashboard-app.ts';
 import type { CandidateDetailView } from '../../src/dashboard/views/candidate-view.ts';
 import type { EvolveView } from '../../src/dashboard/views/evolve-view.ts';

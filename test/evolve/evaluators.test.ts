@@ -55,7 +55,7 @@ describe('template evaluator over loopback HTTP', () => {
       const result = await exact.evaluate({ rules: 'refund -> billing' }, { input: 'refund please', answer: 'billing' }, ctx);
       expect(result).toEqual({ score: 1, feedback: 'Correct.', trace: { input: 'refund please', output: 'billing' } });
       expect(server.requests[0]).toMatchObject({ system: 'Rules: refund -> billing', lastUserText: 'Ticket: refund please' });
-      expect(ctx.study.ledger.db.prepare('SELECT role FROM llm_calls').all()).toEqual([{ role: 'task' }]);
+      expect(ctx.study.ledger.llm.calls({ studyId: 1 }).map((call) => ({ role: call.role }))).toEqual([{ role: 'task' }]);
 
       const judge = createTemplateEvaluator({ taskModel: spec, metric: { kind: 'judge', rubric: 'Polite and correct', model: spec }, template: { user: '{input}' }, task: { maxOutputTokens: 64 } });
       expect(await judge.evaluate({ p: 'x' }, { input: 'refund please', answer: 'billing' }, ctx)).toMatchObject({ score: 0.5, feedback: 'names the category but is rude' });

@@ -9,6 +9,7 @@ import { statusCommand } from '../../src/cli/commands/status.ts';
 import { evolveStatus } from '../../src/evolve/evolve-status.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { LoopbackModelServer, type LoopbackRequest } from '../helpers/loopback-model.ts';
+import { sqlRow } from '../helpers/ledger-sql.ts';
 
 const RULES: Record<string, string> = { refund: 'billing', invoice: 'billing', crash: 'bug', error: 'bug', password: 'account', login: 'account' };
 
@@ -78,7 +79,7 @@ describe('strata evolve', () => {
     expect(best).toMatch(/-> (billing|bug|account)/);
     // One cheap check call per model, then task and reflection calls, all in the ledger.
     const ledger = Ledger.open(join(dir, '.strata', 'ledger.db'));
-    const roles = ledger.db.prepare('SELECT role, COUNT(*) AS n FROM llm_calls GROUP BY role ORDER BY role').all();
+    const roles = ledger.llm.spendByRole(ledger.studyByName('triage')!.id);
     expect(roles.map((r) => r.role)).toEqual(['check', 'reflection', 'task']);
     ledger.close();
   });
@@ -124,9 +125,7 @@ describe('strata evolve', () => {
         `name: bad\nevolve:\n  seed: {p: seed.txt}\n  data: {train: d.jsonl, val: d.jsonl}\n  task_model: {model: "openai-compatible:nope", base_url: "${bad.url}"}\n  reflection_model: {model: "openai-compatible:nope", base_url: "${bad.url}"}\n  metric: {kind: exact}\n  budget: {metric_calls: 10}\n`,
       );
       await expect(evolveCommand({ config: 'strata.yaml', cwd: other, out: new PassThrough() })).rejects.toThrow(/does not know this model/);
-      const ledger = Ledger.open(join(other, '.strata', 'ledger.db'));
-      expect(ledger.db.prepare('SELECT COUNT(*) AS n FROM evaluations').get()).toEqual({ n: 0 });
-      ledger.close();
+      expect(sqlRow(join(other, '.strata', 'ledger.db'), 'SELECT COUNT(*) AS n FROM evaluations')).toEqual({ n: 0 });
     } finally {
       await bad.close();
       rmSync(other, { recursive: true, force: true });

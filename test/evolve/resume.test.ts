@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/ledger/ledger.ts';
 import { optimize } from '../../src/evolve/optimize.ts';
 import { LoopbackModelServer } from '../helpers/loopback-model.ts';
+import { sqlRow, sqlRows } from '../helpers/ledger-sql.ts';
 import { outcome, resumeOptions } from './resume-options.ts';
 import { toyEvaluator, toyReflection } from './toy-task.ts';
 
@@ -44,18 +44,13 @@ describe('exact resume', () => {
       },
     });
     expect(stopped.stopReason).toBe('interrupted');
-    const recorded = new Set(
-      Ledger.open(ledgerPath)
-        .db.prepare('SELECT cache_key FROM evaluations')
-        .all()
-        .map((row) => String(row.cache_key)),
-    );
+    const recorded = new Set(sqlRows(ledgerPath, 'SELECT cache_key FROM evaluations').map((row) => String(row.cache_key)));
 
     const second = toyEvaluator();
     const resumed = await optimize({ ...resumeOptions(server.url), ledger: ledgerPath, evaluate: second.evaluate });
     expect(resumed.resumed).toBe(true);
     expect(outcome(resumed)).toEqual(reference);
-    const after = Ledger.open(ledgerPath).db.prepare('SELECT COUNT(*) AS n FROM evaluations').get() as { n: number };
+    const after = sqlRow(ledgerPath, 'SELECT COUNT(*) AS n FROM evaluations') as { n: number };
     // Every evaluation the resumed run made was new: none of the recorded ones was repeated.
     expect(recorded.size + second.calls.length).toBe(Number(after.n));
   });

@@ -184,9 +184,9 @@ describe.skipIf(missing !== null)(`examples/nanogpt-cpu${missing ? ` — skipped
         expect(existsSync(evaluateLog)).toBe(true);
         expect(Number(summaryValue(readFileSync(evaluateLog, 'utf8'), 'val_bpb'))).toBeCloseTo(trial.metric!, 6);
       }
-      const holdout = ledger.db.prepare('SELECT trial_id, status, metric FROM holdout_results WHERE study_id = ?').all(study.id) as { trial_id: number; status: string; metric: number }[];
-      expect(holdout.map((row) => row.trial_id)).toContain(study.bestTrialId);
-      expect(holdout.find((row) => row.trial_id === study.bestTrialId)).toMatchObject({ status: 'measured', metric: expect.any(Number) });
+      const holdout = ledger.research.holdoutResults(study.id);
+      expect([...holdout.keys()]).toContain(study.bestTrialId);
+      expect(holdout.get(study.bestTrialId!)).toMatchObject({ status: 'measured', metric: expect.any(Number) });
     } finally {
       ledger.close();
     }

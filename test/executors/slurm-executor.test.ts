@@ -14,6 +14,7 @@ import { SlurmExecutor } from '../../src/executors/slurm/slurm-executor.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import type { TrialRecord } from '../../src/ledger/records.ts';
 import { runResearch } from '../../src/research/run-research.ts';
+import { sqlRow } from '../helpers/ledger-sql.ts';
 import { config, gitIn, makeRepo } from '../helpers/study-repo.ts';
 
 const slurmUp = spawnSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8' }).status === 0;
@@ -202,9 +203,7 @@ research:
     while (Date.now() < deadline && jobId === null) {
       await new Promise((r) => setTimeout(r, 100));
       if (!existsSync(ledgerPath)) continue;
-      const ledger = Ledger.open(ledgerPath);
-      const row = ledger.db.prepare("SELECT external_id FROM trials WHERE status = 'running' AND external_id IS NOT NULL").get() as { external_id: string } | undefined;
-      ledger.close();
+      const row = sqlRow(ledgerPath, "SELECT external_id FROM trials WHERE status = 'running' AND external_id IS NOT NULL") as { external_id: string } | undefined;
       jobId = row?.external_id ?? null;
     }
     expect(jobId).not.toBeNull();

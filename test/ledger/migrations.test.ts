@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/ledger/ledger.ts';
 import { migrations } from '../../src/ledger/migrations.ts';
+import { sqlRows } from '../helpers/ledger-sql.ts';
 
 describe('ledger migrations', () => {
   it('lets several processes open a new ledger at once: each migration runs exactly once', async () => {
@@ -20,9 +20,7 @@ describe('ledger migrations', () => {
       }),
     );
     for (const result of await Promise.all(runs)) expect(result, result.stderr).toMatchObject({ code: 0 });
-    const ledger = Ledger.open(path);
-    const applied = ledger.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all().map((row) => Number(row.version));
-    ledger.close();
+    const applied = sqlRows(path, 'SELECT version FROM schema_migrations ORDER BY version').map((row) => Number(row.version));
     expect(applied).toEqual(migrations.map((m) => m.version).sort((a, b) => a - b));
   });
 });

@@ -1,12 +1,15 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ModelSpec } from '../../src/core/config/llm-config.ts';
 import { BudgetExhaustedError } from '../../src/core/errors.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
-import { spendByRole, spentUsd } from '../../src/llm/call-ledger.ts';
 import { LlmCallError, LlmConfigError, LlmUnavailableError } from '../../src/llm/errors.ts';
 import { ModelClient } from '../../src/llm/model-client.ts';
 import { UsdBudget } from '../../src/llm/usd-budget.ts';
+import { sqlRows } from '../helpers/ledger-sql.ts';
 import { LoopbackModelServer, type LoopbackScript } from '../helpers/loopback-model.ts';
 
 let server: LoopbackModelServer | undefined;
@@ -19,13 +22,14 @@ const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 20 };
 
 async function setup(script: LoopbackScript, spec: Partial<ModelSpec> = {}) {
   server = await LoopbackModelServer.start(script);
-  const ledger = Ledger.open(':memory:');
+  // On a file, so the test can read llm_calls through its own connection.
+  const ledger = Ledger.open(join(mkdtempSync(join(tmpdir(), 'strata-calls-')), 'ledger.db'));
   const model: ModelSpec = { name: 'openai:gpt-4.1-mini', provider: 'openai', modelId: 'gpt-4.1-mini', baseUrl: server.url, ...spec };
   return { server, ledger, model, env: { OPENAI_API_KEY: 'test-key' } };
 }
 
 function calls(ledger: Ledger) {
-  return ledger.db.prepare('SELECT * FROM llm_calls ORDER BY id').all();
+  return sqlRows(ledger, 'SELECT * FROM llm_calls ORDER BY id');
 }
 
 describe('ModelClient over loopback HTTP', () => {
@@ -147,8 +151,8 @@ describe('ModelClient over loopback HTTP', () => {
     ledger.record('study.created', { studyId: 1, name: 's', kind: 'evolve', config: {}, configHash: 'h', branch: null, baseCommit: null });
     const { recordCallStarted } = await import('../../src/llm/call-ledger.ts');
     recordCallStarted(ledger, { studyId: 1, trialId: null, candidateId: null, role: 'task', model: 'm', reservedUsd: 0.25, request: null });
-    expect(spentUsd(ledger, 1)).toBe(0.25);
+    expect(ledger.llm.spentUsd(1)).toBe(0.25);
     // the per-role figures add up to the total
-    expect(spendByRole(ledger, 1)).toEqual([{ role: 'task', calls: 1, errors: 0, inputTokens: 0, outputTokens: 0, usd: 0.25 }]);
+    expect(ledger.llm.spendByRole(1)).toEqual([{ role: 'task', calls: 1, errors: 0, inputTokens: 0, outputTokens: 0, usd: 0.25 }]);
   });
 });

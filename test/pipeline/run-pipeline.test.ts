@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../src/cli/commands/status.ts';
-import { LedgerReader } from '../../src/dashboard/ledger-reader.ts';
+import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { createDashboardApp } from '../../src/dashboard/server/dashboard-app.ts';
 import type { PipelineView } from '../../src/dashboard/views/pipeline-view.ts';
 import { parseConfig } from '../../src/core/config/parse-config.ts';

@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Proposer } from '../../src/core/proposer.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
-import { rebuildLedger } from '../../src/ledger/rebuild.ts';
+import { checkLedger } from '../../src/ledger/ledger-check.ts';
 import { runResearch } from '../../src/research/run-research.ts';
+import { sqlRun } from '../helpers/ledger-sql.ts';
 import { config, gitIn, makeRepo, quadraticConfig, quadraticTrainer } from '../helpers/study-repo.ts';
-
-const tableRows = (ledger: Ledger, table: string) => ledger.db.prepare(`SELECT * FROM ${table} ORDER BY id`).all();
 
 /** A proposer that rewrites train.mjs with a scripted body per proposal. */
 function scriptedProposer(bodies: { description: string; files: Record<string, string> }[]): Proposer {
@@ -78,12 +77,10 @@ describe('the research loop', () => {
     const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': quadraticConfig({ maxTrials: 4 }) });
     await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(quadraticConfig({ maxTrials: 4 })) });
     const ledger = ledgerOf(repo);
-    const rebuilt = rebuildLedger(ledger);
-    opened.push(rebuilt);
-    expect(tableRows(rebuilt, 'trials')).toEqual(tableRows(ledger, 'trials'));
-    const studyColumns = (l: Ledger) => l.db.prepare('SELECT id, name, kind, state, config_json, branch, base_commit, best_trial_id, stop_reason FROM studies').all();
-    expect(studyColumns(rebuilt)).toEqual(studyColumns(ledger));
-    expect(() => ledger.db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+    const check = checkLedger(ledger);
+    expect(check.differences).toEqual([]);
+    expect(check).toMatchObject({ ok: true, rows: { studies: 1, trials: 4 } });
+    expect(() => sqlRun(ledger, 'DELETE FROM events')).toThrow(/append-only/);
   });
 
   it('gives each outcome its status: crash with log tail, no metric, NaN, timeout, and invalid for files outside editable', async () => {
@@ -179,8 +176,7 @@ describe('the research loop', () => {
       observer: {
         trialStarted: () => {
           // same process id would be allowed (it is us); pretend to be another live process
-          const ledger = ledgerOf(repo);
-          ledger.db.prepare('UPDATE studies SET owner_pid = ?').run(process.ppid);
+          sqlRun(ledgerOf(repo), 'UPDATE studies SET owner_pid = ?', process.ppid);
           second ??= runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text) }).catch((error: Error) => error);
         },
       },

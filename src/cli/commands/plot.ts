@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LedgerReader } from '../../dashboard/ledger-reader.ts';
+import { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { scoreChartSvg } from '../../dashboard/render/score-chart-svg.ts';
 import { researchProgressSvg } from '../../dashboard/report/report-research.ts';
 import { evolveView } from '../../dashboard/views/evolve-view.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { StudyStateError } from '../../core/errors.ts';
-import { LedgerReader } from '../../dashboard/ledger-reader.ts';
+import { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { renderReportHtml } from '../../dashboard/report/report-html.ts';
 import { renderReportMarkdown } from '../../dashboard/report/report-markdown.ts';
 import type { StudyRecord } from '../../ledger/records.ts';

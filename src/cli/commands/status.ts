@@ -30,7 +30,8 @@ export async function openStudyForReading(options: { config: string; cwd: string
   const ledgerPath = ledgerPathFor(options.study === undefined || existsSync(configPath) ? dirname(configPath) : options.cwd);
   if (!existsSync(ledgerPath)) throw new StudyStateError(`no ledger at ${ledgerPath}: run \`strata research\` (or \`strata evolve\`) first`);
   const name = options.study ?? loadConfig(options.config, options.cwd).config.name;
-  const ledger = Ledger.open(ledgerPath);
+  // Read-only where it can be: status must work in a read-only repository and never write to a running study's ledger.
+  const ledger = Ledger.openForReading(ledgerPath);
   const study = ledger.studyByName(name);
   if (!study) {
     const known = ledger.studies().map((s) => s.name);

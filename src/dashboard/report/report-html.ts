@@ -1,5 +1,5 @@
 import type { StudyRecord } from '../../ledger/records.ts';
-import type { LedgerReader } from '../ledger-reader.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { h, render, trusted } from '../render/markup.ts';
 import { evolveView } from '../views/evolve-view.ts';
 import { researchView } from '../views/research-view.ts';

@@ -1,5 +1,5 @@
 import type { StudyRecord } from '../../ledger/records.ts';
-import type { LedgerReader } from '../ledger-reader.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { formatDelta, formatMetric, formatSeconds, formatUsd } from '../render/format.ts';
 import { evolveView } from '../views/evolve-view.ts';
 import { researchView } from '../views/research-view.ts';

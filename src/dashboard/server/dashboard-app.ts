@@ -2,7 +2,7 @@ import { open, realpath, stat } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import { Hono, type Context } from 'hono';
 import type { StudyRecord } from '../../ledger/records.ts';
-import type { LedgerReader } from '../ledger-reader.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { candidateDetailView } from '../views/candidate-view.ts';
 import { evolveView } from '../views/evolve-view.ts';
 import { pipelineView } from '../views/pipeline-view.ts';

@@ -1,5 +1,5 @@
 import type { StudyRecord } from '../../ledger/records.ts';
-import type { LedgerReader } from '../ledger-reader.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { evolveView, type EvolveCandidateView, type ProposalView } from './evolve-view.ts';
 import { unifiedDiff } from './line-diff.ts';
 import { llmCallView, type LlmCallView } from './trial-view.ts';

@@ -1,5 +1,5 @@
 import type { StudyRecord } from '../../ledger/records.ts';
-import type { CandidateRecord, LedgerReader } from '../ledger-reader.ts';
+import type { CandidateRecord, LedgerReader } from '../../ledger/ledger-reader.ts';
 import { studyHeader, type StudyHeader } from './study-header.ts';
 
 /** A pool member as the evolve page lists it. */

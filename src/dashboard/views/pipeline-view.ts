@@ -1,7 +1,7 @@
 import type { RawConfig } from '../../core/config/schema.ts';
 import type { StudyRecord } from '../../ledger/records.ts';
 import { countsAgainstMaxTrials } from '../../research/run-research.ts';
-import type { LedgerReader } from '../ledger-reader.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { evolveView } from './evolve-view.ts';
 import { researchView } from './research-view.ts';
 import { studyHeader, type StudyHeader } from './study-header.ts';

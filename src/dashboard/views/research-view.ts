@@ -1,6 +1,6 @@
 import { improvement, type MetricGoal } from '../../core/trial.ts';
 import type { StudyRecord, TrialRecord } from '../../ledger/records.ts';
-import type { LedgerReader } from '../ledger-reader.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 
 /** A sealed holdout result as the reader returns it. */
 type HoldoutRecord = { status: string; metric: number | null; reason: string | null };

@@ -1,4 +1,4 @@
-import type { LedgerReader } from '../ledger-reader.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { evolveView } from './evolve-view.ts';
 import { researchView } from './research-view.ts';
 import { studyHeader, type StudyHeader } from './study-header.ts';

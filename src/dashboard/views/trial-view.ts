@@ -1,5 +1,5 @@
 import type { StudyRecord } from '../../ledger/records.ts';
-import type { LedgerReader, LlmCallRecord } from '../ledger-reader.ts';
+import type { LedgerReader, LlmCallRecord } from '../../ledger/ledger-reader.ts';
 import { researchMetric, trialRow, type ResearchTrialView } from './research-view.ts';
 
 /** One model call as the trial and candidate pages list it. */

@@ -2,8 +2,9 @@
  * The events every study kind shares: a study's life and a trial's life.
  */
 import type { FinalTrialStatus, StudyKind, StudyState, StudyStopCause, TrialCause, TrialRole } from '../../core/trial.ts';
+import { boundNullable, boundText, TEXT_LIMITS } from '../bounded-text.ts';
 import { prepared } from '../prepared.ts';
-import { finite, json, type Projections } from './projection.ts';
+import { finite, json, type PayloadBounds, type Projections } from './projection.ts';
 
 /** Study and trial events. Ids are assigned before the event is written, so a replay reproduces them exactly. */
 export interface CoreEvents {
@@ -150,4 +151,12 @@ export const coreProjections: Projections<CoreEvents> = {
     prepared(db, 'UPDATE trials SET kept_commit = ? WHERE id = ?').run(e.keptCommit, e.trialId);
     prepared(db, 'UPDATE studies SET best_trial_id = ?, updated_at = ? WHERE id = ?').run(e.trialId, at, e.studyId);
   },
+};
+
+export const coreBounds: PayloadBounds<CoreEvents> = {
+  'study.state_changed': (e) => ({ ...e, reason: boundNullable(e.reason, TEXT_LIMITS.reason) }),
+  'trial.queued': (e) => ({ ...e, description: boundText(e.description, TEXT_LIMITS.description) }),
+  'trial.proposed': (e) => ({ ...e, description: boundText(e.description, TEXT_LIMITS.description), diff: boundText(e.diff, TEXT_LIMITS.diff) }),
+  // A log's end says why a run failed: keep the tail.
+  'trial.finished': (e) => ({ ...e, reason: boundNullable(e.reason, TEXT_LIMITS.reason), logTail: boundNullable(e.logTail, TEXT_LIMITS.logTail, 'tail') }),
 };

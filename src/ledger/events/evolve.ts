@@ -4,8 +4,9 @@
  * iteration with the snapshot a resumed run continues from.
  */
 import type { EngineSnapshot, IterationOutcome, Split } from '../../core/evolve-state.ts';
+import { boundJson, boundNullable, boundText, TEXT_LIMITS } from '../bounded-text.ts';
 import { prepared } from '../prepared.ts';
-import { eventOnly, json, type Projections } from './projection.ts';
+import { eventOnly, json, type PayloadBounds, type Projections } from './projection.ts';
 
 export interface EvolveEvents {
   /** One example evaluated (a metric call); also the evaluation cache. */
@@ -105,4 +106,13 @@ export const evolveProjections: Projections<EvolveEvents> = {
     );
     if (e.isBest) prepared(db, 'UPDATE studies SET best_candidate_id = ?, updated_at = ? WHERE id = ?').run(e.candidateId, at, e.studyId);
   },
+};
+
+export const evolveBounds: PayloadBounds<EvolveEvents> = {
+  'evolve.evaluation_recorded': (e) => ({ ...e, feedback: boundNullable(e.feedback, TEXT_LIMITS.feedback), trace: boundJson(e.trace, TEXT_LIMITS.trace) }),
+  // A resumed iteration reuses a reply's verdict (`text`, `reason`), never the raw reply, so the reply can be cut;
+  // `text` is the new component itself, already bounded by max_component_chars, and is kept whole.
+  'evolve.reflection_recorded': (e) => ({ ...e, reply: boundText(e.reply, TEXT_LIMITS.reply), reason: boundNullable(e.reason, TEXT_LIMITS.reason) }),
+  'evolve.iteration_finished': (e) => ({ ...e, detail: boundText(e.detail, TEXT_LIMITS.reason) }),
+  'evolve.candidate_added': (e) => ({ ...e, description: boundText(e.description, TEXT_LIMITS.description) }),
 };

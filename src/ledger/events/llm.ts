@@ -2,8 +2,9 @@
  * Model-call events: a call's start (with its reserved worst-case cost) and
  * its end, projected into `llm_calls`.
  */
+import { boundJson, boundNullable, TEXT_LIMITS } from '../bounded-text.ts';
 import { prepared } from '../prepared.ts';
-import { json, type Projections } from './projection.ts';
+import { json, type PayloadBounds, type Projections } from './projection.ts';
 
 export interface LlmEvents {
   /** A model call is about to be made; its worst-case cost is reserved. */
@@ -50,4 +51,9 @@ export const llmProjections: Projections<LlmEvents> = {
       e.callId,
     );
   },
+};
+
+export const llmBounds: PayloadBounds<LlmEvents> = {
+  'llm.call_started': (e) => ({ ...e, request: boundJson(e.request, TEXT_LIMITS.request) }),
+  'llm.call_finished': (e) => ({ ...e, responseText: boundNullable(e.responseText, TEXT_LIMITS.reply), error: boundNullable(e.error, TEXT_LIMITS.reason) }),
 };

@@ -4,7 +4,8 @@
  * row and its stages' studies.
  */
 import type { StudyState } from '../../core/trial.ts';
-import { eventOnly, type Projections } from './projection.ts';
+import { boundNullable, TEXT_LIMITS } from '../bounded-text.ts';
+import { eventOnly, type PayloadBounds, type Projections } from './projection.ts';
 
 /** What a finished stage found: the values `${<stage>.best.…}` resolve to. */
 export interface StageBest {
@@ -68,4 +69,8 @@ export interface PipelineEvents {
 export const pipelineProjections: Projections<PipelineEvents> = {
   'pipeline.stage_started': eventOnly,
   'pipeline.stage_finished': eventOnly,
+};
+
+export const pipelineBounds: PayloadBounds<PipelineEvents> = {
+  'pipeline.stage_finished': (e) => ({ ...e, reason: boundNullable(e.reason, TEXT_LIMITS.reason) }),
 };

@@ -18,3 +18,10 @@ export const json = (value: unknown): string | null => (value === null || value 
 
 /** A REAL column: NaN and infinities are stored as NULL (SQLite would store NaN as NULL anyway, infinities not). */
 export const finite = (value: number | null): number | null => (value !== null && Number.isFinite(value) ? value : null);
+
+/**
+ * Per event type, how its payload's texts are bounded before it is written
+ * (see bounded-text.ts). Applied by `Ledger.record`, so the event log and the
+ * state tables hold the same bounded text and a replay reproduces it.
+ */
+export type PayloadBounds<Events> = { readonly [Type in keyof Events]?: (payload: Events[Type]) => Events[Type] };

@@ -6,11 +6,13 @@
  * executor's job id, the rebase of a stale winner).
  *
  * To add an event: a key and payload in `ResearchEvents`, and its projection
- * in `researchProjections` (the type checker insists on both).
+ * in `researchProjections` (the type checker insists on both); texts that can
+ * grow (reasons, logs, replies) get a bound in `researchBounds`.
  */
 import type { AcceptanceEvidence } from '../../core/acceptance.ts';
+import { boundNullable, boundText, TEXT_LIMITS } from '../bounded-text.ts';
 import { prepared } from '../prepared.ts';
-import { eventOnly, finite, json, type Projections } from './projection.ts';
+import { eventOnly, finite, json, type PayloadBounds, type Projections } from './projection.ts';
 
 /** What the decision on a trial rested on, kept in its meta as `acceptance`. */
 export interface TrialAssessment {
@@ -75,7 +77,7 @@ function setTrialMeta(db: Parameters<typeof prepared>[0], trialId: number, key: 
 }
 
 export const researchProjections: Projections<ResearchEvents> = {
-  // The rule is read back from the event log (the research store's chosenAcceptanceRule); no state table holds it.
+  // The rule is read back from the event log (ResearchStore.acceptanceRule); no state table holds it.
   'study.acceptance_chosen': eventOnly,
   'trial.assessed': (db, e) => setTrialMeta(db, e.trialId, 'acceptance', e.assessment),
   'trial.rechecked': (db, e, at) =>
@@ -94,4 +96,9 @@ export const researchProjections: Projections<ResearchEvents> = {
   },
   'trial.rebased': (db, e) =>
     setTrialMeta(db, e.trialId, 'rebase', { outcome: e.outcome, onto: e.ontoCommit, commit: e.rebasedCommit, rerunTrialId: e.rerunTrialId, conflicts: e.conflicts }),
+};
+
+export const researchBounds: PayloadBounds<ResearchEvents> = {
+  'trial.rechecked': (e) => ({ ...e, reason: boundText(e.reason, TEXT_LIMITS.reason) }),
+  'trial.holdout_measured': (e) => ({ ...e, reason: boundNullable(e.reason, TEXT_LIMITS.reason) }),
 };

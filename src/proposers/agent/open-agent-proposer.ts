@@ -1,7 +1,6 @@
 import type { LlmConfig } from '../../core/config/llm-config.ts';
 import type { ResearchConfig } from '../../core/config/research-config.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
-import { spentUsd } from '../../llm/call-ledger.ts';
 import { ModelClient } from '../../llm/model-client.ts';
 import { UsdBudget } from '../../llm/usd-budget.ts';
 import { AgentProposer } from './agent-proposer.ts';
@@ -34,7 +33,7 @@ export async function openAgentProposer(options: OpenAgentProposerOptions): Prom
     model: llm.model,
     ledger: options.ledger,
     studyId: options.studyId,
-    budget: new UsdBudget(llm.maxUsd ?? null, spentUsd(options.ledger, options.studyId)),
+    budget: new UsdBudget(llm.maxUsd ?? null, options.ledger.llm.spentUsd(options.studyId)),
     timeoutMs: llm.timeoutMs,
     retry: { maxRetries: llm.maxRetries },
     ...(options.env ? { env: options.env } : {}),

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../../src/cli/commands/status.ts';
 import { Ledger } from '../../../src/ledger/ledger.ts';
 import { runResearch } from '../../../src/research/run-research.ts';
+import { sqlRows } from '../../helpers/ledger-sql.ts';
 import { LoopbackModelServer, type LoopbackReply, type LoopbackScript } from '../../helpers/loopback-model.ts';
 import { config, gitIn, makeRepo } from '../../helpers/study-repo.ts';
 import { agentStudyYaml, TRAINER } from './agent-fixtures.ts';
@@ -107,7 +108,7 @@ describe('a study with proposer: agent against a loopback model', () => {
     expect(gitIn(repo, 'show', 'strata/agent-study:train.mjs')).toContain('const x = 1;');
 
     // every model call is in the ledger against the trial it proposed, with tokens and USD
-    const calls = ledger.db.prepare('SELECT trial_id, role, error, usd FROM llm_calls ORDER BY id').all();
+    const calls = sqlRows(ledger, 'SELECT trial_id, role, error, usd FROM llm_calls ORDER BY id');
     expect(calls).toHaveLength(script.length);
     expect(calls[0]).toMatchObject({ trial_id: null, role: 'check' });
     expect(calls.filter((c) => c.trial_id === trials[1]!.id)).toHaveLength(3);
@@ -134,7 +135,7 @@ describe('a study with proposer: agent against a loopback model', () => {
     expect(summary.study.state).toBe('done');
     expect(summary.study.stop_reason).toMatch(/^USD budget reached: the next agent call could cost up to \$\d+\.\d+.*raise the cap \(llm.max_usd/);
     expect(summary.spend_usd).toBeLessThanOrEqual(25);
-    const rows = ledger.db.prepare('SELECT usd, reserved_usd FROM llm_calls ORDER BY id').all();
+    const rows = sqlRows(ledger, 'SELECT usd, reserved_usd FROM llm_calls ORDER BY id');
     expect(rows).toHaveLength(server!.requests.length); // nothing was sent that the ledger does not know
     // it stopped because the next reservation did not fit, not before
     expect(summary.spend_usd).toBeGreaterThan(25 - 1.5 * Number(rows.at(-1)!.reserved_usd));

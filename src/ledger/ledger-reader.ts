@@ -1,0 +1,98 @@
+import { Ledger } from './ledger.ts';
+import type { StudyRecord, TrialRecord } from './records.ts';
+import type { CandidateRecord, EvaluationRecord } from './stores/evolve-store.ts';
+import type { LlmCallRecord, RoleSpend } from './stores/llm-store.ts';
+
+export type { CandidateRecord, EvaluationRecord } from './stores/evolve-store.ts';
+export type { LlmCallRecord, RoleSpend } from './stores/llm-store.ts';
+
+/**
+ * A read-only view of the ledger for the dashboard and reports. The ledger is
+ * opened read-only, so nothing served can change a study (see
+ * `Ledger.openForReading` for what happens to one that needs a migration).
+ *
+ * @example
+ * const reader = LedgerReader.open('.strata/ledger.db');
+ * for (const study of reader.studies()) console.log(study.name);
+ */
+export class LedgerReader {
+  readonly path: string;
+  private readonly ledger: Ledger;
+
+  private constructor(ledger: Ledger) {
+    this.ledger = ledger;
+    this.path = ledger.path;
+  }
+
+  static open(path: string): LedgerReader {
+    return new LedgerReader(Ledger.openForReading(path));
+  }
+
+  close(): void {
+    this.ledger.close();
+  }
+
+  /** Changes whenever another connection commits: a cheap "anything new?" check. */
+  version(): string {
+    return this.ledger.eventLog.changeToken();
+  }
+
+  studies(): StudyRecord[] {
+    return this.ledger.studies();
+  }
+
+  study(id: number): StudyRecord | undefined {
+    return this.ledger.studies().find((study) => study.id === id);
+  }
+
+  studyByName(name: string): StudyRecord | undefined {
+    return this.ledger.studyByName(name);
+  }
+
+  trials(studyId: number): TrialRecord[] {
+    return this.ledger.trials(studyId);
+  }
+
+  trialBySeq(studyId: number, seq: number): TrialRecord | undefined {
+    return this.ledger.trialBySeq(studyId, seq);
+  }
+
+  /** Sealed holdout results by trial id; empty for a ledger from before they existed. */
+  holdouts(studyId: number): Map<number, { status: string; metric: number | null; reason: string | null }> {
+    return new Map([...this.ledger.research.holdoutResults(studyId)].map(([id, result]) => [id, { status: result.status, metric: result.metric, reason: result.reason }]));
+  }
+
+  /** Model calls of one trial or one candidate, oldest first. */
+  llmCalls(where: { trialId: number } | { candidateId: number }): LlmCallRecord[] {
+    return this.ledger.llm.calls(where);
+  }
+
+  /** Calls, tokens and USD per role; a call killed before it finished counts at its reservation. */
+  spendByRole(studyId: number): RoleSpend[] {
+    return this.ledger.llm.spendByRole(studyId);
+  }
+
+  /** USD per trial id, or per candidate id, for the study's tables. */
+  usdBy(studyId: number, key: 'trial_id' | 'candidate_id'): Map<number, number> {
+    return this.ledger.llm.usdBy(studyId, key);
+  }
+
+  candidates(studyId: number): CandidateRecord[] {
+    return this.ledger.evolve.candidates(studyId);
+  }
+
+  /** Per-example scores of the pool's candidates on one split. */
+  evaluations(studyId: number, split: string): EvaluationRecord[] {
+    return this.ledger.evolve.evaluations(studyId, split);
+  }
+
+  /** Events of the given types, oldest first; `omit` drops large payload fields (an engine snapshot) in SQL. */
+  events(studyId: number, types: readonly string[], omit: readonly string[] = []): { id: number; type: string; trialId: number | null; payload: unknown; createdAt: string }[] {
+    return this.ledger.eventLog.ofTypes(studyId, types, omit);
+  }
+
+  /** Evaluations per split (metric calls). */
+  evaluationCounts(studyId: number): Record<string, number> {
+    return this.ledger.evolve.evaluationCounts(studyId);
+  }
+}

@@ -1,0 +1,58 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { LedgerEvents, LedgerEventType } from '../events.ts';
+import { prepared } from '../prepared.ts';
+
+/**
+ * Payloads of one event type, for facts that live in the event log alone
+ * (an evolve snapshot, a reflection reply, the acceptance rule).
+ */
+export class EventStore {
+  private readonly db: DatabaseSync;
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  /** Payloads of `type` for a study, oldest first (or newest first, at most `limit`). */
+  payloads<T extends LedgerEventType>(studyId: number, type: T, options: { newestFirst?: boolean; limit?: number } = {}): LedgerEvents[T][] {
+    const order = options.newestFirst ? 'DESC' : 'ASC';
+    const rows =
+      options.limit === undefined
+        ? prepared(this.db, `SELECT payload_json FROM events WHERE study_id = ? AND type = ? ORDER BY id ${order}`).all(studyId, type)
+        : prepared(this.db, `SELECT payload_json FROM events WHERE study_id = ? AND type = ? ORDER BY id ${order} LIMIT ?`).all(studyId, type, options.limit);
+    return rows.map((row) => JSON.parse(String(row.payload_json)) as LedgerEvents[T]);
+  }
+
+  /**
+   * Events of the given types for a study, oldest first, for loop-specific
+   * details (evolve iterations on the dashboard). `omit` drops large payload
+   * fields (an engine snapshot) in SQL, before they are parsed.
+   */
+  ofTypes(studyId: number, types: readonly string[], omit: readonly string[] = []): { id: number; type: string; trialId: number | null; payload: unknown; createdAt: string }[] {
+    if (types.length === 0) return [];
+    const payload = omit.length ? `json_remove(payload_json, ${omit.map(() => '?').join(', ')})` : 'payload_json';
+    const rows = prepared(
+      this.db,
+      `SELECT id, type, trial_id, ${payload} AS payload_json, created_at FROM events WHERE study_id = ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY id`,
+    ).all(...omit.map((field) => `$.${field}`), studyId, ...types);
+    return rows.map((row) => ({
+      id: Number(row.id),
+      type: String(row.type),
+      trialId: row.trial_id === null ? null : Number(row.trial_id),
+      payload: JSON.parse(String(row.payload_json)) as unknown,
+      createdAt: String(row.created_at),
+    }));
+  }
+
+  /** Changes whenever another connection commits (SQLite's data_version) or an event is added: a cheap "anything new?" check. */
+  changeToken(): string {
+    const data = prepared(this.db, 'PRAGMA data_version').get() as { data_version: number };
+    const last = prepared(this.db, 'SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as { id: number };
+    return `${data.data_version}:${last.id}`;
+  }
+
+  /** The newest payload of `type` for a study, if any. */
+  last<T extends LedgerEventType>(studyId: number, type: T): LedgerEvents[T] | undefined {
+    return this.payloads(studyId, type, { newestFirst: true, limit: 1 })[0];
+  }
+}
