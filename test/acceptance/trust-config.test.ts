@@ -19,7 +19,8 @@ describe('trust keys in strata.yaml', () => {
     expect(research.acceptance.rule).toBeUndefined();
     expect(research.evaluate).toBeUndefined();
     expect(research.holdout).toBeUndefined();
-    expect(research.sandbox).toEqual({ network: 'on', limits: {} });
+    expect(research.sandbox).toEqual({ network: 'on', limits: {}, envPassthrough: [], readable: [], writable: [] });
+    expect(research.agentSandbox).toEqual({ network: 'on', writable: [], envPassthrough: [] });
   });
 
   it('normalize every key', () => {
@@ -33,6 +34,10 @@ describe('trust keys in strata.yaml', () => {
   acceptance: {rule: noise-aware, baseline_repeats: 3, min_delta: 0.01, confidence: 0.99, confirm_repeats: 2, recheck_every: 0}
   network: off
   limits: {memory: 8GiB, processes: 256}
+  env_passthrough: [WANDB_API_KEY, COMET_*]
+  sandbox_readable: [/data/shared]
+  sandbox_writable: [~/.cache/huggingface]
+  agent_sandbox: {network: off, writable: [~/.npm], env_passthrough: [MY_GATEWAY_TOKEN]}
 `,
         ', valid_range: [0, 8], max_improvement_factor: 2',
       ),
@@ -41,7 +46,14 @@ describe('trust keys in strata.yaml', () => {
     expect(research.holdout).toEqual({ command: 'python evaluate.py --split test', budgetMs: 90_000, graceMs: 9000 });
     expect(research.holdoutData).toEqual(['../data/test.bin']);
     expect(research.acceptance).toEqual({ rule: 'noise-aware', baselineRepeats: 3, minDelta: 0.01, confidence: 0.99, confirmRepeats: 2, recheckEvery: 0 });
-    expect(research.sandbox).toEqual({ network: 'off', limits: { memoryBytes: 8 * 2 ** 30, processes: 256 } });
+    expect(research.sandbox).toEqual({
+      network: 'off',
+      limits: { memoryBytes: 8 * 2 ** 30, processes: 256 },
+      envPassthrough: ['WANDB_API_KEY', 'COMET_*'],
+      readable: ['/data/shared'],
+      writable: ['~/.cache/huggingface'],
+    });
+    expect(research.agentSandbox).toEqual({ network: 'off', writable: ['~/.npm'], envPassthrough: ['MY_GATEWAY_TOKEN'] });
     expect(research.metric).toMatchObject({ validRange: [0, 8], maxImprovementFactor: 2 });
   });
 

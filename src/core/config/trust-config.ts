@@ -1,7 +1,7 @@
 import { parseDuration } from '../duration.ts';
 import type { ConfigIssue } from '../errors.ts';
 import type { z } from 'zod';
-import type { acceptanceSchema, limitsSchema } from './trust-schema.ts';
+import type { acceptanceSchema, agentSandboxSchema, limitsSchema } from './trust-schema.ts';
 
 /** research.acceptance after normalization. */
 export interface AcceptanceConfig {
@@ -29,7 +29,17 @@ export interface TrustConfig {
   holdout?: StageConfig;
   /** As written: relative to the config file's folder, or absolute. */
   holdoutData: string[];
-  sandbox: { network: 'on' | 'off'; limits: { memoryBytes?: number; processes?: number } };
+  sandbox: {
+    network: 'on' | 'off';
+    limits: { memoryBytes?: number; processes?: number };
+    /** env_passthrough: names or `*` globs. */
+    envPassthrough: string[];
+    /** sandbox_readable and sandbox_writable, as written. */
+    readable: string[];
+    writable: string[];
+  };
+  /** The command proposer's agent: network on by default; more writable folders and variables. */
+  agentSandbox: { network: 'on' | 'off'; writable: string[]; envPassthrough: string[] };
 }
 
 export const ACCEPTANCE_DEFAULTS = { baselineRepeats: 5, minDelta: 0, confidence: 0.95, confirmRepeats: 3, recheckEvery: 10 } as const;
@@ -44,6 +54,10 @@ interface TrustSection {
   acceptance?: z.infer<typeof acceptanceSchema>;
   network?: 'on' | 'off';
   limits?: z.infer<typeof limitsSchema>;
+  env_passthrough?: string[];
+  sandbox_readable?: string[];
+  sandbox_writable?: string[];
+  agent_sandbox?: z.infer<typeof agentSandboxSchema>;
 }
 
 /**
@@ -85,6 +99,14 @@ export function normalizeTrust(section: TrustSection, context: { budgetMs: numbe
     sandbox: {
       network: section.network ?? 'on',
       limits: { ...(memoryBytes !== undefined ? { memoryBytes } : {}), ...(section.limits?.processes !== undefined ? { processes: section.limits.processes } : {}) },
+      envPassthrough: section.env_passthrough ?? [],
+      readable: section.sandbox_readable ?? [],
+      writable: section.sandbox_writable ?? [],
+    },
+    agentSandbox: {
+      network: section.agent_sandbox?.network ?? 'on',
+      writable: section.agent_sandbox?.writable ?? [],
+      envPassthrough: section.agent_sandbox?.env_passthrough ?? [],
     },
   };
 }

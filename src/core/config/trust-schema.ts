@@ -30,6 +30,19 @@ export const limitsSchema = z.strictObject({
   processes: z.number().int().min(1).optional().describe('processes and threads a trial may have at once'),
 });
 
+/** A variable name, or a glob of them with `*` (`WANDB_*`). */
+const envNameSchema = z.string().regex(/^[A-Za-z_*][A-Za-z0-9_*]*$/, 'a variable name, or a glob with * like WANDB_*');
+
+/** research.agent_sandbox: what the command proposer's coding agent may reach beyond its own files. */
+export const agentSandboxSchema = z.strictObject({
+  network: z.enum(['on', 'off']).optional().describe('on (default): the agent reaches its model over the network; off: only loopback (a model served on this machine is not reachable either)'),
+  writable: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("more folders the agent may write (relative to this file, ~/ for HOME), beyond its worktree and its own state (~/.claude, ~/.codex, …)"),
+  env_passthrough: z.array(envNameSchema).optional().describe("more secret-looking variables the agent gets, beyond its provider's keys (ANTHROPIC_*, OPENAI_*, …)"),
+});
+
 /** Keys of `research:` for results you can trust: evaluation stage, holdout, acceptance, sandbox. */
 export const trustKeys = {
   evaluate: z
@@ -50,4 +63,17 @@ export const trustKeys = {
   acceptance: acceptanceSchema.optional().describe('how a trial earns keep'),
   network: z.enum(['on', 'off']).optional().describe('off: trials run in a network namespace with only loopback (default on)'),
   limits: limitsSchema.optional().describe('per-trial limits for the whole process tree'),
+  env_passthrough: z
+    .array(envNameSchema)
+    .optional()
+    .describe('secret-looking variables (names with PASS, TOKEN, SECRET, KEY, CREDENTIAL, …) trials still get from the environment, e.g. [WANDB_API_KEY]; research.env values always pass'),
+  sandbox_readable: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('folders trials may read that the sandbox makes private (/tmp, /var/tmp, /run): relative to this file, or absolute; ~/ for HOME'),
+  sandbox_writable: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('folders trials may write besides their worktree, artifacts, HOME and TMPDIR (a shared model cache, a checkpoint disk); everything else is read-only to them'),
+  agent_sandbox: agentSandboxSchema.optional().describe('proposer: command — what the coding agent may reach beyond its worktree and its own files'),
 };
