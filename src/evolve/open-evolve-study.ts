@@ -1,6 +1,7 @@
 import { StudyStateError } from '../core/errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
+import { StudySession, type StudySessionOptions } from '../study/study-session.ts';
 import { jsonHash } from './content-hash.ts';
 
 /** What makes two runs the same study: the seed, the data and the evaluator. */
@@ -15,12 +16,18 @@ export interface StudyIdentity {
 /**
  * Find the evolve study `name` in the ledger (it must have the same seed,
  * data and evaluator: otherwise its cache and pool would lie) or create it,
- * then take ownership and mark it running.
+ * then start this process's session on it (claim, running, heartbeat).
  *
  * @example
- * const { study, resumed } = openEvolveStudy(ledger, 'support-triage', identity, { options, budget });
+ * const { study, resumed, session } = openEvolveStudy(ledger, 'support-triage', identity, { options, budget }, { signal });
  */
-export function openEvolveStudy(ledger: Ledger, name: string, identity: StudyIdentity, settings: Record<string, unknown>): { study: StudyRecord; resumed: boolean } {
+export function openEvolveStudy(
+  ledger: Ledger,
+  name: string,
+  identity: StudyIdentity,
+  settings: Record<string, unknown>,
+  sessionOptions: StudySessionOptions = {},
+): { study: StudyRecord; resumed: boolean; session: StudySession } {
   const config = { kind: 'evolve', identity, ...settings };
   const configHash = jsonHash(config);
   let study = ledger.studyByName(name);
@@ -32,7 +39,9 @@ export function openEvolveStudy(ledger: Ledger, name: string, identity: StudyIde
       return id;
     });
     study = ledger.study(studyId);
-  } else {
+    return { study, resumed, session: StudySession.start(ledger, study.id, sessionOptions) };
+  }
+  {
     if (study.kind !== 'evolve') throw new StudyStateError(`study "${name}" in the ledger is a ${study.kind} study, not evolve: choose another name`, { study: name });
     const before = (study.config as { identity?: StudyIdentity } | null)?.identity;
     const changed = before ? (Object.keys(identity) as (keyof StudyIdentity)[]).filter((key) => before[key] !== identity[key]) : ['identity'];
@@ -42,11 +51,11 @@ export function openEvolveStudy(ledger: Ledger, name: string, identity: StudyIde
         { study: name, changed },
       );
     }
+    // Claimed before anything is written: a second orchestrator on the same study changes nothing.
+    const session = StudySession.start(ledger, study.id, sessionOptions);
     if (study.configHash !== configHash) ledger.record('study.config_changed', { studyId: study.id, config, configHash }, { studyId: study.id });
+    return { study: ledger.study(study.id), resumed, session };
   }
-  ledger.claim(study.id);
-  if (study.state !== 'running') ledger.record('study.state_changed', { studyId: study.id, state: 'running', reason: null }, { studyId: study.id });
-  return { study: ledger.study(study.id), resumed };
 }
 
 function describe(key: string): string {

@@ -9,6 +9,7 @@ import { candidateHash, jsonHash } from './content-hash.ts';
 import type { ProposalCounts } from './engine-snapshot.ts';
 import { EvolveEngine } from './evolve-engine.ts';
 import { exampleIds } from './example-ids.ts';
+import type { StudySession } from '../study/study-session.ts';
 import { openEvolveStudy } from './open-evolve-study.ts';
 import type { Front } from './pareto-front.ts';
 import { defaultReflectiveRecord } from './reflective-record.ts';
@@ -126,10 +127,12 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
   const studyName = options.studyName ?? `evolve-${jsonHash(identity).slice(0, 8)}`;
   const ownsLedger = !(options.ledger instanceof Ledger);
   const ledger = options.ledger instanceof Ledger ? options.ledger : Ledger.open(options.ledger ?? ':memory:');
-  let studyId: number | undefined;
+  let session: StudySession | undefined;
   try {
-    const { study, resumed } = openEvolveStudy(ledger, studyName, identity, { options: engineOptions, budget: options.budget });
-    studyId = study.id;
+    // Claim, heartbeat and release as every loop does (study/study-session.ts): a second process cannot take a running evolve study.
+    const opened = openEvolveStudy(ledger, studyName, identity, { options: engineOptions, budget: options.budget }, { ...(options.signal ? { signal: options.signal } : {}) });
+    const { study, resumed } = opened;
+    session = opened.session;
     const usd = new UsdBudget(options.budget.usd ?? null, ledger.llm.spentUsd(study.id));
     const client = new ModelClient({
       model: toModel(options.reflectionModel),
@@ -193,7 +196,7 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
 
     const stop = await engine.run();
     const paused = stop.reason === 'interrupted' || stop.reason === 'stop_file' || stop.reason === 'llm_unavailable';
-    ledger.record('study.state_changed', { studyId: study.id, state: paused ? 'paused' : 'done', reason: `${stop.reason}: ${stop.detail}` }, { studyId: study.id });
+    session.end(paused ? 'paused' : 'done', `${stop.reason}: ${stop.detail}`, stop.reason === 'interrupted' || stop.reason === 'stop_file' ? 'user' : stop.reason === 'llm_unavailable' ? 'model-unavailable' : 'complete');
     safeEmit(options.onProgress, { kind: 'stopped', reason: stop.reason, detail: stop.detail }, engine.warnings);
     const test = paused || engine.pool.size === 0 ? null : await engine.scoreTest(signal);
     if (engine.pool.size === 0) {
@@ -229,14 +232,14 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
     // A stop at any moment (the model check, the seed's scoring) is the user's, not an error: whatever the abort threw, the study pauses.
     const error = options.signal?.aborted && !(caught instanceof EvaluatorError) ? new StudyStoppedError() : caught;
     // Leave the study resumable: fixing a key or a file and running again continues it. An evaluator that never scores fails it (running again after the fix resumes it too).
-    if (studyId !== undefined && ledger.isOpen && ledger.study(studyId).state === 'running') {
+    if (session && ledger.isOpen && ledger.study(session.studyId).state === 'running') {
       const state = error instanceof EvaluatorError ? 'failed' : 'paused';
       const reason = error instanceof StudyStoppedError ? `interrupted: ${error.message}` : state === 'failed' ? errorMessage(error) : `error: ${errorMessage(error)}`;
-      ledger.record('study.state_changed', { studyId, state, reason: reason.slice(0, 1000) }, { studyId });
+      session.end(state, reason.slice(0, 1000), error instanceof StudyStoppedError ? 'user' : 'error');
     }
     throw error;
   } finally {
-    if (studyId !== undefined && ledger.isOpen) ledger.release(studyId);
+    if (ledger.isOpen) session?.close();
     if (ownsLedger) ledger.close();
   }
 }

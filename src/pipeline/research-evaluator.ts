@@ -125,10 +125,9 @@ export function evaluationStudyName(stageStudy: string, hash: string, exampleId:
  * Paused by the user or a model outage, or failed on an error: it resumes.
  */
 export function isFinished(study: StudyRecord): boolean {
-  const reason = study.stopReason ?? '';
   if (study.state === 'done') return true;
-  if (study.state === 'failed') return reason.startsWith('the baseline');
-  return study.state === 'paused' && !/stopped by the user|unavailable/.test(reason);
+  if (study.state === 'failed') return study.stopCause === 'baseline-failed';
+  return study.state === 'paused' && study.stopCause !== 'user' && study.stopCause !== 'model-unavailable' && study.stopCause !== 'error' && study.stopCause !== 'branch-moved';
 }
 
 /** The score, feedback and trace of a finished evaluation study, from the ledger alone. */

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { StudyConfig } from '../core/config/parse-config.ts';
-import { errorMessage, StudyStateError } from '../core/errors.ts';
+import { StudyStateError } from '../core/errors.ts';
 import type { LedgerEvents } from '../ledger/events.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { runResearch } from '../research/run-research.ts';
@@ -10,6 +10,7 @@ import { commitFiles } from './commit-files.ts';
 import { evolveStageConfig, isFileKey, pipelineDir, researchStageConfig, type PipelineConfig, type PipelineStage, type ResolveString } from './pipeline-config.ts';
 import type { StageBest } from '../ledger/events.ts';
 import type { PipelineObserver } from './pipeline-observer.ts';
+import type { StudySession } from '../study/study-session.ts';
 import { openPipelineStudy } from './open-pipeline-study.ts';
 import { summarizePipeline, type PipelineSummary } from './pipeline-summary.ts';
 import { evolveComponentFiles, runEvolveStage } from './run-evolve-stage.ts';
@@ -47,14 +48,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const repo = await StudyRepository.open(pipelineDir(pipeline));
   await repo.ignoreStateDir();
   const ledger = Ledger.open(join(repo.stateDir, 'ledger.db'));
-  let studyId: number | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
+  let session: StudySession | undefined;
   try {
-    const { study, resumed } = await openPipelineStudy(ledger, repo, pipeline);
-    studyId = study.id;
+    // Claim, heartbeat, release: the same study session as research and evolve.
+    const opened = await openPipelineStudy(ledger, repo, pipeline, { signal });
+    const { study, resumed } = opened;
+    session = opened.session;
     const id = study.id;
-    heartbeat = setInterval(() => ledger.heartbeat(id), 5000);
-    heartbeat.unref();
     const startCommit = study.baseCommit!;
     observer.pipelineStarted?.({
       name: pipeline.name,
@@ -72,7 +72,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         continue;
       }
       if (signal.aborted) {
-        ledger.record('study.state_changed', { studyId: id, state: 'paused', reason: `stopped by the user before stage ${stage.name}; run again to resume` }, { studyId: id });
+        session.end('paused', `stopped by the user before stage ${stage.name}; run again to resume`, 'user');
         return finish(ledger, id, observer);
       }
       const context: StageContext = { pipeline, stage, repo, ledger, pipelineStudyId: id, startCommit, results, signal, observer, ...(options.env ? { env: options.env } : {}) };
@@ -81,22 +81,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         // A stop by the user pauses whatever the stage's study says (an abort during a model check fails a research study).
         const state = outcome.state === 'failed' && !signal.aborted ? 'failed' : 'paused';
         const why = signal.aborted ? 'stopped by the user' : `${outcome.state}: ${outcome.reason ?? ''}`;
-        ledger.record('study.state_changed', { studyId: id, state, reason: `stage ${stage.name} ${why}; run again to resume it` }, { studyId: id });
+        session.end(state, `stage ${stage.name} ${why}; run again to resume it`, signal.aborted ? 'user' : (ledger.studyByName(stage.study)?.stopCause ?? 'error'));
         return finish(ledger, id, observer);
       }
       results.set(stage.name, outcome.best);
     }
-    ledger.record('study.state_changed', { studyId: id, state: 'done', reason: `${pipeline.stages.length} stages done` }, { studyId: id });
+    session.end('done', `${pipeline.stages.length} stages done`, 'complete');
     return finish(ledger, id, observer);
   } catch (error) {
     // Leave it resumable: fixing the cause and running again continues at the stage that stopped.
-    if (studyId !== undefined && ledger.isOpen) {
-      ledger.record('study.state_changed', { studyId, state: 'paused', reason: `error: ${errorMessage(error)}`.slice(0, 1000) }, { studyId });
-    }
+    if (ledger.isOpen) session?.endOnError(error);
     throw error;
   } finally {
-    if (heartbeat) clearInterval(heartbeat);
-    if (studyId !== undefined && ledger.isOpen) ledger.release(studyId);
+    if (ledger.isOpen) session?.close();
     ledger.close();
   }
 }
