@@ -9,6 +9,7 @@ import { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
 import { gitText } from '../workspace/git.ts';
 import { StudyRepository } from '../workspace/study-repository.ts';
+import { assertNoStudyRefConflict } from '../workspace/study-ref-conflict.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import { StudySession } from '../study/study-session.ts';
 import { StudyTrials } from '../study/study-trials.ts';
@@ -74,6 +75,8 @@ export async function openResearchStudy(options: { configPath: string; config: S
           { branch },
         );
       }
+      // Refs are paths: strata/a and strata/a/b cannot both exist, so a colliding name is refused before the ledger knows the study.
+      await assertNoStudyRefConflict(repo.root, config.name);
       const studyId = ledger.transaction(() => {
         const id = ledger.nextId('studies');
         ledger.record(

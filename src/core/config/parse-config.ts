@@ -5,6 +5,7 @@ import { normalizeEvolve, type EvolveConfig } from './evolve-config.ts';
 import { normalizeLlm, type LlmConfig } from './llm-config.ts';
 import { normalizeResearch, type ResearchConfig } from './research-config.ts';
 import { configSchema, type RawConfig } from './schema.ts';
+import { STUDY_NAME_PATTERN } from './study-name.ts';
 
 /** A validated, normalized strata.yaml. */
 export interface StudyConfig {
@@ -68,6 +69,8 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
   }
   const value = valueAt(data, issue.path);
   if (issue.code === 'invalid_type' && value === undefined) return [{ path, message: `missing (expected ${issue.expected})` }];
+  // The study-name rule quotes the name itself (shortened when long).
+  if (issue.code === 'invalid_format' && issue.pattern === String(STUDY_NAME_PATTERN)) return [{ path, message: issue.message }];
   const got = value === undefined ? '' : `, got ${JSON.stringify(value)}`;
   return [{ path, message: `${issue.message}${got}` }];
 }
