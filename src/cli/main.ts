@@ -54,11 +54,17 @@ export const commands: Record<string, Command> = {
       pipelineCommand({ config: str(values.config), cwd: context.cwd, json: Boolean(values.json), compare: Boolean(values.compare), signal: context.signal }),
   },
   status: {
-    summary: 'the study at a glance: best so far, every trial, what is running',
-    usage: 'strata status [--config strata.yaml | --study NAME] [--json]',
-    options: { ...configOption, study: { type: 'string' }, json: { type: 'boolean' } },
+    summary: 'the study at a glance: best so far, its lineage and the latest trials (--all: every trial), what is running',
+    usage: 'strata status [--config strata.yaml | --study NAME] [--all] [--json]',
+    options: { ...configOption, study: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' } },
     run: (values, _positionals, context) =>
-      statusCommand({ config: str(values.config), cwd: context.cwd, json: Boolean(values.json), ...(values.study ? { study: str(values.study) } : {}) }),
+      statusCommand({
+        config: str(values.config),
+        cwd: context.cwd,
+        json: Boolean(values.json),
+        all: Boolean(values.all),
+        ...(values.study ? { study: str(values.study) } : {}),
+      }),
   },
   export: {
     summary: 'write every trial as tsv (autoresearch columns) or jsonl',

@@ -7,11 +7,12 @@ import { renderPipelineStatus } from './pipeline.ts';
 import { renderEvolveStatus } from '../evolve-status-view.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { Ledger } from '../../ledger/ledger.ts';
-import { summarizeStudy, type StudySummary } from '../../research/study-summary.ts';
+import { summarizeStudy, type StudySummary, type TrialRow } from '../../research/study-summary.ts';
 import { ledgerPathFor } from '../../workspace/state-dir.ts';
 import { formatMetric, palette, statusColor } from '../format.ts';
 import { loadConfig } from '../load-config.ts';
 import { schedulingLine } from '../scheduling-line.ts';
+import { STATUS_LAST_ROWS, statusLines } from '../status-rows.ts';
 import { renderTable, truncate } from '../table.ts';
 import { REPEAT_ROLES } from '../../core/trial.ts';
 
@@ -20,6 +21,8 @@ export interface StatusCommandOptions {
   cwd: string;
   study?: string;
   json?: boolean;
+  /** Every trial in the table; by default a long study shows its best lineage and last rows (--json always has every trial). */
+  all?: boolean;
   out?: NodeJS.WritableStream;
 }
 
@@ -41,7 +44,7 @@ export async function openStudyForReading(options: { config: string; cwd: string
   return { ledger, study };
 }
 
-/** `strata status [--json]`: the study at a glance. */
+/** `strata status [--json] [--all]`: the study at a glance. */
 export async function statusCommand(options: StatusCommandOptions): Promise<number> {
   const out = options.out ?? process.stdout;
   const { ledger, study } = await openStudyForReading(options);
@@ -57,14 +60,15 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
       return 0;
     }
     const summary = summarizeStudy(ledger, study);
-    out.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${renderStatus(summary, out)}\n`);
+    out.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${renderStatus(summary, out, { all: Boolean(options.all) })}\n`);
     return 0;
   } finally {
     ledger.close();
   }
 }
 
-export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream): string {
+/** The research study as `strata status` prints it: header, then the trial table (see statusLines for which rows), then what is running. */
+export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, options: { all?: boolean } = {}): string {
   const colors = palette(out);
   const lines = [colors.bold(`${summary.study.name}`) + `  ${summary.study.kind} · ${summary.study.state}${summary.study.stop_reason ? ` (${summary.study.stop_reason})` : ''}`];
   lines.push(`branch ${summary.study.branch ?? '-'} · ${summary.study.goal} ${summary.study.metric}`);
@@ -83,7 +87,9 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
   // Validation and the sealed holdout side by side, with the gap, wherever a holdout was measured.
   const holdout = summary.trials.some((trial) => trial.holdout !== null);
   const secondary = summary.study.secondary;
-  const rows = summary.trials.map((trial) => [
+  const columns = 7 + (holdout ? 1 : 0) + secondary.length;
+  const shown = statusLines(summary.trials, summary.best?.trial ?? null, { all: Boolean(options.all) });
+  const row = (trial: TrialRow) => [
     `#${trial.seq}`,
     REPEAT_ROLES.includes(trial.role) && trial.status === 'discard' ? colors.dim('repeat') : statusColor(trial.status, colors),
     formatMetric(trial.metric),
@@ -93,7 +99,8 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
     trial.duration_s === null ? '-' : formatDuration(trial.duration_s * 1000),
     trial.proposer,
     truncate(trial.description + (trial.status === 'keep' || trial.status === 'discard' || !trial.reason ? '' : ` (${trial.reason})`), 80),
-  ]);
+  ];
+  const rows = shown.map((line) => ('trial' in line ? row(line.trial) : ['⋮', colors.dim(`${line.hidden} more`), ...Array<string>(columns - 2).fill('')]));
   lines.push(
     renderTable(
       ['trial', 'status', summary.study.metric, ...(holdout ? ['holdout (gap)'] : []), ...secondary, 'delta', 'time', 'proposer', 'description'],
@@ -101,6 +108,10 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream):
       ['right', 'left', 'right', ...(holdout ? (['right'] as const) : []), ...secondary.map(() => 'right' as const), 'right', 'right', 'left', 'left'],
     ),
   );
+  const hidden = shown.reduce((sum, line) => sum + ('hidden' in line ? line.hidden : 0), 0);
+  if (hidden > 0) {
+    lines.push(colors.dim(`${summary.trials.length - hidden} of ${summary.trials.length} trials: the best's lineage and the last ${STATUS_LAST_ROWS}; strata status --all lists every one`));
+  }
   for (const running of summary.running) {
     lines.push(colors.yellow(`running #${running.seq}: ${formatDuration((running.elapsed_s ?? 0) * 1000)} of ${formatDuration((running.budget_s ?? 0) * 1000)} · ${running.description}`));
   }

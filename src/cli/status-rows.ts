@@ -1,0 +1,56 @@
+import type { TrialRow } from '../research/study-summary.ts';
+
+/** A line of `strata status`'s trial table: a trial, or a note standing for the trials left out between two shown. */
+export type StatusLine = { trial: TrialRow } | { hidden: number };
+
+/** How many trials `strata status` shows in full; above it, the best lineage and the last rows. */
+export const STATUS_ALL_BELOW = 40;
+/** The last rows `strata status` shows of a longer study. */
+export const STATUS_LAST_ROWS = 10;
+
+/**
+ * The trials `strata status` lists: every one with `all` or in a short study;
+ * otherwise the best trial's lineage (each kept trial it was built on, back to
+ * the baseline, found by following parent commits) and the last
+ * `STATUS_LAST_ROWS` trials, in order, with a note where trials are left out.
+ *
+ * @example
+ * statusLines(summary.trials, summary.best?.trial ?? null, { all: false });
+ * // [{ trial: #0 }, { hidden: 118 }, { trial: #119 }, { hidden: 19870 }, { trial: #19990 }, …]
+ */
+export function statusLines(trials: readonly TrialRow[], bestSeq: number | null, options: { all: boolean }): StatusLine[] {
+  if (options.all || trials.length < STATUS_ALL_BELOW) return trials.map((trial) => ({ trial }));
+  const shown = new Set<number>(trials.slice(-STATUS_LAST_ROWS).map((trial) => trial.seq));
+  for (const trial of lineage(trials, bestSeq)) shown.add(trial.seq);
+  const lines: StatusLine[] = [];
+  let hidden = 0;
+  for (const trial of trials) {
+    if (!shown.has(trial.seq)) {
+      hidden++;
+      continue;
+    }
+    if (hidden > 0) lines.push({ hidden });
+    hidden = 0;
+    lines.push({ trial });
+  }
+  if (hidden > 0) lines.push({ hidden });
+  return lines;
+}
+
+/** The best trial and the kept trials under it, newest first: each one's parent commit is the commit an earlier keep made. */
+export function lineage(trials: readonly TrialRow[], bestSeq: number | null): TrialRow[] {
+  const best = trials.find((trial) => trial.seq === bestSeq);
+  if (!best) return [];
+  const keptBy = new Map<string, TrialRow>();
+  for (const trial of trials) if (trial.status === 'keep' && trial.commit !== null && !keptBy.has(trial.commit)) keptBy.set(trial.commit, trial);
+  const chain = [best];
+  const seen = new Set([best.seq]);
+  for (let at = best; at.parent_commit !== null && at.parent_commit !== at.commit; ) {
+    const parent = keptBy.get(at.parent_commit);
+    if (!parent || seen.has(parent.seq)) break;
+    chain.push(parent);
+    seen.add(parent.seq);
+    at = parent;
+  }
+  return chain;
+}
