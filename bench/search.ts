@@ -96,7 +96,7 @@ function run(fn: TestFunction, sampler: Sampler, seed: number, trials: number): 
   let best = Number.POSITIVE_INFINITY;
   const started = performance.now();
   for (let trial = 0; trial < trials; trial++) {
-    const params = sampler.sample(fn.space, history, rng, seen);
+    const { params } = sampler.sample({ space: fn.space, history, rng, avoid: seen });
     const truth = fn.value(params);
     const observed = fn.noise > 0 ? truth + noise.normal(0, fn.noise) : truth;
     history.push({ params, loss: observed });
@@ -149,7 +149,7 @@ function main(): void {
     let tpeWins = 0;
     for (const seed of seeds) {
       const random = run(fn, new RandomSampler(), seed, trials);
-      const tpe = run(fn, new TpeSampler(), seed, trials);
+      const tpe = run(fn, new TpeSampler({ multivariate: false }), seed, trials);
       results.random.push(random.best);
       results.tpe.push(tpe.best);
       seconds.random += random.seconds;

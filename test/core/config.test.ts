@@ -43,7 +43,7 @@ describe('durations', () => {
 describe('parseConfig', () => {
   it('normalizes durations and fills defaults', () => {
     const config = parseConfig(minimal);
-    expect(config.research).toMatchObject({ budgetMs: 300_000, graceMs: 30_000, protected: [], proposer: 'search', search: { sampler: 'tpe' } });
+    expect(config.research).toMatchObject({ budgetMs: 300_000, graceMs: 30_000, protected: [], proposer: 'search', search: { sampler: 'auto' } });
     expect(parseConfig(minimal.replace('5m', '20s')).research!.graceMs).toBe(5000);
   });
 

@@ -1,6 +1,6 @@
 import { parseDuration } from '../duration.ts';
 import type { ConfigIssue } from '../errors.ts';
-import type { SearchSpace } from '../search-space.ts';
+import { conditionIssues, type SearchSpace } from '../search-space.ts';
 import { normalizeExecutor, normalizeFidelity, type ExecutorConfig, type FidelityConfig } from './executor-config.ts';
 import type { ResearchSection } from './research-schema.ts';
 import { normalizeTrust, type TrustConfig } from './trust-config.ts';
@@ -26,7 +26,7 @@ export interface ResearchConfig extends TrustConfig {
   constraints: MetricConstraint[];
   params: SearchSpace;
   proposer: 'search' | 'agent' | 'command';
-  search: { sampler: 'tpe' | 'random'; seed?: number; startupTrials?: number };
+  search: SearchSettings;
   /** The agent's settings (used by proposer: agent and command). */
   agent: AgentSettings;
   maxTrials?: number;
@@ -36,6 +36,17 @@ export interface ResearchConfig extends TrustConfig {
   executor: ExecutorConfig;
   /** Screening at a short budget before the full one; absent = every candidate runs at the full budget. */
   fidelity?: FidelityConfig;
+}
+
+/** How the search proposer samples (`research.search`). */
+export interface SearchSettings {
+  sampler: 'auto' | 'gp' | 'tpe' | 'random';
+  seed?: number;
+  startupTrials?: number;
+  /** tpe: joint estimators per group of parameters (default true). */
+  multivariate?: boolean;
+  /** An earlier study's name in this ledger, or a results.tsv path relative to the config file. */
+  warmStart?: string;
 }
 
 /** A metric recorded beside the main one (`metric.secondary`). Without a pattern it is read from `METRIC <name>=<n>` or `<name>: <n>` lines. */
@@ -90,6 +101,7 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
     if (!(spec.low < spec.high)) issues.push({ path: `${at}.low`, message: `must be below high (${spec.high}), got ${spec.low}` });
     if (spec.log && spec.low <= 0) issues.push({ path: `${at}.low`, message: `must be > 0 on a log scale, got ${spec.low}` });
   }
+  issues.push(...conditionIssues(params, 'research.params'));
   if (section.proposer === 'search' && Object.keys(params).length === 0) {
     issues.push({ path: 'research.params', message: 'the search proposer needs a search space: declare at least one parameter' });
   }
@@ -126,9 +138,11 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
     params,
     proposer: section.proposer,
     search: {
-      sampler: section.search?.sampler ?? 'tpe',
+      sampler: section.search?.sampler ?? 'auto',
       ...(section.search?.seed !== undefined ? { seed: section.search.seed } : {}),
       ...(section.search?.startup_trials !== undefined ? { startupTrials: section.search.startup_trials } : {}),
+      ...(section.search?.multivariate !== undefined ? { multivariate: section.search.multivariate } : {}),
+      ...(section.search?.warm_start !== undefined ? { warmStart: section.search.warm_start } : {}),
     },
     agent: {
       ...(section.program !== undefined ? { program: section.program } : {}),

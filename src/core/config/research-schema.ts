@@ -7,10 +7,16 @@ export { durationSchema };
 
 const choiceValue = z.union([z.string(), z.number(), z.boolean()]);
 
+/** `when: {optimizer: sgd}`: the parameter exists only while every named parent holds one of the listed values. */
+const conditionSchema = z
+  .record(z.string(), z.union([choiceValue, z.array(choiceValue).min(1)]))
+  .optional()
+  .describe('active only when every named parameter (a choice or an int) holds the value or one of the listed values, e.g. {optimizer: sgd}; the params file then omits it otherwise');
+
 export const paramSpecSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('float'), low: z.number(), high: z.number(), log: z.boolean().optional() }),
-  z.strictObject({ type: z.literal('int'), low: z.number().int(), high: z.number().int(), log: z.boolean().optional() }),
-  z.strictObject({ type: z.literal('choice'), values: z.array(choiceValue).min(1) }),
+  z.strictObject({ type: z.literal('float'), low: z.number(), high: z.number(), log: z.boolean().optional(), when: conditionSchema }),
+  z.strictObject({ type: z.literal('int'), low: z.number().int(), high: z.number().int(), log: z.boolean().optional(), when: conditionSchema }),
+  z.strictObject({ type: z.literal('choice'), values: z.array(choiceValue).min(1), when: conditionSchema }),
 ]);
 
 const metricNameSchema = z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a metric name: letters, digits, _ . -');
@@ -50,9 +56,18 @@ export const metricSchema = z.strictObject({
 });
 
 export const searchSchema = z.strictObject({
-  sampler: z.enum(['tpe', 'random']).default('tpe'),
+  sampler: z
+    .enum(['auto', 'gp', 'tpe', 'random'])
+    .default('auto')
+    .describe('auto (default): a Gaussian process for spaces without conditional parameters up to 200 trials, else multivariate TPE; gp, tpe or random to fix one'),
   seed: z.number().int().optional().describe('seed for the sampler; default derived from the study name'),
-  startup_trials: z.number().int().min(1).optional().describe('random trials before TPE starts modelling (default 10)'),
+  startup_trials: z.number().int().min(1).optional().describe('proposals before the model takes over: random for tpe (default 10), space-filling for gp (default parameters + 1, 4 to 10)'),
+  multivariate: z.boolean().optional().describe('tpe: one joint estimator per group of parameters active together (default true); false = one per parameter, as Optuna by default'),
+  warm_start: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('seed the model with an earlier study of this ledger (its name) or a results.tsv (a path relative to this file) whose columns include the parameters'),
 });
 
 export const researchSchema = z.strictObject({

@@ -1,6 +1,5 @@
 import type { Random } from '../../core/random.ts';
-import type { ParamSpec, ParamValue, ParamValues, SearchSpace } from '../../core/search-space.ts';
-import { orderedNames } from './sampler.ts';
+import { drawActive, type ParamSpec, type ParamValue, type ParamValues, type SearchSpace } from '../../core/search-space.ts';
 
 /**
  * One value drawn from a dimension's prior: uniform, log-uniform for log
@@ -30,16 +29,15 @@ export function drawRandomValue(spec: ParamSpec, rng: Random): ParamValue {
 }
 
 /**
- * A whole parameter set drawn from the prior, dimensions visited in name order
- * so the result does not depend on the config's key order.
+ * A whole parameter set drawn from the prior, dimensions visited parents
+ * first, then in name order, so the result does not depend on the config's key
+ * order; a conditional parameter is drawn only when it is active.
  *
  * @example
  * drawRandomParams({ lr: { type: 'float', low: 1e-4, high: 1e-1, log: true } }, rng); // { lr: 0.0031 }
  */
 export function drawRandomParams(space: SearchSpace, rng: Random): ParamValues {
-  const params: ParamValues = {};
-  for (const name of orderedNames(space)) params[name] = drawRandomValue(space[name]!, rng);
-  return params;
+  return drawActive(space, (_name, spec) => drawRandomValue(spec, rng));
 }
 
 export function clamp(value: number, low: number, high: number): number {

@@ -1,21 +1,20 @@
-import type { Random } from '../../core/random.ts';
-import type { Observation, ParamValues, SearchSpace } from '../../core/search-space.ts';
 import { drawRandomParams } from './random-draw.ts';
-import { assertValidSearchSpace, type Sampler } from './sampler.ts';
+import { assertValidSearchSpace, type SampleRequest, type SampleResult, type Sampler } from './sampler.ts';
 import { proposeUnique } from './unique-proposal.ts';
 
 /**
  * Independent draws from each dimension's prior (uniform; log-uniform for log
- * dimensions; integers inclusive of both ends). Ignores history; honours `avoid`.
+ * dimensions; integers inclusive of both ends). Ignores history and pending
+ * proposals; honours `avoid`.
  *
  * @example
- * const params = new RandomSampler().sample(space, [], Random.fromSeed(1));
+ * const { params } = new RandomSampler().sample({ space, history: [], rng: Random.fromSeed(1) });
  */
 export class RandomSampler implements Sampler {
   readonly name = 'random' as const;
 
-  sample(space: SearchSpace, _history: readonly Observation[], rng: Random, avoid?: ReadonlySet<string>): ParamValues {
+  sample({ space, rng, avoid }: SampleRequest): SampleResult {
     assertValidSearchSpace(space);
-    return proposeUnique(space, avoid, rng, () => drawRandomParams(space, rng));
+    return { params: proposeUnique(space, avoid, rng, () => drawRandomParams(space, rng)), sampler: 'random', startup: false };
   }
 }

@@ -1,20 +1,43 @@
 import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
 import type { Random } from '../../core/random.ts';
-import type { Observation, ParamValues, SearchSpace } from '../../core/search-space.ts';
+import { conditionIssues, type Observation, type ParamValues, type SearchSpace } from '../../core/search-space.ts';
+
+/** The samplers a study can name in `research.search.sampler`, and the ones that make proposals. */
+export type SamplerName = 'auto' | 'gp' | 'tpe' | 'random';
+
+/** What a sampler gets for one proposal. */
+export interface SampleRequest {
+  space: SearchSpace;
+  /** Finished observations, oldest first (loss minimized; null = crashed or no metric). */
+  history: readonly Observation[];
+  /** Parameter sets proposed and still running on other slots: proposals keep away from them. */
+  pending?: readonly ParamValues[];
+  rng: Random;
+  /** Keys (paramsKey) that must not be proposed: in flight, already run, crashed. */
+  avoid?: ReadonlySet<string>;
+}
+
+/** One proposal and who made it (for `auto`: the sampler it picked). */
+export interface SampleResult {
+  /** Only the active parameters of a conditional space. */
+  params: ParamValues;
+  sampler: Exclude<SamplerName, 'auto'>;
+  /** True while the sampler still draws its space-filling or random start. */
+  startup: boolean;
+}
 
 /**
  * A strategy that proposes the next parameter set from a study's history.
- * Implementations are pure given their inputs: the same space, history, avoid
- * set and generator state give the same proposal, so a resumed study replays.
+ * Implementations are pure given their inputs: the same request and
+ * generator state give the same proposal, so a resumed study replays.
  *
  * @example
  * const sampler: Sampler = new TpeSampler();
- * const params = sampler.sample(space, history, Random.fromSeed(7), new Set(inFlightKeys));
+ * const { params } = sampler.sample({ space, history, rng: Random.fromSeed(7), avoid: new Set(inFlightKeys) });
  */
 export interface Sampler {
-  readonly name: 'random' | 'tpe';
-  /** Propose one parameter set. `history` = finished observations (loss minimized; null = crashed/no metric). `avoid` = keys (paramsKey) that must not be proposed (in flight, already run, crashed). */
-  sample(space: SearchSpace, history: readonly Observation[], rng: Random, avoid?: ReadonlySet<string>): ParamValues;
+  readonly name: SamplerName;
+  sample(request: SampleRequest): SampleResult;
 }
 
 /**
@@ -81,6 +104,7 @@ export function validateSearchSpace(space: SearchSpace, basePath = 'research.par
       issues.push({ path: `${path}.low`, message: `a log-scaled dimension needs low > 0, got ${lowNumber}; raise low or set log: false` });
     }
   }
+  if (Object.values(space).every((spec) => typeof spec === 'object' && spec !== null)) issues.push(...conditionIssues(space, basePath));
   return issues;
 }
 

@@ -1,13 +1,21 @@
 import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
 import type { Random } from '../../core/random.ts';
-import type { Observation, ParamSpec, ParamValue, ParamValues, SearchSpace } from '../../core/search-space.ts';
+import { activationOrder, isActive, type Observation, type ParamSpec, type ParamValue, type ParamValues, type SearchSpace } from '../../core/search-space.ts';
+import { conditionGroups } from './condition-groups.ts';
+import { buildMultivariateParzen } from './multivariate-parzen.ts';
 import { buildParzenEstimator, isValidValue, type ParzenEstimator, type ParzenOptions } from './parzen-estimator.ts';
 import { drawRandomParams } from './random-draw.ts';
-import { assertValidSearchSpace, orderedNames, type Sampler } from './sampler.ts';
+import { assertValidSearchSpace, type SampleRequest, type SampleResult, type Sampler } from './sampler.ts';
 import { proposeUnique } from './unique-proposal.ts';
 
-/** TPE settings; every default is Optuna's TPESampler default. */
+/** TPE settings; every default but `multivariate` is Optuna's TPESampler default. */
 export interface TpeOptions extends Partial<ParzenOptions> {
+  /**
+   * One joint estimator per group of parameters that are active together
+   * (Optuna's `multivariate=True, group=True`) instead of one per parameter
+   * (true by default; false is Optuna's default).
+   */
+  multivariate?: boolean;
   /** Finished observations drawn at random before TPE starts modelling (10). */
   nStartupTrials?: number;
   /** Candidates drawn from l(x) per dimension; the best l/g ratio wins (24). */
@@ -44,12 +52,20 @@ export function defaultWeights(n: number): number[] {
 }
 
 /**
- * Tree-structured Parzen estimator, univariate, after Optuna's TPESampler.
- * After `nStartupTrials` random proposals, the finite observations are split
- * by loss into the best gamma(n) ("good") and the rest ("bad"); each dimension
- * gets a Parzen estimator l(x) over the good values and g(x) over the bad ones
- * (each with a prior kernel), and the proposal is, per dimension, the best of
- * `nEiCandidates` draws from l by log l(x) - log g(x).
+ * Tree-structured Parzen estimator after Optuna's TPESampler. After
+ * `nStartupTrials` random proposals, the finite observations are split by
+ * loss into the best gamma(n) ("good") and the rest ("bad"); l(x) is a Parzen
+ * estimator over the good points and g(x) over the bad ones (each with a
+ * prior kernel), and the proposal is the best of `nEiCandidates` draws from l
+ * by log l(x) - log g(x).
+ *
+ * Multivariate (the default): the parameters are split into groups that are
+ * active together (all unconditional parameters form one group; each distinct
+ * `when` clause another), and each group gets one joint estimator, fitted to
+ * the observations holding the whole group, so correlated parameters move
+ * together. Univariate (Optuna's default): one estimator and one choice per
+ * parameter. Either way parameters are drawn parents first, and a
+ * conditional parameter only when its `when` holds.
  *
  * Crashed observations (loss null or not finite) join the bad group: a crash
  * is evidence against its region (a learning rate that diverges, a batch that
@@ -58,12 +74,16 @@ export function defaultWeights(n: number): number[] {
  * (Optuna ignores failed trials; that loses what a crash teaches.) Crashes do
  * count as finished trials towards `nStartupTrials`.
  *
+ * Pending proposals (running on other slots) join the bad group too, Optuna's
+ * `constant_liar`: the next proposal is pushed away from points whose result
+ * is not known yet instead of piling onto the same promising region.
+ *
  * A proposal whose key is in `avoid` is redrawn with fresh candidates a few
  * times, then replaced by a random draw not in `avoid` (see proposeUnique).
  *
  * @example
  * const tpe = new TpeSampler({ nStartupTrials: 5 });
- * const params = tpe.sample(space, history, rng, avoid);
+ * const { params } = tpe.sample({ space, history, rng, avoid });
  */
 export class TpeSampler implements Sampler {
   readonly name = 'tpe' as const;
@@ -72,12 +92,14 @@ export class TpeSampler implements Sampler {
   private readonly gamma: (n: number) => number;
   private readonly weights: (n: number) => number[];
   private readonly parzen: ParzenOptions;
+  private readonly multivariate: boolean;
 
   constructor(options: TpeOptions = {}) {
     this.nStartupTrials = options.nStartupTrials ?? 10;
     this.nEiCandidates = options.nEiCandidates ?? 24;
     this.gamma = options.gamma ?? defaultGamma;
     this.weights = options.weights ?? defaultWeights;
+    this.multivariate = options.multivariate ?? true;
     this.parzen = {
       priorWeight: options.priorWeight ?? 1,
       considerMagicClip: options.considerMagicClip ?? true,
@@ -96,61 +118,100 @@ export class TpeSampler implements Sampler {
     if (issues.length > 0) throw new ConfigError(issues);
   }
 
-  sample(space: SearchSpace, history: readonly Observation[], rng: Random, avoid?: ReadonlySet<string>): ParamValues {
+  sample({ space, history, pending = [], rng, avoid }: SampleRequest): SampleResult {
     assertValidSearchSpace(space);
-    if (history.length < this.nStartupTrials) return proposeUnique(space, avoid, rng, () => drawRandomParams(space, rng));
-    const { good, bad } = this.split(history);
-    const names = orderedNames(space);
-    const models = names.map((name) => {
-      const spec = space[name]!;
-      return { name, below: this.fit(spec, good, name), above: this.fit(spec, bad, name) };
-    });
-    return proposeUnique(space, avoid, rng, () => {
-      const params: ParamValues = {};
-      for (const model of models) params[model.name] = this.bestCandidate(model.below, model.above, rng);
-      return params;
-    });
+    if (history.length < this.nStartupTrials) {
+      return { params: proposeUnique(space, avoid, rng, () => drawRandomParams(space, rng)), sampler: 'tpe', startup: true };
+    }
+    // Constant liar: a pending point counts as a bad result until it finishes.
+    const observations: Observation[] = [...history, ...pending.map((params) => ({ params, loss: null }))];
+    const propose = this.multivariate ? this.multivariateProposal(space, observations, rng) : this.univariateProposal(space, observations, rng);
+    return { params: proposeUnique(space, avoid, rng, propose), sampler: 'tpe', startup: false };
   }
 
-  /** Good = the gamma(n) lowest finite losses (ties: earlier first); bad = the rest and every crash. Both keep history order. */
-  private split(history: readonly Observation[]): { good: Observation[]; bad: Observation[] } {
-    const finite = history.map((observation, index) => ({ observation, index })).filter(({ observation }) => isFiniteLoss(observation.loss));
+  /** One estimator per parameter, fitted once; each proposal picks every parameter on its own. */
+  private univariateProposal(space: SearchSpace, observations: readonly Observation[], rng: Random): () => ParamValues {
+    const models = new Map<string, { below: ParzenEstimator; above: ParzenEstimator }>();
+    for (const name of activationOrder(space)) {
+      const spec = space[name]!;
+      const holding = observations.filter((observation) => isValidValue(spec, observation.params[name]));
+      const { good, bad } = this.split(holding);
+      models.set(name, { below: this.fit(spec, good, name), above: this.fit(spec, bad, name) });
+    }
+    return () => {
+      const params: ParamValues = {};
+      for (const name of activationOrder(space)) {
+        if (!isActive(space, name, params)) continue;
+        const model = models.get(name)!;
+        params[name] = bestOf(this.nEiCandidates, () => model.below.sample(rng), (value) => model.below.logDensity(value) - model.above.logDensity(value));
+      }
+      return params;
+    };
+  }
+
+  /** One joint estimator per condition group, groups drawn parents first. */
+  private multivariateProposal(space: SearchSpace, observations: readonly Observation[], rng: Random): () => ParamValues {
+    const models = conditionGroups(space).map((names) => {
+      const specs = names.map((name) => space[name]!);
+      const holding = observations.filter((observation) => names.every((name, j) => isValidValue(specs[j]!, observation.params[name])));
+      const { good, bad } = this.split(holding);
+      const fit = (group: readonly Observation[]) =>
+        buildMultivariateParzen(specs, group.map((observation) => names.map((name) => observation.params[name]!)), this.checkedWeights(group.length), this.parzen);
+      return { names, below: fit(good), above: fit(bad) };
+    });
+    return () => {
+      const params: ParamValues = {};
+      for (const { names, below, above } of models) {
+        // Every member of a group shares one `when`, so the first one speaks for all.
+        if (!isActive(space, names[0]!, params)) continue;
+        const point = bestOf(this.nEiCandidates, () => below.sample(rng), (candidate) => below.logDensity(candidate) - above.logDensity(candidate));
+        names.forEach((name, j) => {
+          params[name] = point[j]!;
+        });
+      }
+      return params;
+    };
+  }
+
+  /** Good = the gamma(n) lowest finite losses (ties: earlier first); bad = the rest and every crash or pending point. Both keep history order. */
+  private split(observations: readonly Observation[]): { good: Observation[]; bad: Observation[] } {
+    const finite = observations.map((observation, index) => ({ observation, index })).filter(({ observation }) => isFiniteLoss(observation.loss));
     const goodCount = Math.max(0, Math.min(finite.length, Math.floor(this.gamma(finite.length))));
     const ranked = finite.slice().sort((a, b) => (a.observation.loss as number) - (b.observation.loss as number) || a.index - b.index);
     const goodIndices = new Set(ranked.slice(0, goodCount).map(({ index }) => index));
     const good: Observation[] = [];
     const bad: Observation[] = [];
-    history.forEach((observation, index) => (goodIndices.has(index) ? good : bad).push(observation));
+    observations.forEach((observation, index) => (goodIndices.has(index) ? good : bad).push(observation));
     return { good, bad };
   }
 
-  /** Observations missing this dimension or holding an out-of-bounds value (the space changed) are left out of it. */
   private fit(spec: ParamSpec, group: readonly Observation[], name: string): ParzenEstimator {
-    const values: ParamValue[] = [];
-    for (const observation of group) {
-      const value = observation.params[name];
-      if (isValidValue(spec, value)) values.push(value);
-    }
-    const weights = this.weights(values.length);
-    if (weights.length !== values.length || weights.some((weight) => !(weight >= 0) || !Number.isFinite(weight))) {
-      throw new ConfigError([{ path: 'tpe.weights', message: `the weights function must return ${values.length} finite numbers >= 0, got ${JSON.stringify(weights)}` }]);
-    }
-    return buildParzenEstimator(spec, values, weights, this.parzen);
+    const values: ParamValue[] = group.map((observation) => observation.params[name]!);
+    return buildParzenEstimator(spec, values, this.checkedWeights(values.length), this.parzen);
   }
 
-  private bestCandidate(below: ParzenEstimator, above: ParzenEstimator, rng: Random): ParamValue {
-    let best: ParamValue | undefined;
-    let bestScore = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < this.nEiCandidates; i++) {
-      const candidate = below.sample(rng);
-      const score = below.logDensity(candidate) - above.logDensity(candidate);
-      if (best === undefined || score > bestScore) {
-        best = candidate;
-        bestScore = score;
-      }
+  private checkedWeights(n: number): number[] {
+    const weights = this.weights(n);
+    if (weights.length !== n || weights.some((weight) => !(weight >= 0) || !Number.isFinite(weight))) {
+      throw new ConfigError([{ path: 'tpe.weights', message: `the weights function must return ${n} finite numbers >= 0, got ${JSON.stringify(weights)}` }]);
     }
-    return best!;
+    return weights;
   }
+}
+
+/** The best of `count` draws by `score` (the first of equals). */
+function bestOf<T>(count: number, draw: () => T, score: (candidate: T) => number): T {
+  let best = draw();
+  let bestScore = score(best);
+  for (let i = 1; i < count; i++) {
+    const candidate = draw();
+    const candidateScore = score(candidate);
+    if (candidateScore > bestScore) {
+      best = candidate;
+      bestScore = candidateScore;
+    }
+  }
+  return best;
 }
 
 function isFiniteLoss(loss: number | null): loss is number {

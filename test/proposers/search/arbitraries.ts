@@ -68,10 +68,32 @@ export function historyFor(space: SearchSpace, maxLength = 40): fc.Arbitrary<Obs
   return fc.array(fc.record({ params, loss }), { maxLength });
 }
 
-/** Independent check that a proposal fits the space exactly (not using the code under test). */
+/**
+ * The names that must be present in a proposal: every unconditional name,
+ * then, until nothing changes, every name whose `when` parents are present
+ * with an allowed value. Written apart from the code under test.
+ */
+export function expectedActive(space: SearchSpace, params: ParamValues): string[] {
+  const active = new Set<string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, spec] of Object.entries(space)) {
+      if (active.has(name)) continue;
+      const when = spec.when ?? {};
+      const holds = Object.entries(when).every(([parent, allowed]) => active.has(parent) && (Array.isArray(allowed) ? allowed : [allowed]).includes(params[parent]!));
+      if (holds) {
+        active.add(name);
+        changed = true;
+      }
+    }
+  }
+  return [...active].sort();
+}
+
+/** Independent check that a proposal fits the space exactly: the active names, each with a valid value. */
 export function violations(space: SearchSpace, params: ParamValues): string[] {
   const problems: string[] = [];
-  const expected = Object.keys(space).sort();
+  const expected = expectedActive(space, params);
   const actual = Object.keys(params).sort();
   if (JSON.stringify(expected) !== JSON.stringify(actual)) problems.push(`keys ${JSON.stringify(actual)} != ${JSON.stringify(expected)}`);
   for (const name of expected) {
@@ -87,6 +109,34 @@ export function violations(space: SearchSpace, params: ParamValues): string[] {
   }
   return problems;
 }
+
+/**
+ * Valid conditional spaces: a few unconditional parameters (at least one
+ * choice), then parameters conditioned on earlier choices or ints, sometimes
+ * two levels deep, with single values or lists.
+ */
+export const conditionalSpace: fc.Arbitrary<SearchSpace> = fc
+  .record({
+    roots: fc.uniqueArray(fc.oneof(fc.constantFrom('a', 'b', 'c')), { minLength: 1, maxLength: 3 }),
+    choices: fc.array(fc.uniqueArray(fc.constantFrom<ParamValue>('x', 'y', 'z', 1, 2, true), { minLength: 2, maxLength: 3 }), { minLength: 3, maxLength: 3 }),
+    children: fc.array(fc.record({ spec: fc.oneof(floatSpec, intSpec, choiceSpec), parent: fc.nat(10), pick: fc.nat(10), list: fc.boolean() }), { minLength: 1, maxLength: 5 }),
+  })
+  .map(({ roots, choices, children }) => {
+    const space: Record<string, ParamSpec> = {};
+    roots.forEach((name, i) => {
+      space[name] = { type: 'choice', values: choices[i]! };
+    });
+    children.forEach(({ spec, parent, pick, list }, i) => {
+      const parents = Object.keys(space).filter((name) => space[name]!.type !== 'float');
+      const parentName = parents[parent % parents.length]!;
+      const parentSpec = space[parentName]!;
+      const values: ParamValue[] =
+        parentSpec.type === 'choice' ? [...parentSpec.values] : parentSpec.type === 'int' ? [parentSpec.low, parentSpec.high] : [];
+      const chosen = values[pick % values.length]!;
+      space[`k${i}`] = { ...spec, when: { [parentName]: list ? values.slice(0, 1 + (pick % values.length)) : chosen } } as ParamSpec;
+    });
+    return space;
+  });
 
 /** Every point of a finite space (ints and choices only). */
 export function allPoints(space: SearchSpace): ParamValues[] {

@@ -53,8 +53,8 @@ describe('RandomSampler', () => {
 
   it('ignores history and does not depend on the order of the space keys', () => {
     const sampler = new RandomSampler();
-    const a = sampler.sample({ x: { type: 'float', low: 0, high: 1 }, y: { type: 'int', low: 0, high: 9 } }, [], Random.fromSeed(2));
-    const b = sampler.sample({ y: { type: 'int', low: 0, high: 9 }, x: { type: 'float', low: 0, high: 1 } }, [{ params: { x: 0.5, y: 1 }, loss: 3 }], Random.fromSeed(2));
+    const a = sampler.sample({ space: { x: { type: 'float', low: 0, high: 1 }, y: { type: 'int', low: 0, high: 9 } }, history: [], rng: Random.fromSeed(2) });
+    const b = sampler.sample({ space: { y: { type: 'int', low: 0, high: 9 }, x: { type: 'float', low: 0, high: 1 } }, history: [{ params: { x: 0.5, y: 1 }, loss: 3 }], rng: Random.fromSeed(2) });
     expect(b).toEqual(a);
     expect(sampler.name).toBe('random');
   });

@@ -11,7 +11,7 @@ function optimize(sampler: Sampler, space: SearchSpace, loss: (params: ParamValu
   const rng = Random.fromSeed(seed);
   const history: Observation[] = [];
   for (let trial = 0; trial < trials; trial++) {
-    const params = sampler.sample(space, history, rng);
+    const { params } = sampler.sample({ space, history, rng });
     history.push({ params, loss: loss(params) });
   }
   return history;
@@ -41,9 +41,10 @@ describe('TpeSampler', () => {
   it('draws exactly what the random sampler draws during the startup trials', () => {
     const space: SearchSpace = { lr: { type: 'float', low: 1e-4, high: 1, log: true }, width: { type: 'int', low: 8, high: 512, log: true }, act: { type: 'choice', values: ['relu', 'gelu'] } };
     const history: Observation[] = [{ params: { lr: 0.01, width: 64, act: 'relu' }, loss: 1 }];
-    const tpe = new TpeSampler({ nStartupTrials: 5 }).sample(space, history, Random.fromSeed(9));
-    const random = new RandomSampler().sample(space, history, Random.fromSeed(9));
-    expect(tpe).toEqual(random);
+    const tpe = new TpeSampler({ nStartupTrials: 5 }).sample({ space, history, rng: Random.fromSeed(9) });
+    const random = new RandomSampler().sample({ space, history, rng: Random.fromSeed(9) });
+    expect(tpe.params).toEqual(random.params);
+    expect(tpe.startup).toBe(true);
   });
 
   it('concentrates near the optimum of a 1-D quadratic better than random search', () => {
@@ -59,11 +60,14 @@ describe('TpeSampler', () => {
       }
       return { best: mean(bests), distance: mean(distances) };
     };
-    const tpe = summary(new TpeSampler());
+    const tpe = summary(new TpeSampler({ multivariate: false }));
+    const multivariate = summary(new TpeSampler());
     const random = summary(new RandomSampler());
     // Measured: best 1.3e-3 vs 4.2e-2, distance 1.25 vs 2.68; the margins leave room for numeric drift.
     expect(tpe.best).toBeLessThan(0.25 * random.best);
     expect(tpe.distance).toBeLessThan(0.7 * random.distance);
+    expect(multivariate.best).toBeLessThan(0.25 * random.best);
+    expect(multivariate.distance).toBeLessThan(0.7 * random.distance);
   });
 
   it('finds the best value of a log-scaled int and of a choice more often than chance', () => {
@@ -86,7 +90,7 @@ describe('TpeSampler', () => {
     const history: Observation[] = Array.from({ length: 20 }, (_, i) => ({ params: { lr: (i + 0.5) / 40 }, loss: null }));
     let above = 0;
     for (let seed = 0; seed < 100; seed++) {
-      const { lr } = new TpeSampler().sample(space, history, Random.fromSeed(seed));
+      const { lr } = new TpeSampler().sample({ space, history, rng: Random.fromSeed(seed) }).params;
       if ((lr as number) > 0.5) above++;
     }
     expect(above).toBeGreaterThan(80);
@@ -98,8 +102,16 @@ describe('TpeSampler', () => {
       ...Array.from({ length: 12 }, (_, i) => ({ params: { x: 0.05 + i * 0.01 }, loss: Number.NEGATIVE_INFINITY })),
       ...Array.from({ length: 12 }, (_, i) => ({ params: { x: 0.8 + i * 0.01 }, loss: i })),
     ];
-    const proposals = Array.from({ length: 40 }, (_, seed) => new TpeSampler().sample(space, history, Random.fromSeed(seed)).x as number);
+    const proposals = Array.from({ length: 40 }, (_, seed) => new TpeSampler({ multivariate: false }).sample({ space, history, rng: Random.fromSeed(seed) }).params.x as number);
     expect(proposals.filter((x) => x > 0.5).length).toBeGreaterThan(32);
+    // Exactly as if those trials had crashed, in both modes.
+    const crashed = history.map((observation) => (Number.isFinite(observation.loss) ? observation : { ...observation, loss: null }));
+    for (const multivariate of [false, true]) {
+      for (let seed = 0; seed < 10; seed++) {
+        const tpe = new TpeSampler({ multivariate });
+        expect(tpe.sample({ space, history, rng: Random.fromSeed(seed) })).toEqual(tpe.sample({ space, history: crashed, rng: Random.fromSeed(seed) }));
+      }
+    }
   });
 
   it('rejects invalid options all at once', () => {
@@ -116,6 +128,6 @@ describe('TpeSampler', () => {
   it('rejects a weights function that returns the wrong number of weights', () => {
     const sampler = new TpeSampler({ nStartupTrials: 0, weights: () => [1] });
     const history: Observation[] = [{ params: { x: 0.1 }, loss: 1 }, { params: { x: 0.2 }, loss: 2 }, { params: { x: 0.3 }, loss: 3 }];
-    expect(() => sampler.sample({ x: { type: 'float', low: 0, high: 1 } }, history, Random.fromSeed(1))).toThrow(/tpe\.weights/);
+    expect(() => sampler.sample({ space: { x: { type: 'float', low: 0, high: 1 } }, history, rng: Random.fromSeed(1) })).toThrow(/tpe\.weights/);
   });
 });
