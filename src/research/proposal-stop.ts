@@ -1,5 +1,6 @@
 import { BudgetExhaustedError } from '../core/errors.ts';
 import { LlmCallError, LlmUnavailableError } from '../llm/errors.ts';
+import { SandboxUnavailableError } from '../sandbox/sandbox-unavailable-error.ts';
 
 /** How and why the loop should stop after a proposal failed. */
 export interface StudyStop {
@@ -20,6 +21,8 @@ export interface StudyStop {
 export function studyStopFor(error: unknown): StudyStop | undefined {
   if (error instanceof BudgetExhaustedError) return { state: 'done', reason: error.message };
   if (error instanceof LlmUnavailableError) return { state: 'paused', reason: error.message };
+  // The agent's sandbox could not be set up: every proposal would fail the same way until the machine is fixed.
+  if (error instanceof SandboxUnavailableError) return { state: 'paused', reason: error.message };
   if (error instanceof LlmCallError && (error.status === 401 || error.status === 403)) return { state: 'paused', reason: `${error.message}; fix the key, then run again to resume` };
   return undefined;
 }

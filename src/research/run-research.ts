@@ -9,7 +9,7 @@ import { FAILED_PROPOSAL_CAUSES, REPEAT_ROLES, type TrialRole } from '../core/tr
 import type { TrialRecord } from '../ledger/records.ts';
 import { openAgentProposer } from '../proposers/agent/open-agent-proposer.ts';
 import { CommandProposer } from '../proposers/command/command-proposer.ts';
-import { SearchProposer } from '../proposers/search/search-proposer.ts';
+import { openSearchProposer } from '../proposers/search/open-search-proposer.ts';
 import { createExecutor, withSharedDir } from './create-executor.ts';
 import { summarize } from './execute-trial.ts';
 import { budgetForRole } from './fidelity.ts';
@@ -145,14 +145,17 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
 /** The proposer the config names; an agent proves its model answers (one cheap call) before any trial runs. */
 async function createProposer(opened: OpenedStudy, signal: AbortSignal): Promise<Proposer> {
   const { research } = opened;
-  if (research.proposer === 'search') {
-    return new SearchProposer({ sampler: research.search.sampler, ...(research.search.startupTrials !== undefined ? { startupTrials: research.search.startupTrials } : {}) });
-  }
   const configDir = dirname(opened.configPath);
+  if (research.proposer === 'search') {
+    return openSearchProposer({ research, studyName: opened.study.name, configDir, ledger: opened.ledger });
+  }
   if (research.proposer === 'agent') {
     return openAgentProposer({ ledger: opened.ledger, studyId: opened.study.id, llm: opened.config.llm!, research, configDir, signal });
   }
-  return CommandProposer.open({ research, configDir, transcriptsDir: join(opened.logsDir, 'agent') });
+  const command = await CommandProposer.open({ research, configDir, transcriptsDir: join(opened.logsDir, 'agent') });
+  // The agent's sandbox says here when it cannot confine the agent on this machine.
+  opened.warnings.push(...command.warnings);
+  return command;
 }
 
 /** Does a trial count against max_trials? Every finished one except interrupted attempts and failed proposals (nothing ran). */

@@ -72,8 +72,10 @@ export async function prepareStudyTrust(opened: OpenedStudy, executorKind: strin
 
   const ledgerPath = ledger.path;
   const sandbox = await StudySandbox.open({
-    settings: { network: research.sandbox.network, limits: research.sandbox.limits, holdoutData },
+    settings: { ...research.sandbox, holdoutData },
     repoRoot: repo.root,
+    stateDir: repo.stateDir,
+    configDir,
     scratchDir: join(repo.stateDir, 'sandbox', study.name),
     hiddenFromTrials: [ledgerPath, `${ledgerPath}-wal`, `${ledgerPath}-shm`, join(repo.stateDir, 'logs'), join(repo.stateDir, 'holdout')],
     explicitEnv: Object.keys(research.env),

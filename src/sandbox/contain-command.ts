@@ -6,21 +6,22 @@
  * result is still one `/bin/sh -c` command line, so any executor that runs
  * shell commands can run it.
  *
- * The view of the file system, in the order the mounts are made:
- * 1. the whole host read-only, a minimal /dev (plus accelerator devices), a
- *    fresh /proc;
- * 2. /tmp, /var/tmp and /run private and empty (sockets of tmux, screen,
- *    ssh-agent, Docker and the system bus live there: a root process that
- *    can connect to them is outside any sandbox);
- * 3. `readable` folders brought back read-only (the repository, when it
- *    lives under /tmp);
- * 4. `covered` folders replaced by an empty one (Strata's state folder);
- * 5. `writable` folders bound read-write (the worktree, artifacts, HOME, TMPDIR);
- * 6. `readOnlyInside` paths inside those bound read-only again (the
- *    worktree's `.git` pointer);
- * 7. `hidden` paths covered: a file by an empty file, a folder by a
- *    read-only folder that says why; `replaced` files by a given copy;
- * 8. the covered folders made read-only.
+ * The view of the file system:
+ * - the whole host read-only, a minimal /dev (plus accelerator devices), a
+ *   fresh /proc;
+ * - /tmp, /var/tmp and /run private and empty (sockets of tmux, screen,
+ *   ssh-agent, Docker and the system bus live there: a root process that
+ *   can connect to them is outside any sandbox);
+ * - `readable` folders brought back read-only (the repository, when it
+ *   lives under /tmp);
+ * - `covered` folders replaced by an empty one (Strata's state folder),
+ *   made read-only once everything inside is mounted;
+ * - `writable` folders bound read-write (the worktree, artifacts, HOME, TMPDIR);
+ * - `readOnlyInside` paths bound read-only again (the worktree's `.git` pointer);
+ * - `hidden` paths covered: a file by an empty file, a folder by a
+ *   read-only folder that says why; `replaced` files by a given copy.
+ * Mounts are made parents first (inMountOrder), so each shows where it is
+ * meant to.
  * Without capabilities no process inside can unmount, remount or mount
  * anything, so none of this can be undone from within.
  */
@@ -141,22 +142,24 @@ export function bubblewrapArgv(command: string, containment: Containment, suppor
   for (const device of acceleratorDevices()) argv.push('--dev-bind-try', device, device);
   argv.push('--proc', '/proc');
   const privates = PRIVATE_FOLDERS.filter(isRealDirectory);
-  for (const folder of privates) argv.push('--tmpfs', folder);
-  const covered = byDepth(containment.covered.map(realPath).filter(isPresent));
+  const covered = [...new Set(containment.covered.map(realPath).filter(isPresent))];
   const underCover = (path: string) => covered.some((folder) => isInside(path, folder));
   const keptThrough = KEEP_THROUGH.map(realPath).filter((path): path is string => path !== null && privates.some((folder) => isInside(path, folder)));
-  const readable = [...containment.readable.map(realPath).filter(isPresent), ...keptThrough];
-  for (const path of byDepth(readable.filter((path) => !underCover(path)))) argv.push('--ro-bind', path, path);
-  for (const folder of covered) argv.push('--tmpfs', folder);
-  for (const path of byDepth(containment.writable.map(realPath).filter(isPresent))) argv.push('--bind', path, path);
-  // Readable folders inside a covered one (a later stage's artifacts) come back once the cover is there.
-  for (const path of byDepth([...readable.filter(underCover), ...containment.readOnlyInside.map(realPath).filter(isPresent)])) argv.push('--ro-bind', path, path);
-  for (const path of byDepth(containment.hidden.map(realPath).filter(isPresent))) {
-    // Inside a covered folder it is gone already; binding over it would only make a mount point there.
-    if (underCover(path)) continue;
-    argv.push('--ro-bind', isDirectory(path) ? containment.markerDir : '/dev/null', path);
-  }
-  for (const { path, source } of containment.replaced ?? []) argv.push('--ro-bind', source, path);
+  const resolved = (paths: readonly string[]) => paths.map(realPath).filter(isPresent);
+  // Each mount in the order of its rank among equals; a path named twice keeps the later one (writable beats readable).
+  const mounts: Mount[] = [
+    ...privates.map((path) => ({ path, rank: 0, args: ['--tmpfs', path] })),
+    ...[...resolved(containment.readable), ...keptThrough].map((path) => ({ path, rank: 1, args: ['--ro-bind', path, path] })),
+    ...covered.map((path) => ({ path, rank: 2, args: ['--tmpfs', path] })),
+    ...resolved(containment.writable).map((path) => ({ path, rank: 3, args: ['--bind', path, path] })),
+    ...resolved(containment.readOnlyInside).map((path) => ({ path, rank: 4, args: ['--ro-bind', path, path] })),
+    // Inside a covered folder a hidden path is gone already; binding over it would only make a mount point there.
+    ...resolved(containment.hidden)
+      .filter((path) => !underCover(path))
+      .map((path) => ({ path, rank: 5, args: ['--ro-bind', isDirectory(path) ? containment.markerDir : '/dev/null', path] })),
+    ...(containment.replaced ?? []).map(({ path, source }) => ({ path, rank: 6, args: ['--ro-bind', source, path] })),
+  ];
+  for (const mount of inMountOrder(mounts)) argv.push(...mount.args);
   for (const folder of covered) argv.push('--remount-ro', folder);
   return [...argv, '--', ...(support.gracefulStop ? ['env', '--default-signal=TERM,INT'] : []), '/bin/sh', '-c', WRAPPER, 'strata-sandbox', command];
 }
@@ -188,9 +191,27 @@ function isPresent(path: string | null): path is string {
   return path !== null;
 }
 
-/** Parents before children, so a folder's mount does not cover one made inside it; duplicates once. */
-function byDepth(paths: readonly string[]): string[] {
-  return [...new Set(paths)].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : a > b ? 1 : 0));
+interface Mount {
+  path: string;
+  /** Among mounts on the same path, the higher rank is made later and so is what shows. */
+  rank: number;
+  args: string[];
+}
+
+/**
+ * Parents before children, whatever kind of mount each is: a folder's mount
+ * made after one inside it would cover it (the repository bound after the
+ * cover on its state folder would bring the ledger back). On one path, the
+ * highest rank alone.
+ */
+function inMountOrder(mounts: readonly Mount[]): Mount[] {
+  const last = new Map<string, Mount>();
+  for (const mount of mounts) {
+    const seen = last.get(mount.path);
+    if (!seen || seen.rank <= mount.rank) last.set(mount.path, mount);
+  }
+  const depth = (path: string) => (path === '/' ? 0 : path.split('/').length - 1);
+  return [...last.values()].sort((a, b) => depth(a.path) - depth(b.path) || a.rank - b.rank || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function isInside(path: string, folder: string): boolean {

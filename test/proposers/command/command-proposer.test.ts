@@ -26,6 +26,8 @@ research:
   agent_timeout: ${options.timeout ?? '20s'}
   max_trials: ${options.maxTrials ?? 6}
   acceptance: {rule: strict}
+  # The fake agent keeps its call count and prompts here, under /tmp, which its sandbox makes private otherwise.
+  agent_sandbox: {writable: [${JSON.stringify(state)}]}
 `;
 }
 
