@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { pathToFileURL } from 'node:url';
 import { LedgerError } from '../core/errors.ts';
 import { migrations as allMigrations, type Migration } from './migrations.ts';
 import { execute, nameDatabase } from './prepared.ts';
-import { ledgerFault, sqliteCode } from './sqlite-faults.ts';
+import { ledgerFault, SQLITE_CANTOPEN, sqliteCode } from './sqlite-faults.ts';
 
 /** How to open a ledger file. */
 export interface OpenDatabaseOptions {
@@ -46,20 +47,37 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     migrate(db, list, path);
   } catch (error) {
     db.close();
-    throw error;
+    throw readOnlyFolder(error, path) ?? error;
   }
   return db;
 }
 
-function connect(path: string, readOnly: boolean): DatabaseSync {
+/** A read-only folder (or file system) behind a failure to open or write, said as such; undefined when it is something else. */
+function readOnlyFolder(error: unknown, path: string): LedgerError | undefined {
+  if (!(error instanceof LedgerError) || (sqliteCode(error.cause) !== SQLITE_CANTOPEN && error.code !== 'ledger_read_only')) return undefined;
+  const folder = dirname(path);
+  try {
+    accessSync(folder, constants.W_OK);
+    if (existsSync(path)) accessSync(path, constants.W_OK);
+    return undefined;
+  } catch (access) {
+    return new LedgerError(
+      `the ledger at ${path} cannot be written: ${folder} is read-only (${(access as NodeJS.ErrnoException).code}). ` +
+        'Read-only commands work there (`strata status`, `strata serve`, `strata report`); to run a study, make the repository writable or work in a writable clone',
+      { cause: error, details: { path }, code: 'ledger_read_only' },
+    );
+  }
+}
+
+function connect(path: string | URL, readOnly: boolean, name = String(path)): DatabaseSync {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, { readOnly });
   } catch (error) {
-    const fault = ledgerFault(error, path, 'opening it');
-    throw fault instanceof LedgerError ? fault : new LedgerError(`cannot open the ledger at ${path}: ${(error as Error).message}`, { cause: error, details: { path } });
+    const fault = ledgerFault(error, name, 'opening it');
+    throw fault instanceof LedgerError ? fault : new LedgerError(`cannot open the ledger at ${name}: ${(error as Error).message}`, { cause: error, details: { path: name } });
   }
-  nameDatabase(db, path);
+  nameDatabase(db, name);
   return db;
 }
 
@@ -67,21 +85,43 @@ function openReadOnly(path: string, list: readonly Migration[]): DatabaseSync {
   if (path === ':memory:' || !existsSync(path)) {
     throw new LedgerError(`no ledger at ${path}: run \`strata research\` (or \`strata evolve\`) in this repository first`, { details: { path } });
   }
-  const db = connect(path, true);
+  let db = connect(path, true);
+  let state: { newest: number; pending: Migration[] };
   try {
     execute(db, 'PRAGMA busy_timeout = 5000', 'opening it');
-    const { newest, pending } = schemaState(db, list, path);
-    if (pending.length > 0) {
-      throw new LedgerError(
-        `the ledger at ${path} has schema version ${newest} and needs migration ${pending.map((m) => m.version).join(', ')} (${pending.map((m) => m.name).join('; ')}) before this Strata can read it, ` +
-          `but it is opened read-only: run \`strata ledger check --ledger ${path}\` once where the ledger is writable (it migrates, then checks), or copy it somewhere writable`,
-        { details: { path, newest, pending: pending.map((m) => m.version) }, code: 'ledger_migration_needed' },
-      );
-    }
+    state = schemaState(db, list, path);
   } catch (error) {
     db.close();
-    throw error;
+    if (!(error instanceof LedgerError && sqliteCode(error.cause) === SQLITE_CANTOPEN)) throw error;
+    // A WAL ledger on a read-only file system: SQLite cannot create its shared-memory file, so read the
+    // file as immutable, which is true of it there. Changes never checkpointed (a -wal file) would be skipped: refuse.
+    db = openImmutable(path);
+    state = schemaState(db, list, path);
   }
+  if (state.pending.length > 0) {
+    db.close();
+    const { newest, pending } = state;
+    throw new LedgerError(
+      `the ledger at ${path} has schema version ${newest} and needs migration ${pending.map((m) => m.version).join(', ')} (${pending.map((m) => m.name).join('; ')}) before this Strata can read it, ` +
+        `but it cannot be written here: run \`strata ledger check --ledger ${path}\` once where the ledger is writable (it migrates, then checks), or copy it somewhere writable and pass --ledger`,
+      { details: { path, newest, pending: pending.map((m) => m.version) }, code: 'ledger_migration_needed' },
+    );
+  }
+  return db;
+}
+
+function openImmutable(path: string): DatabaseSync {
+  const wal = `${path}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) {
+    throw new LedgerError(
+      `the ledger at ${path} is on a read-only file system with changes never written into it (${wal}, left by a process that stopped): open it once where it is writable (any strata command) to fold them in`,
+      { details: { path }, code: 'ledger_read_only' },
+    );
+  }
+  const url = pathToFileURL(path);
+  url.searchParams.set('immutable', '1');
+  const db = connect(url, true, path);
+  execute(db, 'PRAGMA busy_timeout = 5000', 'opening it');
   return db;
 }
 
@@ -126,9 +166,4 @@ function migrate(db: DatabaseSync, list: readonly Migration[], path: string): vo
         : new LedgerError(`ledger migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { cause: error, details: { path, version: migration.version } });
     }
   }
-}
-
-/** Whether `error` is SQLite saying the database is read-only (a read-only connection or file system). */
-export function isReadOnlyFault(error: unknown): boolean {
-  return sqliteCode(error) === 8 || (error instanceof LedgerError && error.code === 'ledger_read_only');
 }

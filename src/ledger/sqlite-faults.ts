@@ -6,7 +6,7 @@ const SQLITE_READONLY = 8;
 const SQLITE_IOERR = 10;
 const SQLITE_CORRUPT = 11;
 const SQLITE_FULL = 13;
-const SQLITE_CANTOPEN = 14;
+export const SQLITE_CANTOPEN = 14;
 const SQLITE_NOTADB = 26;
 
 /** The SQLite result code of an error node:sqlite threw, if it is one. */
@@ -31,7 +31,8 @@ export function ledgerFault(error: unknown, path: string, action: string): unkno
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return new LedgerError(
-        `the ledger at ${path} is damaged (${(error as Error).message}) while ${action}: restore it from a backup, or move it aside and run \`strata ledger check --ledger <copy>\` to see what its events still hold`,
+        `the ledger at ${path} is damaged (${(error as Error).message}) while ${action}: restore it from a backup and run \`strata ledger check --ledger ${path}\` to confirm its events rebuild its tables, ` +
+          `or salvage what is left with \`sqlite3 ${path} .recover > recovered.sql\``,
         { cause: error, details, code: 'ledger_corrupt' },
       );
     case SQLITE_FULL:

@@ -53,8 +53,19 @@ export class StudyRepository {
       throw error;
     });
     if (current.split('\n').some((line) => line.trim() === '/.strata/' || line.trim() === '.strata/')) return;
-    await mkdir(join(commonDir, 'info'), { recursive: true });
-    await appendFile(exclude, `${current.endsWith('\n') || current === '' ? '' : '\n'}# Strata's ledger, logs and worktrees\n/.strata/\n`);
+    try {
+      await mkdir(join(commonDir, 'info'), { recursive: true });
+      await appendFile(exclude, `${current.endsWith('\n') || current === '' ? '' : '\n'}# Strata's ledger, logs and worktrees\n/.strata/\n`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw error;
+      // The first write a study makes: a read-only repository is said once, here, with what still works.
+      throw new StudyStateError(
+        `the repository at ${this.root} is read-only (${code} writing ${exclude}): a study writes its ledger, logs and worktrees under .strata/ and its commits under .git/. ` +
+          'Make it writable or work in a writable clone; `strata status`, `strata serve` and `strata report` work here as they are',
+        { root: this.root, code },
+      );
+    }
   }
 
   async resolveCommit(ref: string): Promise<string | null> {

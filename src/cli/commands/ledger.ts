@@ -40,9 +40,9 @@ export async function ledgerCommand(options: LedgerCommandOptions): Promise<numb
 /** The check's result in lines for a terminal. */
 export function renderCheck(result: LedgerCheckResult): string {
   const counts = Object.entries(result.rows)
-    .map(([table, rows]) => `${rows} ${table}`)
+    .map(([table, rows]) => `${table} ${rows}`)
     .join(', ');
-  if (result.ok) return `ok: ${result.events} events replay into the same ${counts} (${result.path}, ${result.ms} ms)`;
+  if (result.ok) return `ok: ${result.events} events replay into the same state tables (${counts}) · ${result.path} · ${result.ms} ms`;
   const lines = [
     `ledger check failed: ${result.path} differs from what its ${result.events} events replay into (${result.truncated ? 'first ' : ''}${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}):`,
     ...result.differences.map((difference) => `  ${describe(difference)}`),
