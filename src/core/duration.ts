@@ -1,3 +1,11 @@
+/**
+ * The longest duration Strata accepts: 2^31 − 1 ms (596h31m, about 24.8 days),
+ * the longest a Node.js timer can wait. A longer one fires at once with a
+ * TimeoutOverflowWarning, so a budget or max_time beyond it would kill a trial
+ * at its start or wake a wait loop every millisecond.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_RE = /^\s*((?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+)$/;
 const PART_RE = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/g;

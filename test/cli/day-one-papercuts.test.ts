@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitIn, makeRepo, quadraticConfig, quadraticTrainer } from '../helpers/study-repo.ts';
 
@@ -46,5 +47,34 @@ evolve:
     const evolve = strata(researchOnly, 'evolve');
     expect(evolve.status).toBe(1);
     expect(evolve.stderr).toContain('evolve: missing: `strata evolve` needs an `evolve:` section; this file has `research:`: run `strata research`');
+  });
+
+  it('checks limits when it reads the config, before any trial: budgets and max_time a timer can hold, a finite max_trials', () => {
+    const limit = 'must be at most 596h (about 24.8 days, the longest a Node.js timer can wait)';
+    const cases: [string, string][] = [
+      // Passed validation, then failed at the first trial ("budget + grace must be at most 2147483647 ms") and left a worktree.
+      ['budget: 10s', 'budget: 600h'],
+      ['budget: 10s', 'budget: 550h'],
+      // Flooded stderr with TimeoutOverflowWarning.
+      ['max_trials: 5', 'max_trials: 5\n  max_time: 600h'],
+      // Said "expected number, received number, got null".
+      ['max_trials: 5', 'max_trials: 1e400'],
+    ];
+    const expected = [
+      `research.budget: ${limit}, got "600h"`,
+      `research.budget: budget + grace (550h00m + 55h00m, the default 10%) ${limit}`,
+      `research.max_time: ${limit}, got "600h"`,
+      'research.max_trials: expected a finite number, got Infinity (beyond the range of numbers; write the limit you mean)',
+    ];
+    cases.forEach(([from, to], index) => {
+      const text = quadraticConfig().replace(from, to);
+      expect(text).toContain(to);
+      const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': text });
+      const run = strata(repo, 'research');
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(`strata research: invalid config in strata.yaml (1 problem):\n  ${expected[index]}\n`);
+      expect(existsSync(join(repo, '.strata'))).toBe(false);
+      expect(gitIn(repo, 'worktree', 'list')).not.toContain('.strata');
+    });
   });
 });

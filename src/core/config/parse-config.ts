@@ -71,6 +71,10 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
   if (issue.code === 'invalid_type' && value === undefined) return [{ path, message: `missing (expected ${issue.expected})` }];
   // The study-name rule quotes the name itself (shortened when long).
   if (issue.code === 'invalid_format' && issue.pattern === String(STUDY_NAME_PATTERN)) return [{ path, message: issue.message }];
+  // YAML reads 1e400 and .inf as Infinity, .nan as NaN: zod calls them "not a number" and JSON writes them as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return [{ path, message: `expected a finite number, got ${Number.isNaN(value) ? 'NaN' : `${value} (beyond the range of numbers; write the limit you mean)`}` }];
+  }
   const got = value === undefined ? '' : `, got ${JSON.stringify(value)}`;
   return [{ path, message: `${issue.message}${got}` }];
 }

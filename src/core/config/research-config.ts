@@ -1,4 +1,5 @@
-import { parseDuration } from '../duration.ts';
+import { formatDuration, MAX_DURATION_MS, parseDuration } from '../duration.ts';
+import { MAX_DURATION_TEXT } from './duration-schema.ts';
 import type { ConfigIssue } from '../errors.ts';
 import { conditionIssues, type SearchSpace } from '../search-space.ts';
 import { normalizeExecutor, normalizeFidelity, type ExecutorConfig, type FidelityConfig } from './executor-config.ts';
@@ -94,6 +95,13 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
   const maxTimeMs = duration(section.max_time);
   const params = section.params ?? {};
   const fidelity = normalizeFidelity(section.fidelity, { budgetMs, explicitGraceMs: duration(section.grace), defaultGrace: defaultGraceMs }, issues);
+  // The kill timer waits budget + grace: each is checked on its own by the schema, their sum here.
+  if (budgetMs <= MAX_DURATION_MS && graceMs <= MAX_DURATION_MS && budgetMs + graceMs > MAX_DURATION_MS) {
+    issues.push({
+      path: section.grace === undefined ? 'research.budget' : 'research.grace',
+      message: `budget + grace (${formatDuration(budgetMs)} + ${formatDuration(graceMs)}${section.grace === undefined ? ', the default 10%' : ''}) must be at most ${MAX_DURATION_TEXT}`,
+    });
+  }
 
   for (const [name, spec] of Object.entries(params)) {
     const at = `research.params.${name}`;
