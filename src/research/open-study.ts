@@ -9,6 +9,7 @@ import { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
 import { gitText } from '../workspace/git.ts';
 import { StudyRepository } from '../workspace/study-repository.ts';
+import { uncommittedWarnings } from './uncommitted-warnings.ts';
 import { assertNoStudyRefConflict } from '../workspace/study-ref-conflict.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import { StudySession } from '../study/study-session.ts';
@@ -66,9 +67,7 @@ export async function openResearchStudy(options: { configPath: string; config: S
       await checkCommitted(repo, base, projectPrefix, research, options.configPath);
       // A given base commit (a pipeline stage) does not come from the user's checkout: its changes are not at issue.
       const dirty = options.baseCommit === undefined ? await repo.uncommitted(projectPrefix) : [];
-      if (dirty.length > 0) {
-        warnings.push(`uncommitted changes are not part of the study (it starts from HEAD ${base.slice(0, 8)}): ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}`);
-      }
+      warnings.push(...uncommittedWarnings(dirty, relative(repo.root, configPath).split(sep).join('/'), base));
       if (await repo.resolveCommit(`refs/heads/${branch}`)) {
         throw new StudyStateError(
           `branch ${branch} already exists but the ledger has no study "${config.name}": choose another name, or delete the branch (git branch -D ${branch})`,

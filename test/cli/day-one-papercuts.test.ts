@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitIn, makeRepo, quadraticConfig, quadraticTrainer } from '../helpers/study-repo.ts';
@@ -76,5 +76,18 @@ evolve:
       expect(existsSync(join(repo, '.strata'))).toBe(false);
       expect(gitIn(repo, 'worktree', 'list')).not.toContain('.strata');
     });
+  });
+
+  it('says what an uncommitted strata.yaml does: its settings apply as on disk, while trials run the committed code', () => {
+    const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': quadraticConfig({ maxTrials: 5 }) });
+    writeFileSync(join(repo, 'strata.yaml'), quadraticConfig({ maxTrials: 2 }));
+    writeFileSync(join(repo, 'train.mjs'), `${quadraticTrainer()}// an edit not yet committed\n`);
+    const run = strata(repo, 'research');
+    expect(run.status, run.stderr).toBe(0);
+    // Before: "uncommitted changes are not part of the study (…): strata.yaml, train.mjs", yet max_trials: 2 applied.
+    expect(run.stdout).toContain('warning: strata.yaml has uncommitted changes: this study runs with it as it is on disk, not as committed');
+    expect(run.stdout).toMatch(/warning: uncommitted changes to train\.mjs are not part of the study: trials run the code committed at HEAD [0-9a-f]{8}\n/);
+    expect(run.stdout).toContain('max_trials reached (2)');
+    expect(gitIn(repo, 'show', 'strata/quad:train.mjs')).not.toContain('an edit not yet committed');
   });
 });
