@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
  * to recognise the text again and says nothing was silently lost.
  */
 export const TEXT_LIMITS = {
-  /** Model replies, reflection replies. */
-  reply: 100_000,
-  /** Model requests (the prompt as JSON). */
+  /** A model's reply, or one part of a request (system text, prompt, messages): what the dashboard shows of a call. */
+  modelText: 20_000,
+  /** A whole model request as JSON (a safety net over its bounded parts). */
   request: 200_000,
   /** The diff of a proposal. */
   diff: 200_000,
@@ -32,7 +32,7 @@ export const TEXT_LIMITS = {
  * the whole result within `limit`.
  *
  * @example
- * boundText('x'.repeat(10_485_760), 100_000); // 'xxx…x…[truncated: 10485760 chars, sha256 5c1f…]'
+ * boundText('x'.repeat(10_485_760), 20_000); // 'xxx…x…[truncated: 10485760 chars, sha256 5c1f…]'
  */
 export function boundText(text: string, limit: number, keep: 'head' | 'tail' = 'head'): string {
   if (text.length <= limit) return text;

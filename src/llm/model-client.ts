@@ -6,6 +6,7 @@ import { Random } from '../core/random.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { abortableSleep } from './abortable-sleep.ts';
 import { callDeadline } from './call-deadline.ts';
+import { boundText, TEXT_LIMITS } from '../ledger/bounded-text.ts';
 import { recordCallFinished, recordCallStarted } from './call-ledger.ts';
 import { LlmCallError, LlmConfigError, LlmUnavailableError } from './errors.ts';
 import { costUsd, pricesFor } from './price-table.ts';
@@ -69,7 +70,6 @@ export interface ModelCallResult {
   callId: number | null;
 }
 
-const CONTENT_LIMIT = 20_000;
 
 /**
  * One model with everything around a call: the USD reservation, retries with
@@ -250,6 +250,7 @@ function estimateInputTokens(request: ModelCallRequest): number {
   return Math.ceil(chars / 3) + 16;
 }
 
+/** A reply or a part of a request as the ledger keeps it: its start, and past the limit its length and sha256. */
 function truncate(text: string): string {
-  return text.length <= CONTENT_LIMIT ? text : `${text.slice(0, CONTENT_LIMIT)}… [${text.length - CONTENT_LIMIT} more characters]`;
+  return boundText(text, TEXT_LIMITS.modelText);
 }

@@ -112,7 +112,7 @@ export const evolveBounds: PayloadBounds<EvolveEvents> = {
   'evolve.evaluation_recorded': (e) => ({ ...e, feedback: boundNullable(e.feedback, TEXT_LIMITS.feedback), trace: boundJson(e.trace, TEXT_LIMITS.trace) }),
   // A resumed iteration reuses a reply's verdict (`text`, `reason`), never the raw reply, so the reply can be cut;
   // `text` is the new component itself, already bounded by max_component_chars, and is kept whole.
-  'evolve.reflection_recorded': (e) => ({ ...e, reply: boundText(e.reply, TEXT_LIMITS.reply), reason: boundNullable(e.reason, TEXT_LIMITS.reason) }),
+  'evolve.reflection_recorded': (e) => ({ ...e, reply: boundText(e.reply, TEXT_LIMITS.modelText), reason: boundNullable(e.reason, TEXT_LIMITS.reason) }),
   'evolve.iteration_finished': (e) => ({ ...e, detail: boundText(e.detail, TEXT_LIMITS.reason) }),
   'evolve.candidate_added': (e) => ({ ...e, description: boundText(e.description, TEXT_LIMITS.description) }),
 };

@@ -55,5 +55,5 @@ export const llmProjections: Projections<LlmEvents> = {
 
 export const llmBounds: PayloadBounds<LlmEvents> = {
   'llm.call_started': (e) => ({ ...e, request: boundJson(e.request, TEXT_LIMITS.request) }),
-  'llm.call_finished': (e) => ({ ...e, responseText: boundNullable(e.responseText, TEXT_LIMITS.reply), error: boundNullable(e.error, TEXT_LIMITS.reason) }),
+  'llm.call_finished': (e) => ({ ...e, responseText: boundNullable(e.responseText, TEXT_LIMITS.modelText), error: boundNullable(e.error, TEXT_LIMITS.reason) }),
 };

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { boundJson, boundText, TEXT_LIMITS } from '../../src/ledger/bounded-text.ts';
+import { checkLedger } from '../../src/ledger/ledger-check.ts';
+import { Ledger } from '../../src/ledger/ledger.ts';
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+describe('bounded texts', () => {
+  it('keeps a text that fits, and past the limit its start (or end) with its length and sha256, within the limit', () => {
+    expect(boundText('short', 10)).toBe('short');
+    const long = `${'a'.repeat(500)}${'z'.repeat(500)}`;
+    const head = boundText(long, 200);
+    expect(head.length).toBeLessThanOrEqual(200);
+    expect(head).toMatch(new RegExp(`^a+…\\[truncated: 1000 chars, sha256 ${sha(long)}\\]$`));
+    const tail = boundText(long, 200, 'tail');
+    expect(tail).toMatch(new RegExp(`^…\\[truncated: 1000 chars, sha256 ${sha(long)}\\]z+$`));
+    expect(boundJson({ a: 1 }, 100)).toEqual({ a: 1 });
+    expect(boundJson({ a: 'x'.repeat(300) }, 200)).toMatch(/^\{"a":"x+…\[truncated: 308 chars/);
+  });
+
+  it('bounds what a trial records (reason, log tail, diff) before the event is written, so the log and the tables agree', () => {
+    const ledger = Ledger.open(':memory:');
+    ledger.record('study.created', { studyId: 1, name: 's', kind: 'research', config: {}, configHash: 'h', branch: 'strata/s', baseCommit: 'abc' }, { studyId: 1 });
+    ledger.record('trial.queued', { studyId: 1, trialId: 1, seq: 0, role: 'baseline', proposer: 'baseline', description: 'd', parentCommit: 'abc', relatedTrialId: null, params: null, paramsKey: null, budgetMs: 1000, seed: 1, attempt: 1 }, { studyId: 1, trialId: 1 });
+    ledger.record('trial.proposed', { trialId: 1, description: 'd', candidateCommit: 'def', diff: '+'.repeat(1_000_000), params: null, paramsKey: null, meta: null }, { studyId: 1, trialId: 1 });
+    const log = `${'noise\n'.repeat(100_000)}Traceback: the real error`;
+    const stored = ledger.record(
+      'trial.finished',
+      { trialId: 1, status: 'crash', reason: `exit code 1: ${'why '.repeat(10_000)}`, metrics: null, metric: null, bestBefore: null, exitCode: 1, signal: null, wallMs: 5, peakRssKb: null, logTail: log },
+      { studyId: 1, trialId: 1 },
+    );
+    expect(stored.logTail!.length).toBeLessThanOrEqual(TEXT_LIMITS.logTail);
+    expect(stored.logTail!.endsWith('Traceback: the real error')).toBe(true);
+    const trial = ledger.trial(1);
+    expect(trial.logTail).toBe(stored.logTail);
+    expect(trial.statusReason!.length).toBeLessThanOrEqual(TEXT_LIMITS.reason);
+    expect(trial.diff!.length).toBeLessThanOrEqual(TEXT_LIMITS.diff);
+    expect((ledger.events().at(-1)!.payload as { logTail: string }).logTail).toBe(stored.logTail);
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  });
+});
