@@ -5,7 +5,8 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Random } from '../src/core/random.ts';
-import { paramsKey, type Observation, type ParamValues } from '../src/core/search-space.ts';
+import { activeOnly, isActive, paramsKey, type Observation, type ParamValues } from '../src/core/search-space.ts';
+import { isValidValue } from '../src/proposers/search/parzen-estimator.ts';
 import type { Sampler } from '../src/proposers/search/sampler.ts';
 import type { OptunaBridge, OptunaSampler } from './search-optuna-bridge.ts';
 import type { BenchProblem } from './search-problems.ts';
@@ -79,6 +80,11 @@ export async function runOptuna(bridge: OptunaBridge, problem: BenchProblem, sam
   const trace: number[] = [];
   let best = Number.POSITIVE_INFINITY;
   const { seconds } = await bridge.run({ id: `${problem.id}:${sampler}:${seed}`, sampler, seed, trials, space: problem.space }, (params: ParamValues) => {
+    // Optuna must ask about exactly the active parameters, in bounds: the two sides then agree on what a point is.
+    const expected = activeOnly(problem.space, params);
+    if (paramsKey(expected) !== paramsKey(params) || Object.keys(problem.space).some((name) => isActive(problem.space, name, params) && !isValidValue(problem.space[name]!, params[name]))) {
+      throw new Error(`Optuna proposed ${JSON.stringify(params)}, which is not a point of ${problem.id}'s space`);
+    }
     best = Math.min(best, Math.max(REGRET_FLOOR, instance.regret(params)));
     trace.push(best);
     return instance.observe(params, noise);

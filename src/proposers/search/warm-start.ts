@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.ts';
 import { activeOnly, isActive, type Observation, type ParamSpec, type ParamValue, type ParamValues, type SearchSpace } from '../../core/search-space.ts';
 import type { MetricGoal } from '../../core/trial.ts';
+import { ImportError } from '../../import/import-error.ts';
 import { parseResultsTsv } from '../../import/results-tsv.ts';
 import { isValidValue } from './parzen-estimator.ts';
 import { studyObservations, type ObservedTrial } from './study-observations.ts';
@@ -69,7 +70,14 @@ async function fromResultsTsv({ source, configDir, space, goal }: WarmStartOptio
     if (error.code === 'ENOENT') throw new ConfigError([{ path: PATH, message: `${file} does not exist; give a results.tsv path relative to the config file, or an earlier study's name` }]);
     throw error;
   });
-  const table = parseResultsTsv(text, { file });
+  let table: ReturnType<typeof parseResultsTsv>;
+  try {
+    table = parseResultsTsv(text, { file });
+  } catch (error) {
+    // A malformed table is a problem with what the config points at: say so at the config's path.
+    if (error instanceof ImportError) throw new ConfigError([{ path: PATH, message: error.message }]);
+    throw error;
+  }
   const missing = Object.keys(space).filter((name) => !table.columns.includes(name) && space[name]!.when === undefined);
   if (missing.length > 0) {
     throw new ConfigError([{ path: PATH, message: `${file} has no column for ${missing.join(', ')}; its columns: ${table.columns.join(', ')}` }]);

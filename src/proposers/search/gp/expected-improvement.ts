@@ -7,13 +7,15 @@ import { logNormalCdf, logNormalPdf } from '../truncated-normal.ts';
  * candidates (the "LogEI" of Ament et al., 2023).
  */
 export function logH(z: number): number {
-  if (z > -6) {
+  // Direct form down to z = -20 (the cancellation in z Φ + φ costs at most ~400x relative precision there).
+  if (z > -20) {
     const h = z * Math.exp(logNormalCdf(z)) + Math.exp(logNormalPdf(z));
     return Math.log(Math.max(h, Number.MIN_VALUE));
   }
-  // Asymptotic series of the Mills ratio: h(z) ≈ φ(z) / z² (1 - 3/z² + 15/z⁴).
+  // Asymptotic series of the Mills ratio: h(z) = φ(z) / z² (1 - 3/z² + 15/z⁴ - 105/z⁶ + 945/z⁸ ...).
   const inverse = 1 / (z * z);
-  return logNormalPdf(z) + Math.log(inverse) + Math.log1p(-3 * inverse + 15 * inverse * inverse);
+  const series = 1 - inverse * (3 - inverse * (15 - inverse * (105 - 945 * inverse)));
+  return logNormalPdf(z) + Math.log(inverse) + Math.log(series);
 }
 
 /**
