@@ -118,6 +118,17 @@ export class StudyStoppedError extends StrataError {
   }
 }
 
+/**
+ * A trial's log could not be written (a full disk, a failing one, a quota):
+ * the run is stopped, since nothing it prints would be kept, and the study
+ * pauses; the message says why and where, and what to free or fix.
+ */
+export class TrialLogError extends StrataError {
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super('trial_log_failed', message, options);
+  }
+}
+
 /** Turn anything thrown into a readable one-line message. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;

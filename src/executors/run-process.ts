@@ -17,8 +17,9 @@ import { existsSync, type WriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { StrataError, errorMessage } from '../core/errors.ts';
+import { StrataError, TrialLogError, errorMessage } from '../core/errors.ts';
 import { listLiveGroupMembers, procfsAvailable, startPeakMemorySampler } from './peak-memory.ts';
+import { explainWriteFailure } from './storage-failure.ts';
 
 /** How to run one command. */
 export interface RunProcessOptions {
@@ -82,7 +83,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Runs `options.command` under `/bin/sh -c` with a hard time budget and resolves when it is
  * over and its process group is gone. Never rejects for what the command does (crash, hang,
  * no output); rejects with a StrataError only when the options are invalid, the log file
- * cannot be opened, or `onOutput` throws.
+ * cannot be opened, or `onOutput` throws, and with a TrialLogError (after stopping the run:
+ * what it prints would be lost) when the log cannot be written, e.g. on a full disk.
  *
  * @example
  * const result = await runProcess({
@@ -94,6 +96,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export async function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
   validateOptions(options);
   const log = await openLog(options.logPath);
+  // A write error (a full disk) must never be an uncaught 'error' event: the stream keeps it in log.errored, where the outcome is decided.
+  log.on('error', () => {});
   if (options.signal?.aborted) {
     await closeLog(log);
     return { status: 'interrupted', exitCode: null, signal: null, wallMs: 0, peakRssKb: null, logTail: [], output: '' };
@@ -179,10 +183,11 @@ function supervise(child: ChildProcess, groupId: number, options: RunProcessOpti
       }
     };
 
-    log.on('error', (error) => {
+    log.on('error', () => {
       logFailed = true;
-      problems.push(`writing the log ${options.logPath} failed: ${error.message}`);
       resumePipes();
+      // The output is no longer recorded: stop the run now rather than let it train for nothing.
+      terminate('interrupted');
     });
 
     for (const stream of pipes) {
@@ -257,6 +262,12 @@ function supervise(child: ChildProcess, groupId: number, options: RunProcessOpti
       child.stdin?.destroy();
       await closeLog(log);
 
+      // The first write error (a full disk), including one from the final flush: the log lost output, so the run does not count.
+      const writeError = log.errored;
+      if (writeError) {
+        reject(logWriteFailure(options.logPath, writeError));
+        return;
+      }
       if (tapError !== undefined) {
         reject(
           new StrataError('output_tap_failed', `the onOutput callback threw, so the run was stopped: ${errorMessage(tapError)}`, {
@@ -310,7 +321,16 @@ async function spawnFailure(options: RunProcessOptions, log: WriteStream, error:
   const message = `could not start /bin/sh -c ${JSON.stringify(options.command)} in ${options.cwd}${hint}: ${errorMessage(error)}`;
   log.write(`strata: ${message}\n`);
   await closeLog(log);
+  if (log.errored) throw logWriteFailure(options.logPath, log.errored);
   return { status: 'spawn_error', exitCode: null, signal: null, wallMs: 0, peakRssKb: null, logTail: [], output: '', error: message };
+}
+
+/** The error a run ends with when its log could not be written: what happened, where, and what to do. */
+function logWriteFailure(path: string, error: Error): TrialLogError {
+  return new TrialLogError(`the trial log ${path} could not be written: ${explainWriteFailure(path, error)}`, {
+    cause: error,
+    details: { path, errno: (error as NodeJS.ErrnoException).code ?? null },
+  });
 }
 
 function validateOptions(options: RunProcessOptions): void {

@@ -5,6 +5,14 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/** The last line a job script prints into the job's log: a log that lacks it after the script ran to its end was cut short (a full disk on the node). */
+export const END_OF_LOG_LINE = 'strata: end of the trial output';
+
+/** Does a job's log text end with the script's last line? */
+export function logIsComplete(text: string): boolean {
+  return text.trimEnd().split('\n').at(-1)?.startsWith(END_OF_LOG_LINE) ?? false;
+}
+
 /**
  * The batch script of one trial. It runs the trial's command (kept in its own
  * file, so no quoting of user text is needed) under GNU `timeout` at exactly
@@ -13,6 +21,8 @@ export function shellQuote(value: string): string {
  * `<statusDir>/<job id>.status`, with start and end times taken on the node:
  * the exit code survives even where SLURM keeps no accounting, and the
  * record tells a restarted orchestrator how a job it did not see end ended.
+ * Its last line in the log is {@link END_OF_LOG_LINE}, so a log cut short
+ * by the node's file system is noticed.
  *
  * @example
  * writeFileSync(path, jobScript({ cwd, commandFile, budgetMs: 300_000, graceMs: 30_000, killAfterMs: 3000, statusDir }));
@@ -27,6 +37,7 @@ echo "started $(date +%s%3N)" >> "$status"
 cd ${shellQuote(input.cwd)} || { echo "exit 97 $(date +%s%3N) no-cwd" >> "$status"; exit 97; }
 timeout --signal=TERM --kill-after=${killAfter} ${limit} /bin/sh ${shellQuote(input.commandFile)}
 code=$?
+echo "${END_OF_LOG_LINE} (exit $code)"
 echo "exit $code $(date +%s%3N)" >> "$status"
 exit $code
 `;

@@ -3,9 +3,11 @@ import { basename, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { SlurmConfig } from '../../core/config/executor-config.ts';
 import type { ExecutionRequest, ExecutionResult, Executor } from '../../core/executor.ts';
+import { TrialLogError } from '../../core/errors.ts';
 import { lastLines } from '../run-process.ts';
+import { explainWriteFailure, fileSystemOf } from '../storage-failure.ts';
 import { isActiveState, parseMaxRssKb, parseSacctJob, parseScontrolJob, type JobInfo } from './job-state.ts';
-import { jobScript, parseExitRecord, sbatchArguments, type ExitRecord } from './job-script.ts';
+import { jobScript, logIsComplete, parseExitRecord, sbatchArguments, type ExitRecord } from './job-script.ts';
 import { slurmCommand, SlurmError } from './slurm-cli.ts';
 
 export interface SlurmExecutorOptions {
@@ -35,7 +37,9 @@ const CANCEL_POLL_MS = 250;
  * runs `scancel` (the trial ends `interrupted`); NODE_FAIL, PREEMPTED and
  * BOOT_FAIL are resubmitted once, then the trial crashes. The job id reaches
  * the ledger through `onExternalId`, and `attachTo` follows a job an earlier
- * orchestrator submitted instead of submitting again.
+ * orchestrator submitted instead of submitting again. A log the node could
+ * not write in full (the job script ran to its end but its last line is
+ * missing) or job files Strata cannot write reject with a TrialLogError.
  *
  * @example
  * const executor = new SlurmExecutor({ slurm: research.executor.slurm, jobDir: '/shared/strata/jobs', jobNamePrefix: 'strata-tiny-lm' });
@@ -77,17 +81,19 @@ export class SlurmExecutor implements Executor {
 
   private async submit(request: ExecutionRequest): Promise<string> {
     const { jobDir } = this.options;
-    await mkdir(jobDir, { recursive: true });
     const stem = `trial-${request.trialId}-${basename(request.logPath, '.log')}`;
     const commandFile = join(jobDir, `${stem}.cmd.sh`);
     const scriptPath = join(jobDir, `${stem}.sbatch.sh`);
-    await writeFile(commandFile, `${request.command}\n`);
-    await writeFile(
-      scriptPath,
-      jobScript({ cwd: request.cwd, commandFile, budgetMs: request.budgetMs, graceMs: request.graceMs, killAfterMs: this.options.killAfterMs ?? 3000, statusDir: jobDir }),
-      { mode: 0o755 },
-    );
-    await mkdir(join(request.logPath, '..'), { recursive: true });
+    await storing(commandFile, 'the SLURM job files', async () => {
+      await mkdir(jobDir, { recursive: true });
+      await writeFile(commandFile, `${request.command}\n`);
+      await writeFile(
+        scriptPath,
+        jobScript({ cwd: request.cwd, commandFile, budgetMs: request.budgetMs, graceMs: request.graceMs, killAfterMs: this.options.killAfterMs ?? 3000, statusDir: jobDir }),
+        { mode: 0o755 },
+      );
+    });
+    await storing(request.logPath, 'the trial log', () => mkdir(join(request.logPath, '..'), { recursive: true }));
     const args = sbatchArguments({
       slurm: this.options.slurm,
       jobName: `${this.options.jobNamePrefix}-${request.trialId}`,
@@ -128,7 +134,7 @@ export class SlurmExecutor implements Executor {
     const state = info?.state ?? (record.exitCode !== null ? 'COMPLETED' : 'UNKNOWN');
 
     if (!cancelled && REQUEUE_ONCE.has(state) && attempt === 1) {
-      await appendNote(request.logPath, `strata: SLURM job ${jobId} ended ${state}; submitting it once more`);
+      await storing(request.logPath, 'the trial log', () => appendNote(request.logPath, `strata: SLURM job ${jobId} ended ${state}; submitting it once more`));
       let again: string;
       try {
         again = await this.submit(request);
@@ -141,6 +147,8 @@ export class SlurmExecutor implements Executor {
     }
 
     const output = await readTail(request.logPath);
+    // The script ran to its end (it wrote its exit record, or SLURM saw it exit), so its last line must be in the log.
+    if (!cancelled && (record.exitCode !== null || state === 'COMPLETED' || state === 'FAILED') && !logIsComplete(output)) await incompleteLog(request.logPath, jobId);
     const wallMs = record.startedMs !== null && record.endedMs !== null ? record.endedMs - record.startedMs : firstRunning !== undefined ? Date.now() - firstRunning : 0;
     const base = { wallMs, peakRssKb: await this.peakRss(jobId), logTail: lastLines(output, LOG_TAIL_LINES), output };
     if (cancelled) return { ...base, status: 'interrupted', exitCode: null, signal: null };
@@ -250,6 +258,36 @@ async function readTail(path: string): Promise<string> {
     throw error;
   });
   return text.length > OUTPUT_CAP_CHARS ? text.slice(text.length - OUTPUT_CAP_CHARS) : text;
+}
+
+/**
+ * A log that lacks the job script's last line was cut short where the node
+ * wrote it. Writing a note to it tells why: a full or failing disk rejects
+ * the write with its errno; if the write succeeds the space came back, and
+ * the log is still incomplete.
+ */
+async function incompleteLog(logPath: string, jobId: string): Promise<never> {
+  try {
+    await appendNote(logPath, `strata: the output of SLURM job ${jobId} ends before the job script's last line: the node could not write all of it`);
+  } catch (error) {
+    throw new TrialLogError(`the trial log ${logPath} could not be written: ${explainWriteFailure(logPath, error)}`, { cause: error, details: { path: logPath, jobId, errno: (error as NodeJS.ErrnoException).code ?? null } });
+  }
+  const facts = fileSystemOf(logPath);
+  throw new TrialLogError(
+    `the trial log ${logPath} is incomplete: SLURM job ${jobId} ran to its end but its log lacks the job script's last line, so the node could not write all of it (the file system mounted at ${facts.mountPoint ?? logPath}${facts.type ? `, ${facts.type}` : ''}, may have been full); check its space and health, then run again to resume`,
+    { details: { path: logPath, jobId } },
+  );
+}
+
+/** Run a file write for `what`; a failure becomes a TrialLogError saying why (a full disk) and where. */
+async function storing<T>(path: string, what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new TrialLogError(`${what} ${path} could not be written: ${explainWriteFailure(path, error)}`, { cause: error, details: { path, errno: code } });
+  }
 }
 
 async function appendNote(path: string, line: string): Promise<void> {
