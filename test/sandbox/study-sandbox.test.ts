@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { probeSandbox, type SandboxCapabilities } from '../../src/sandbox/sandbox-capabilities.ts';
 import { StudySandbox, SandboxUnavailableError, type SandboxSettings } from '../../src/sandbox/study-sandbox.ts';
@@ -167,5 +168,76 @@ describe('the study sandbox', () => {
     const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(many, made.workdir));
     expect(result.output).toMatch(/Cannot fork|Resource temporarily unavailable/i);
     expect(result.output).not.toContain('all-started');
+  });
+
+  describe.runIf(process.platform === 'linux')('with bubblewrap', () => {
+    it('leaves the trial no capability, whoever started Strata, and no_new_privs', async () => {
+      if (!capabilities.namespaces) return;
+      const made = layout();
+      const sandbox = await open(made);
+      const result = await sandbox.executorFor(processExecutor, stage(made)).run(request("grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status", made.workdir));
+      expect(result.output).toMatch(/CapPrm:\s+0+\n/);
+      expect(result.output).toMatch(/CapEff:\s+0+\n/);
+      expect(result.output).toMatch(/NoNewPrivs:\s+1/);
+    });
+
+    it('keeps the worktree\'s .git pointer, the checkout and the rest of the machine read-only; /tmp private; only sandbox_writable and sandbox_readable added', async () => {
+      if (!capabilities.namespaces) return;
+      const made = layout();
+      writeFileSync(join(made.workdir, '.git'), 'gitdir: /somewhere/else\n');
+      const shared = join(made.root, 'shared-cache');
+      mkdirSync(shared);
+      const outsideTmp = mkdtempSync(join(tmpdir(), 'strata-readable-'));
+      cleanups.push(() => rmSync(outsideTmp, { recursive: true, force: true }));
+      writeFileSync(join(outsideTmp, 'dataset.txt'), 'rows');
+      const script = [
+        `echo gitdir: /tmp/evil > .git 2>/dev/null && echo pointer-written`,
+        `echo x > ${JSON.stringify(join(shared, 'w'))} && echo shared-written`,
+        `cat ${JSON.stringify(join(outsideTmp, 'dataset.txt'))} 2>/dev/null || echo dataset-unreadable`,
+        `echo "tmp:[$(ls -A /tmp | tr '\\n' ' ')]"`,
+      ].join('; ');
+      const plain = await (await open(made)).executorFor(processExecutor, stage(made)).run(request(script, made.workdir));
+      expect(plain.output).not.toContain('pointer-written');
+      expect(plain.output).not.toContain('shared-written');
+      expect(plain.output).toContain('dataset-unreadable');
+      // In /tmp only the folder of the repository (which lives there in tests), none of the host's files or sockets.
+      expect(plain.output).toContain(`tmp:[${basename(made.root)} ]`);
+      expect(readFileSync(join(made.workdir, '.git'), 'utf8')).toBe('gitdir: /somewhere/else\n');
+      const widened = await (await open(made, { writable: [shared], readable: [outsideTmp] })).executorFor(processExecutor, stage(made)).run(request(script, made.workdir));
+      expect(widened.output).toContain('shared-written');
+      expect(widened.output).toContain('rows');
+    });
+
+    it('shows trials the git config without the token in a remote URL', async () => {
+      if (!capabilities.namespaces) return;
+      const made = layout();
+      mkdirSync(join(made.root, '.git'));
+      writeFileSync(join(made.root, '.git', 'config'), '[remote "origin"]\n\turl = https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/me/repo\n');
+      const result = await (await open(made)).executorFor(processExecutor, stage(made)).run(request(`cat ${JSON.stringify(join(made.root, '.git', 'config'))}`, made.workdir));
+      expect(result.output).toContain('url = https://github.com/me/repo');
+      expect(result.output).not.toContain('ghp_');
+    });
+
+    it('lets a trial stop gracefully on SIGTERM at budget + grace', async () => {
+      if (!capabilities.namespaces?.gracefulStop) return;
+      const made = layout();
+      const trainer = `${node} -e "process.on('SIGTERM', () => { console.log('checkpoint saved'); process.exit(0); }); console.log('training'); setInterval(() => {}, 1000)"`;
+      const result = await (await open(made)).executorFor(processExecutor, stage(made)).run({ ...request(trainer, made.workdir), budgetMs: 300, graceMs: 0 });
+      expect(result.status).toBe('timeout');
+      expect(result.output).toContain('checkpoint saved');
+    });
+
+    it('says the sandbox could not be set up, naming what bubblewrap said, instead of blaming the trial; a trial that fakes the line is just a crash', async () => {
+      if (!capabilities.namespaces) return;
+      const made = layout();
+      const broken: SandboxCapabilities = { ...capabilities, namespaces: { ...capabilities.namespaces, path: '/bin/false' } };
+      const base = { settings: settings(), repoRoot: made.root, scratchDir: made.scratch, hiddenFromTrials: [], explicitEnv: [], executorKind: 'local' };
+      const failing = await StudySandbox.open({ ...base, capabilities: broken });
+      const error = await failing.executorFor(processExecutor, stage(made)).run(request('echo never', made.workdir)).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(SandboxUnavailableError);
+      expect((error as Error).message).toMatch(/^the sandbox could not be set up for 1-1-run \(.*\); this is the machine, not the training script: install bubblewrap/);
+      const faking = await (await open(made)).executorFor(processExecutor, stage(made)).run(request("echo 'bwrap: Can not mount anything' >&2; exit 1", made.workdir));
+      expect(faking).toMatchObject({ status: 'exited', exitCode: 1 });
+    });
   });
 });

@@ -1,0 +1,58 @@
+/**
+ * The sandbox as an unprivileged user: a whole study run as uid 65534 in a
+ * child process (the test itself is root in CI and switches with setpriv).
+ * Where the machine lets that user have bubblewrap, trials run and the
+ * holdout cover holds; where it does not, the study refuses in one line
+ * naming what is missing. Never a trial that exits 125 and is blamed on the
+ * training script.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+const NOBODY = 65534;
+const canSwitch = process.platform === 'linux' && process.getuid?.() === 0 && SETPRIV !== undefined;
+
+interface ChildReport {
+  uid: number;
+  confined: boolean;
+  state?: string;
+  trials?: { seq: number; status: string; reason: string | null; log: string | null }[];
+  error?: string;
+}
+
+describe.runIf(canSwitch)('the sandbox as an unprivileged user', () => {
+  it('runs the trials of a study with holdout_data and network: off, and the cover holds; or refuses in one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-unprivileged-'));
+    try {
+      chownSync(dir, NOBODY, NOBODY);
+      const script = resolve(import.meta.dirname, 'fixtures/unprivileged-study.ts');
+      const out = execFileSync(
+        SETPRIV!,
+        [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '--disable-warning=ExperimentalWarning', script, dir],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir }, timeout: 120_000 },
+      );
+      const report = JSON.parse(out.trim().split('\n').at(-1)!) as ChildReport;
+      expect(report.uid).toBe(NOBODY);
+      if (!report.confined) {
+        // No bubblewrap for this user here: the study refuses before any trial, saying what to install or allow.
+        expect(report.error).toMatch(/^the sandbox cannot be set up: research\.network: off needs a network namespace[^\n]*install bubblewrap/);
+        return;
+      }
+      expect(report.state).toBe('done');
+      expect(report.trials!.map((trial) => [trial.seq, trial.status])).toEqual([
+        [0, 'keep'],
+        [1, 'discard'],
+      ]);
+      const attack = report.trials![1]!.log ?? '';
+      expect(attack).toMatch(/umount: [^\n]*(must be superuser|Operation not permitted)/);
+      expect(attack).toContain('STRATA-HIDDEN.txt');
+      expect(attack).not.toContain('the sealed labels');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
