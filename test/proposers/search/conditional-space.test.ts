@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config/parse-config.ts';
 import { ConfigError, StrataError } from '../../../src/core/errors.ts';
 import { Random } from '../../../src/core/random.ts';
-import { activationOrder, activeOnly, conditionIssues, isActive, paramsKey, type SearchSpace } from '../../../src/core/search-space.ts';
+import { activationOrder, activeOnly, conditionIssues, isActive, paramsKey, type ParamValues, type SearchSpace } from '../../../src/core/search-space.ts';
 import { conditionGroups } from '../../../src/proposers/search/condition-groups.ts';
 import { drawRandomParams } from '../../../src/proposers/search/random-draw.ts';
 import { validateSearchSpace } from '../../../src/proposers/search/sampler.ts';
@@ -59,7 +59,7 @@ describe('conditional parameters', () => {
   it('counts the distinct parameter sets of a finite conditional space and exhausts it exactly', () => {
     const space: SearchSpace = { opt: { type: 'choice', values: ['sgd', 'adam'] }, steps: { type: 'int', low: 1, high: 3, when: { opt: 'sgd' } } };
     expect(finiteSpaceSize(space)).toBe(4);
-    const all = [{ opt: 'adam' }, { opt: 'sgd', steps: 1 }, { opt: 'sgd', steps: 2 }, { opt: 'sgd', steps: 3 }];
+    const all: ParamValues[] = [{ opt: 'adam' }, { opt: 'sgd', steps: 1 }, { opt: 'sgd', steps: 2 }, { opt: 'sgd', steps: 3 }];
     for (let seed = 0; seed < 10; seed++) {
       const avoid = new Set(all.filter((_, i) => i !== seed % 4).map(paramsKey));
       expect(proposeUnique(space, avoid, Random.fromSeed(seed), () => ({ opt: 'adam' }))).toEqual(all[seed % 4]);
