@@ -25,6 +25,7 @@ function trial(overrides: Partial<TrialSummary>): TrialSummary {
     parentCommit: 'base',
     candidateCommit: `c${id}`,
     reason: null,
+    cause: null,
     relatedTrialId: null,
     ...overrides,
     ...(overrides.params ? { paramsKey: overrides.paramsKey ?? JSON.stringify(overrides.params) } : {}),
