@@ -46,14 +46,17 @@ export function renderCheck(result: LedgerCheckResult): string {
   const lines = [
     `ledger check failed: ${result.path} differs from what its ${result.events} events replay into (${result.truncated ? 'first ' : ''}${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}):`,
     ...result.differences.map((difference) => `  ${describe(difference)}`),
-    'The events are the record: state written around them is a bug in Strata (please report it with this output). Studies keep running on the live tables.',
+    'The events are the record: a table that disagrees with them was written around the event log, a bug in Strata; please report it with this output (--json gives every detail).',
   ];
   return lines.join('\n');
 }
 
 function describe(difference: LedgerDifference): string {
   const where = difference.rowId === '-' ? difference.table : `${difference.table} #${difference.rowId}`;
-  return `${where} ${difference.column}: live ${show(difference.live)}, replayed ${show(difference.replayed)}`;
+  // A row or a column present on one side only is said in words, not as a value.
+  const shape = difference.column.startsWith('(') || difference.rowId === '-';
+  const side = (value: unknown) => (shape ? String(value) : show(value));
+  return `${where} ${difference.column}: live ${side(difference.live)}, replayed ${side(difference.replayed)}`;
 }
 
 function show(value: unknown): string {
