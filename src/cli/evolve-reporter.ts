@@ -1,4 +1,5 @@
 import type { EvolveProgress } from '../evolve/types.ts';
+import { terminalLine } from '../core/terminal-text.ts';
 import { palette } from './format.ts';
 
 /**
@@ -16,7 +17,7 @@ export function createEvolveReporter(out: NodeJS.WritableStream, info: { study: 
       case 'started': {
         print(colors.bold(`strata evolve · ${info.study}`) + colors.dim(`  (${progress.resumed ? 'resumed' : 'new study'})`) + `  train ${progress.trainSize} · val ${progress.valSize}`);
         if (progress.proposals) print(`  the metric-call budget buys ${progress.proposals.min}–${progress.proposals.max} proposals (all accepted – none accepted)`);
-        for (const warning of progress.warnings) print(colors.yellow(`  warning: ${warning}`));
+        for (const warning of progress.warnings) print(colors.yellow(`  warning: ${terminalLine(warning)}`));
         break;
       }
       case 'seed_evaluated':
@@ -28,11 +29,12 @@ export function createEvolveReporter(out: NodeJS.WritableStream, info: { study: 
         print(
           `  it ${String(progress.iteration).padStart(3)}  ${outcome}${lineage}  best ${progress.bestValMean.toFixed(3)} (#${progress.bestIdx})  front ${progress.frontSize}  pool ${progress.poolSize}  ${calls(progress.metricCalls)}  ${money(progress.usd)}`,
         );
-        if (progress.outcome !== 'accepted' && progress.outcome !== 'skipped_perfect') print(colors.dim(`        ${progress.detail.slice(0, 200)}`));
+        // The detail quotes the reflector's reply: model output, printed without control sequences.
+        if (progress.outcome !== 'accepted' && progress.outcome !== 'skipped_perfect') print(colors.dim(`        ${terminalLine(progress.detail).slice(0, 200)}`));
         break;
       }
       case 'stopped':
-        print(`stopped: ${progress.reason} — ${progress.detail}`);
+        print(`stopped: ${progress.reason} — ${terminalLine(progress.detail)}`);
         break;
     }
   };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { StrataError, StudyStateError, StudyStoppedError } from '../core/errors.ts';
+import { terminalText } from '../core/terminal-text.ts';
 import { evolveCommand } from './commands/evolve.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
@@ -171,7 +172,8 @@ export async function main(argv: readonly string[], context: { cwd: string; sign
     return await command.run(parsed.values as Values, parsed.positionals, context);
   } catch (error) {
     if (error instanceof StrataError) {
-      process.stderr.write(`strata ${name}: ${error.message}\n`);
+      // The message may quote what a trial, an agent or a model printed: shown without control sequences.
+      process.stderr.write(`strata ${name}: ${terminalText(error.message)}\n`);
       // A stop before the command had anything to show: the conventional exit code of a Ctrl-C.
       return error instanceof StudyStoppedError ? 130 : 1;
     }

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,9 @@ import type { TrialRecord } from '../../src/ledger/records.ts';
 import { CommandProposer } from '../../src/proposers/command/command-proposer.ts';
 import { runResearch } from '../../src/research/run-research.ts';
 import { probeSandbox, type SandboxCapabilities } from '../../src/sandbox/sandbox-capabilities.ts';
+import { exportCommand } from '../../src/cli/commands/export.ts';
+import { statusCommand } from '../../src/cli/commands/status.ts';
+import { createResearchReporter } from '../../src/cli/research-reporter.ts';
 import { config, makeRepo } from '../helpers/study-repo.ts';
 
 const HOSTILE_AGENT = resolve(import.meta.dirname, '../fixtures/fake-agent/hostile-agent');
@@ -294,5 +298,71 @@ research:
     const trials = trialsOf(repo);
     expect(trials[1]).toMatchObject({ status: 'invalid' });
     expect(trials[1]!.statusReason).toMatch(/^proposal failed: the agent tried what its sandbox does not allow: the repository's git setup changed: \.git\/config \(content changed\), \.git\/hooks\/post-checkout \(a new hook\); Strata put it back/);
+  });
+});
+
+describe('terminal escapes: text a proposer, a trial or a model wrote reaches the terminal as text', () => {
+  /** A stream that keeps what is written; `tty` makes the reporter draw its live line and colours, as on a terminal. */
+  function capture(tty: boolean): Writable & { text: () => string } {
+    let text = '';
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        text += String(chunk);
+        done();
+      },
+    }) as Writable & { text: () => string; isTTY?: boolean; columns?: number };
+    if (tty) Object.assign(stream, { isTTY: true, columns: 200 });
+    stream.text = () => text;
+    return stream;
+  }
+  /** What a terminal would act on, once Strata's own colours and line erase are taken out. */
+  const actedOn = (text: string) => text.replace(/\r\x1b\[2K|\x1b\[[0-9;]*m/g, '').match(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g) ?? [];
+  const HOSTILE = 'lower lr\x1b]0;owned\x07\x1b[2A\x1b[2J\x9b1;1H\u202eevil\x1bP+q\x1b\\';
+
+  it('research, status and export print descriptions, reasons and failures without control sequences; --json and jsonl escape them', async () => {
+    const original = attacking('true');
+    const repo = makeRepo({ 'train.mjs': original, 'data/x.txt': 'data\n', 'strata.yaml': studyYaml('', 3) });
+    restores.push(() => rmSync(repo, { recursive: true, force: true }));
+    let step = 0;
+    const proposer: Proposer = {
+      name: 'scripted',
+      async propose(context) {
+        step += 1;
+        if (step === 2) throw new Error(`the model said: ${HOSTILE}`);
+        // A crash whose reason and log carry the sequences too.
+        writeFileSync(join(context.projectDir, 'train.mjs'), `console.log(${JSON.stringify(HOSTILE)}); process.exit(3);\n`);
+        return { description: HOSTILE };
+      },
+    };
+    const live = capture(true);
+    const reporter = createResearchReporter(live, { goal: 'minimize', metric: 'loss' });
+    try {
+      await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(studyYaml('', 3)), proposer, observer: reporter });
+    } finally {
+      reporter.close();
+    }
+    expect(live.text()).toContain('lower lr');
+    expect(live.text()).toContain('proposal failed: the model said: lower lr');
+    expect(actedOn(live.text())).toEqual([]);
+
+    const status = capture(false);
+    await statusCommand({ config: 'strata.yaml', cwd: repo, out: status });
+    expect(status.text()).toContain('lower lr');
+    expect(actedOn(status.text())).toEqual([]);
+
+    const tsv = capture(false);
+    await exportCommand({ config: 'strata.yaml', cwd: repo, format: 'tsv', out: tsv });
+    expect(tsv.text()).toContain('lower lr');
+    expect(actedOn(tsv.text().replaceAll('\t', ' '))).toEqual([]);
+
+    // Machines get every byte back from the JSON, and a terminal showing it sees only escapes.
+    const statusJson = capture(false);
+    await statusCommand({ config: 'strata.yaml', cwd: repo, json: true, out: statusJson });
+    expect(actedOn(statusJson.text())).toEqual([]);
+    expect(JSON.stringify(JSON.parse(statusJson.text()))).toContain(JSON.stringify(HOSTILE).slice(1, -1));
+    const jsonl = capture(false);
+    await exportCommand({ config: 'strata.yaml', cwd: repo, format: 'jsonl', out: jsonl });
+    expect(actedOn(jsonl.text())).toEqual([]);
+    expect(jsonl.text().trim().split('\n').map((line) => (JSON.parse(line) as TrialRecord).description)).toContain(HOSTILE);
   });
 });

@@ -1,3 +1,4 @@
+import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import { summarizeStudy, type TrialRow } from '../../research/study-summary.ts';
 import { openStudyForReading } from './status.ts';
 
@@ -22,11 +23,13 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
   const { ledger, study } = await openStudyForReading(options);
   try {
     if (options.format === 'jsonl') {
-      for (const trial of ledger.trials(study.id)) out.write(`${JSON.stringify(trial)}\n`);
+      // Every field as recorded; what a terminal would act on is escaped, so `strata export | less` shows it as text.
+      for (const trial of ledger.trials(study.id)) out.write(`${safeJson(trial)}\n`);
       return 0;
     }
     const summary = summarizeStudy(ledger, study);
-    const clean = (text: string) => text.replace(/[\t\r\n]+/g, ' ');
+    // One line per trial, tab-separated: control sequences dropped, tabs and newlines made spaces.
+    const clean = (text: string) => terminalLine(text);
     out.write(['commit', summary.study.metric, 'memory_gb', 'status', 'description', 'trial', 'duration_s'].join('\t') + '\n');
     for (const trial of summary.trials) {
       out.write(

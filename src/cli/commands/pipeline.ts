@@ -1,4 +1,5 @@
 import { formatDuration } from '../../core/duration.ts';
+import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import { comparePlainResearch, type PipelineComparison } from '../../pipeline/compare-plain.ts';
 import { normalizePipeline, type PipelineConfig } from '../../pipeline/pipeline-config.ts';
 import type { PipelineObserver } from '../../pipeline/pipeline-observer.ts';
@@ -52,7 +53,7 @@ export async function pipelineCommand(options: PipelineCommandOptions): Promise<
     }
     summary = readPipelineSummary(path, pipeline.name) ?? summary;
   }
-  if (options.json) out.write(`${JSON.stringify({ ...summary, ...(comparison ? { comparison } : {}) }, null, 2)}\n`);
+  if (options.json) out.write(`${safeJson({ ...summary, ...(comparison ? { comparison } : {}) }, 2)}\n`);
   else {
     out.write(`\n${renderPipelineStatus(summary, out)}\n`);
     if (comparison) out.write(`\n${renderComparison(comparison, out)}\n`);
@@ -107,7 +108,7 @@ export function createPipelineReporter(out: NodeJS.WritableStream, pipeline: Pip
       delete observer.research;
       delete observer.evolveProgress;
       const state = info.state === 'done' ? colors.green(info.state) : colors.yellow(info.state);
-      print(`stage ${info.stage} ${state}${info.reason ? colors.dim(` (${info.reason})`) : ''}: ${info.best ? describeBest(info.best) : 'nothing found'} · ${info.spend.trials} trials · $${info.spend.usd.toFixed(4)}`);
+      print(`stage ${info.stage} ${state}${info.reason ? colors.dim(` (${terminalLine(info.reason)})`) : ''}: ${info.best ? describeBest(info.best) : 'nothing found'} · ${info.spend.trials} trials · $${info.spend.usd.toFixed(4)}`);
     },
   };
   return observer;
@@ -125,7 +126,7 @@ function describeBest(best: NonNullable<PipelineStageSummary['best']>): string {
 export function renderPipelineStatus(summary: PipelineSummary, out: NodeJS.WritableStream): string {
   const colors = palette(out);
   const { pipeline, totals } = summary;
-  const lines = [colors.bold(pipeline.name) + `  pipeline · ${pipeline.state}${pipeline.stop_reason ? ` (${pipeline.stop_reason})` : ''}`];
+  const lines = [colors.bold(pipeline.name) + `  pipeline · ${pipeline.state}${pipeline.stop_reason ? ` (${terminalLine(pipeline.stop_reason)})` : ''}`];
   lines.push(
     `from ${pipeline.start_commit?.slice(0, 8) ?? '-'} · ${totals.trials} trials (${totals.runs} runs) · ${formatDuration(totals.trialSeconds * 1000)} of trial time · $${totals.usd.toFixed(4)}` +
       (totals.evaluations > 0 ? ` · ${totals.evaluations} research evaluations` : ''),

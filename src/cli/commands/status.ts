@@ -14,6 +14,7 @@ import { loadConfig } from '../load-config.ts';
 import { schedulingLine } from '../scheduling-line.ts';
 import { STATUS_LAST_ROWS, statusLines } from '../status-rows.ts';
 import { renderTable, truncate } from '../table.ts';
+import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import { REPEAT_ROLES } from '../../core/trial.ts';
 
 export interface StatusCommandOptions {
@@ -51,26 +52,31 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
   try {
     if (study.kind === 'evolve') {
       const status = evolveStatus(ledger, study.id, { perExample: Boolean(options.json) });
-      out.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderEvolveStatus(status, out)}\n`);
+      out.write(options.json ? `${safeJson(status, 2)}\n` : `${renderEvolveStatus(status, out)}\n`);
       return 0;
     }
     if (study.kind === 'pipeline') {
       const pipeline = summarizePipeline(ledger, study);
-      out.write(options.json ? `${JSON.stringify(pipeline, null, 2)}\n` : `${renderPipelineStatus(pipeline, out)}\n`);
+      out.write(options.json ? `${safeJson(pipeline, 2)}\n` : `${renderPipelineStatus(pipeline, out)}\n`);
       return 0;
     }
     const summary = summarizeStudy(ledger, study);
-    out.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${renderStatus(summary, out, { all: Boolean(options.all) })}\n`);
+    out.write(options.json ? `${safeJson(summary, 2)}\n` : `${renderStatus(summary, out, { all: Boolean(options.all) })}\n`);
     return 0;
   } finally {
     ledger.close();
   }
 }
 
-/** The research study as `strata status` prints it: header, then the trial table (see statusLines for which rows), then what is running. */
+/**
+ * The research study as `strata status` prints it: header, then the trial
+ * table (see statusLines for which rows), then what is running. Text that
+ * trials, proposers and models wrote (descriptions, reasons) is printed
+ * without its control sequences (core/terminal-text.ts).
+ */
 export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, options: { all?: boolean } = {}): string {
   const colors = palette(out);
-  const lines = [colors.bold(`${summary.study.name}`) + `  ${summary.study.kind} · ${summary.study.state}${summary.study.stop_reason ? ` (${summary.study.stop_reason})` : ''}`];
+  const lines = [colors.bold(`${summary.study.name}`) + `  ${summary.study.kind} · ${summary.study.state}${summary.study.stop_reason ? ` (${terminalLine(summary.study.stop_reason)})` : ''}`];
   lines.push(`branch ${summary.study.branch ?? '-'} · ${summary.study.goal} ${summary.study.metric}`);
   const scheduling = schedulingLine(summary.scheduling);
   if (scheduling) lines.push(scheduling);
@@ -79,7 +85,7 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, 
       `best ${formatMetric(summary.best.metric)} at trial #${summary.best.trial} (${summary.best.commit?.slice(0, 8) ?? '-'}) · baseline ${formatMetric(summary.baseline?.metric)}` +
         (summary.best.holdout !== null ? ` · holdout ${formatMetric(summary.best.holdout)} (gap ${formatMetric(summary.best.holdout_gap)})` : ''),
     );
-    if (summary.best.recheck && !summary.best.recheck.still_better) lines.push(colors.yellow(`re-check: incumbent #${summary.best.trial} ${summary.best.recheck.reason}`));
+    if (summary.best.recheck && !summary.best.recheck.still_better) lines.push(colors.yellow(`re-check: incumbent #${summary.best.trial} ${terminalLine(summary.best.recheck.reason)}`));
   }
   if (summary.acceptance) lines.push(`acceptance ${summary.acceptance}`);
   if (summary.spend_usd > 0) lines.push(`LLM spend $${summary.spend_usd.toFixed(summary.spend_usd < 1 ? 4 : 2)}`);
@@ -98,7 +104,7 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, 
     trial.delta === null ? '' : `${trial.delta > 0 ? '+' : ''}${formatMetric(trial.delta)}`,
     trial.duration_s === null ? '-' : formatDuration(trial.duration_s * 1000),
     trial.proposer,
-    truncate(trial.description + (trial.status === 'keep' || trial.status === 'discard' || !trial.reason ? '' : ` (${trial.reason})`), 80),
+    truncate(terminalLine(trial.description + (trial.status === 'keep' || trial.status === 'discard' || !trial.reason ? '' : ` (${trial.reason})`)), 80),
   ];
   const rows = shown.map((line) => ('trial' in line ? row(line.trial) : ['⋮', colors.dim(`${line.hidden} more`), ...Array<string>(columns - 2).fill('')]));
   lines.push(
@@ -113,7 +119,7 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, 
     lines.push(colors.dim(`${summary.trials.length - hidden} of ${summary.trials.length} trials: the best's lineage and the last ${STATUS_LAST_ROWS}; strata status --all lists every one`));
   }
   for (const running of summary.running) {
-    lines.push(colors.yellow(`running #${running.seq}: ${formatDuration((running.elapsed_s ?? 0) * 1000)} of ${formatDuration((running.budget_s ?? 0) * 1000)} · ${running.description}`));
+    lines.push(colors.yellow(`running #${running.seq}: ${formatDuration((running.elapsed_s ?? 0) * 1000)} of ${formatDuration((running.budget_s ?? 0) * 1000)} · ${terminalLine(running.description)}`));
   }
   return lines.join('\n');
 }
