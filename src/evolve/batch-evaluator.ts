@@ -1,6 +1,6 @@
 import { BudgetExhaustedError, errorMessage } from '../core/errors.ts';
 import { hashString } from '../core/random.ts';
-import { LlmUnavailableError } from '../llm/errors.ts';
+import { LlmCallError, LlmUnavailableError } from '../llm/errors.ts';
 import type { CachedEvaluation, EvaluationCache } from './evaluation-cache.ts';
 import type { Candidate, Evaluate, EvaluationResult, Split, StudyBinding } from './types.ts';
 
@@ -99,10 +99,11 @@ async function evaluateOne<E>(deps: BatchEvaluatorDeps<E>, request: BatchRequest
   let result: EvaluationResult;
   let failed = false;
   try {
-    result = await deps.evaluate(request.candidate, example, context);
+    // A stop does not wait for an evaluator that ignores the signal: its late result is dropped, the example is evaluated again on resume.
+    result = await untilAborted(deps.evaluate(request.candidate, example, context), signal);
     checkResult(result);
   } catch (error) {
-    if (isFatal(error, signal)) throw error;
+    if (stopsEvaluation(error, signal)) throw error;
     // One broken example must not end a long run: it scores 0 and the reflector sees why.
     result = { score: 0, feedback: `evaluation failed: ${errorMessage(error)}` };
     failed = true;
@@ -152,6 +153,35 @@ function describe(value: unknown): string {
   }
 }
 
-function isFatal(error: unknown, signal: AbortSignal): boolean {
-  return signal.aborted || error instanceof BudgetExhaustedError || error instanceof LlmUnavailableError;
+/**
+ * Errors that stop the batch instead of scoring one example 0: a stop, a
+ * spent budget, a model that stays unavailable, a key the provider refuses
+ * (every later call would fail too, and cached zeros would outlive the fix).
+ */
+export function stopsEvaluation(error: unknown, signal: AbortSignal): boolean {
+  return (
+    signal.aborted ||
+    error instanceof BudgetExhaustedError ||
+    error instanceof LlmUnavailableError ||
+    (error instanceof LlmCallError && (error.status === 401 || error.status === 403))
+  );
+}
+
+/** `work`, or the abort's reason as soon as `signal` aborts, whichever comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(work).then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }

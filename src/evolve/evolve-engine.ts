@@ -3,7 +3,7 @@ import { BudgetExhaustedError, ConfigError, errorMessage, EvaluatorError, Ledger
 import type { Ledger } from '../ledger/ledger.ts';
 import { LlmUnavailableError } from '../llm/errors.ts';
 import type { UsdBudget } from '../llm/usd-budget.ts';
-import { evaluateBatch, type BatchEvaluatorDeps } from './batch-evaluator.ts';
+import { evaluateBatch, stopsEvaluation, type BatchEvaluatorDeps } from './batch-evaluator.ts';
 import { CandidatePool } from './candidate-pool.ts';
 import { candidateHash } from './content-hash.ts';
 import type { EngineData, NewCandidate, StepContext, StepRecord } from './engine-context.ts';
@@ -151,7 +151,7 @@ export class EvolveEngine<E> {
         means[idx] = results.reduce((total, r) => total + r.score, 0) / results.length;
       }
     } catch (error) {
-      if (error instanceof BudgetExhaustedError || error instanceof LlmUnavailableError || signal.aborted) {
+      if (stopsEvaluation(error, signal)) {
         this.warnings.push(`the held-out test was not scored: ${signal.aborted ? 'stopped by the user; run again to score it' : errorMessage(error)}`);
         return null;
       }

@@ -9,8 +9,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvaluatorError } from '../../src/core/errors.ts';
+import { EvaluatorError, StudyStoppedError } from '../../src/core/errors.ts';
 import { createCommandEvaluator } from '../../src/evolve/evaluators/command-evaluator.ts';
+import { createTemplateEvaluator } from '../../src/evolve/evaluators/template-evaluator.ts';
 import { optimize } from '../../src/evolve/optimize.ts';
 import type { EvaluationContext, Evaluate } from '../../src/evolve/types.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
@@ -113,6 +114,80 @@ describe('a user evaluate() that misbehaves', () => {
     ledger.close();
     expect(study.state).toBe('failed');
     expect(study.stopReason).toContain('every validation example of the seed');
+  });
+});
+
+describe('evaluators that stop being usable', () => {
+  const data = { trainset: toyExamples('t', 4), valset: toyExamples('v', 4) };
+  const reflectionModel = () => ({ name: 'openai-compatible:r', provider: 'openai-compatible' as const, modelId: 'r', baseUrl: server.url });
+
+  it('an evaluate() that ignores the signal: a stop does not wait for it, the study pauses, the late result is never recorded', async () => {
+    const path = join(root, 'ignores-signal.db');
+    const controller = new AbortController();
+    let hung = false;
+    const running = optimize({
+      seed: { p: 'seed alpha' },
+      ...data,
+      evaluate: (_candidate, example) => {
+        if (example.id !== 'v2') return Promise.resolve({ score: 1 });
+        hung = true;
+        return new Promise(() => {}); // never settles, whatever the signal says
+      },
+      reflectionModel: reflectionModel(),
+      budget: { metricCalls: 30 },
+      concurrency: 1,
+      ledger: path,
+      studyName: 'ignores-signal',
+      signal: controller.signal,
+    });
+    while (!hung) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    await expect(running).rejects.toBeInstanceOf(StudyStoppedError);
+    const ledger = Ledger.open(path);
+    const study = ledger.studyByName('ignores-signal')!;
+    const evaluated = ledger.events(study.id).filter((event) => event.type === 'evolve.evaluation_recorded').map((event) => (event.payload as { exampleId: string }).exampleId);
+    ledger.close();
+    expect(study.state).toBe('paused');
+    expect(evaluated).toEqual(['v0', 'v1']);
+  });
+
+  it('a key refused by the task model provider after the seed (HTTP 401): the study pauses saying so, no zero is cached, and the next run evaluates those examples', async () => {
+    let refuse = false;
+    const task = await LoopbackModelServer.start((request) => (refuse ? { status: 401, error: 'invalid api key' } : { text: request.system.includes('alpha') ? 'alpha' : 'unknown' }));
+    try {
+      const path = join(root, 'refused-key.db');
+      const taskModel = { name: 'openai-compatible:task', provider: 'openai-compatible' as const, modelId: 'task', baseUrl: task.url };
+      const { evaluate, version } = createTemplateEvaluator({ taskModel, metric: { kind: 'exact', ignoreCase: true }, template: { user: '{input}' }, task: { maxOutputTokens: 16 }, llm: { maxRetries: 0 } });
+      const examples = (prefix: string) => toyExamples(prefix, 4).map(({ id, input, answer }) => ({ id, input, answer }));
+      const run = () =>
+        optimize({ seed: { p: 'seed' }, trainset: examples('t'), valset: examples('v'), evaluate, evaluatorVersion: version, reflectionModel: reflectionModel(), budget: { metricCalls: 24 }, merge: false, ledger: path, studyName: 'refused-key' });
+      const seen = task.requests.length;
+      // The seed's validation (4 calls) goes through; then the key is refused.
+      const waitForSeed = (async () => {
+        while (task.requests.length - seen < 4) await new Promise((resolve) => setTimeout(resolve, 5));
+        refuse = true;
+      })();
+      const error = await run().catch((caught: unknown) => caught);
+      await waitForSeed;
+      expect((error as Error).message).toMatch(/refused the key \(HTTP 401\)/);
+      let ledger = Ledger.open(path);
+      let study = ledger.studyByName('refused-key')!;
+      const feedback = ledger.events(study.id).filter((event) => event.type === 'evolve.evaluation_recorded').map((event) => String((event.payload as { feedback: string | null }).feedback));
+      ledger.close();
+      expect(study.state).toBe('paused');
+      expect(study.stopReason).toMatch(/refused the key/);
+      expect(feedback.filter((text) => text.includes('refused'))).toEqual([]);
+
+      refuse = false;
+      const result = await run();
+      expect(result.resumed).toBe(true);
+      ledger = Ledger.open(path);
+      study = ledger.studyByName('refused-key')!;
+      ledger.close();
+      expect(study.state).toBe('done');
+    } finally {
+      await task.close();
+    }
   });
 });
 
