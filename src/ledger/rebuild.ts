@@ -1,3 +1,4 @@
+import type { LedgerEvents, LedgerEventType } from './events.ts';
 import { Ledger, ledgerDatabase } from './ledger.ts';
 import { prepared } from './prepared.ts';
 import { project } from './projections.ts';
@@ -14,19 +15,22 @@ import { project } from './projections.ts';
 export function rebuildLedger(source: Ledger, targetPath = ':memory:'): Ledger {
   const target = Ledger.open(targetPath);
   const db = ledgerDatabase(target);
-  target.transaction(() => {
-    for (const event of source.events()) {
-      // Replayed as stored: the payloads were bounded when they were recorded.
-      project(db, event.type, event.payload, event.createdAt);
-      prepared(db, 'INSERT INTO events (id, study_id, trial_id, type, payload_json, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-        event.id,
-        event.studyId,
-        event.trialId,
-        event.type,
-        JSON.stringify(event.payload),
-        event.createdAt,
-      );
-    }
-  });
+  const insert = prepared(db, 'INSERT INTO events (id, study_id, trial_id, type, payload_json, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  try {
+    target.transaction(() => {
+      // One event at a time: a ledger of hundreds of megabytes is never held in memory twice.
+      for (const row of ledgerDatabase(source).prepare('SELECT id, study_id, trial_id, type, payload_json, created_at FROM events ORDER BY id').iterate()) {
+        const type = String(row.type) as LedgerEventType;
+        const json = String(row.payload_json);
+        const createdAt = String(row.created_at);
+        // Replayed as stored: the payloads were bounded when they were recorded.
+        project(db, type, JSON.parse(json) as LedgerEvents[LedgerEventType], createdAt);
+        insert.run(Number(row.id), row.study_id === null ? null : Number(row.study_id), row.trial_id === null ? null : Number(row.trial_id), type, json, createdAt);
+      }
+    });
+  } catch (error) {
+    target.close();
+    throw error;
+  }
   return target;
 }
