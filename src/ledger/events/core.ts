@@ -158,5 +158,6 @@ export const coreBounds: PayloadBounds<CoreEvents> = {
   'trial.queued': (e) => ({ ...e, description: boundText(e.description, TEXT_LIMITS.description) }),
   'trial.proposed': (e) => ({ ...e, description: boundText(e.description, TEXT_LIMITS.description), diff: boundText(e.diff, TEXT_LIMITS.diff) }),
   // A log's end says why a run failed: keep the tail.
+  'trial.measured': (e) => ({ ...e, logTail: boundNullable(e.logTail, TEXT_LIMITS.logTail, 'tail') }),
   'trial.finished': (e) => ({ ...e, reason: boundNullable(e.reason, TEXT_LIMITS.reason), logTail: boundNullable(e.logTail, TEXT_LIMITS.logTail, 'tail') }),
 };
