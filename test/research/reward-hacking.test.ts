@@ -79,11 +79,10 @@ research:
   max_trials: ${maxTrials}
 ${extra}`;
 
-let capabilities: Awaited<ReturnType<typeof probeSandbox>>;
+const capabilities = await probeSandbox();
+/** Without bubblewrap the study refuses network: off and holdout_data (test/sandbox covers that message): skipped saying so, never in CI. */
+const confined = capabilities.namespaces?.network === true;
 const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  capabilities = await probeSandbox();
-});
 afterAll(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
@@ -177,11 +176,7 @@ describe.runIf(process.platform === 'linux')('reward hacking against the sandbox
   });
   afterAll(() => server.close());
 
-  it('cannot read the holdout data, reach the network, see an API key, or leave a daemon behind; the holdout never reaches the proposer', async () => {
-    if (!capabilities.namespaces?.network) {
-      // Without namespaces the study must refuse to start; test/sandbox covers that message.
-      return;
-    }
+  it.skipIf(!confined && process.env.CI !== 'true')(`cannot read the holdout data, reach the network, see an API key, or leave a daemon behind; the holdout never reaches the proposer${confined ? '' : ` — skipped: no usable bubblewrap here (${capabilities.notes.join('; ')})`}`, async () => {
     const outside = mkdtempSync(join(tmpdir(), 'strata-holdout-'));
     cleanups.push(() => rmSync(outside, { recursive: true, force: true }));
     const holdoutFile = join(outside, 'shift.txt');

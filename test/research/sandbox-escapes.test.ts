@@ -74,10 +74,13 @@ research:
   max_trials: ${maxTrials}
 ${extra}`;
 
-let capabilities: SandboxCapabilities;
-beforeAll(async () => {
-  capabilities = await probeSandbox();
-});
+const capabilities = await probeSandbox();
+/** Attacks on what bubblewrap enforces: skipped with the reason in their title where this machine cannot have it, never in CI (which installs it). */
+const withBubblewrap = (title: string, test: () => Promise<void>) =>
+  it.skipIf(capabilities.namespaces === null && process.env.CI !== 'true')(
+    capabilities.namespaces === null ? `${title} — skipped: no usable bubblewrap here (${capabilities.notes.join('; ')})` : title,
+    test,
+  );
 
 /** Restores process.env and removes folders after each test. */
 const restores: (() => void)[] = [];
@@ -156,8 +159,7 @@ describe.runIf(process.platform === 'linux')('sandbox escapes: a trial that goes
   });
   afterAll(() => server.close());
 
-  it('cannot unmount the covers, remount the checkout writable, read credentials or reach a socket in /tmp; nothing outside the worktree changes', async () => {
-    if (!capabilities.namespaces) return; // without bubblewrap trials run unconfined, and the study says so (test/sandbox covers the warning)
+  withBubblewrap('cannot unmount the covers, remount the checkout writable, read credentials or reach a socket in /tmp; nothing outside the worktree changes', async () => {
     const original = attacking('true');
     const { repo, home, holdout } = hostileRepo({ 'train.mjs': original, 'strata.yaml': '' });
     const ledger = join(repo, '.strata', 'ledger.db');
@@ -249,8 +251,7 @@ research:
   max_trials: 2
 `;
 
-  it("cannot write the user's checkout, a protected file or the git config, nor read other tools' credentials; Strata's git never runs what it planted", async () => {
-    if (!capabilities.namespaces) return; // the unconfined case is the next test
+  withBubblewrap("cannot write the user's checkout, a protected file or the git config, nor read other tools' credentials; Strata's git never runs what it planted", async () => {
     const { repo, home } = hostileRepo({ 'train.mjs': trainer, 'strata.yaml': agentYaml });
     const { script, mark } = markerScript();
     setEnv({ HOSTILE_FSMONITOR: script });
