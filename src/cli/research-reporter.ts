@@ -5,11 +5,14 @@ import type { StudySummary } from '../research/study-summary.ts';
 import { formatMetric, palette, statusColor } from './format.ts';
 import { schedulingLine } from './scheduling-line.ts';
 import { truncate } from './table.ts';
+import { terminalLine } from '../core/terminal-text.ts';
 import { REPEAT_ROLES } from '../core/trial.ts';
 
 /**
  * Terminal presentation of a running study: a header, one line per finished
- * trial, a live line for the running one (TTY only), and a summary.
+ * trial, a live line for the running one (TTY only), and a summary. Text
+ * that trials, proposers and models wrote (descriptions, reasons, warnings
+ * quoting them) is printed without control sequences (core/terminal-text.ts).
  */
 export function createResearchReporter(out: NodeJS.WritableStream, options: { goal: 'minimize' | 'maximize'; metric: string }): ResearchObserver & { close(): void } {
   const colors = palette(out);
@@ -32,7 +35,7 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
     const fraction = budget > 0 ? Math.min(1, elapsed / budget) : 0;
     const bar = '█'.repeat(Math.round(fraction * 20)).padEnd(20, '░');
     const others = live.size > 1 ? ` (+${live.size - 1} more running)` : '';
-    const text = `  #${oldest.trial.seq} running ${bar} ${formatDuration(elapsed)}/${formatDuration(budget)}${others}  ${oldest.trial.description}`;
+    const text = `  #${oldest.trial.seq} running ${bar} ${formatDuration(elapsed)}/${formatDuration(budget)}${others}  ${terminalLine(oldest.trial.description)}`;
     out.write(`\r\x1b[2K${truncate(text, columns() - 1)}`);
     liveShown = true;
   };
@@ -54,9 +57,10 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
       if (r.interrupted.length > 0) print(colors.yellow(`  recovered: trial ${r.interrupted.join(', ')} interrupted by the last stop; re-queued ${r.requeued.length}`));
       if (r.resumedDecisions.length > 0) print(colors.yellow(`  resuming the decision on trial ${r.resumedDecisions.join(', ')} (measured before the last stop)`));
       if (r.reattached.length > 0) print(colors.yellow(`  re-attached: trial ${r.reattached.join(', ')} kept running on the cluster while no orchestrator watched; following it`));
+      if (r.killedProcesses > 0) print(colors.yellow(`  killed ${r.killedProcesses} trial process(es) the last orchestrator left running`));
       if (r.prunedWorktrees.length > 0) print(colors.dim(`  removed ${r.prunedWorktrees.length} stale worktree(s)`));
       if (r.branchRepaired) print(colors.dim('  moved the study branch to the ledger\'s best'));
-      for (const warning of info.warnings) print(colors.yellow(`  warning: ${warning}`));
+      for (const warning of info.warnings) print(colors.yellow(`  warning: ${terminalLine(warning)}`));
       print(colors.dim(`  ${'trial'.padStart(5)}  ${'status'.padEnd(11)} ${options.metric.padStart(12)}  ${'delta'.padStart(10)}  ${'time'.padStart(7)}  description`));
     },
     trialStarted(trial) {
@@ -75,13 +79,13 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
       // Repeat runs (baseline repeats, confirmations, incumbent re-checks) measure noise; they are never keeps.
       const repeat = REPEAT_ROLES.includes(trial.role) && trial.status === 'discard';
       const status = repeat ? colors.dim('repeat'.padEnd(11)) : statusColor(trial.status.padEnd(11), colors);
-      const reason = trial.status === 'keep' || trial.status === 'discard' ? '' : colors.dim(`  (${truncate(trial.statusReason ?? '', 80)})`);
+      const reason = trial.status === 'keep' || trial.status === 'discard' ? '' : colors.dim(`  (${truncate(terminalLine(trial.statusReason ?? ''), 80)})`);
       print(
-        `  ${`#${trial.seq}`.padStart(5)}  ${status} ${formatMetric(trial.metric).padStart(12)}  ${' '.repeat(Math.max(0, 10 - deltaText.length))}${coloredDelta}  ${(trial.wallMs === null ? '-' : formatDuration(trial.wallMs)).padStart(7)}  ${truncate(trial.description, 70)}${reason}`,
+        `  ${`#${trial.seq}`.padStart(5)}  ${status} ${formatMetric(trial.metric).padStart(12)}  ${' '.repeat(Math.max(0, 10 - deltaText.length))}${coloredDelta}  ${(trial.wallMs === null ? '-' : formatDuration(trial.wallMs)).padStart(7)}  ${truncate(terminalLine(trial.description), 70)}${reason}`,
       );
     },
     proposalFailed(seq, message) {
-      print(colors.red(`  #${seq} proposal failed: ${truncate(message, 160)}`));
+      print(colors.red(`  #${seq} proposal failed: ${truncate(terminalLine(message), 160)}`));
     },
     studyFinished(summary: StudySummary) {
       live.clear();
@@ -98,7 +102,7 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
 function renderSummary(summary: StudySummary, colors: ReturnType<typeof palette>): string {
   const lines: string[] = [''];
   const { best, baseline } = summary;
-  lines.push(colors.bold(`study ${summary.study.name}: ${summary.study.state}`) + (summary.study.stop_reason ? ` — ${summary.study.stop_reason}` : ''));
+  lines.push(colors.bold(`study ${summary.study.name}: ${summary.study.state}`) + (summary.study.stop_reason ? ` — ${terminalLine(summary.study.stop_reason)}` : ''));
   if (best && baseline) {
     const change = best.metric !== null && baseline.metric !== null && baseline.metric !== 0 ? ((best.metric - baseline.metric) / Math.abs(baseline.metric)) * 100 : null;
     lines.push(

@@ -154,7 +154,13 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
       if (stale) return opened.ledger.transaction(() => finish({ ...outcome, status: 'discard', cause: 'stale', reason: stale.record() }));
     }
     if (outcome.status !== 'keep') return finish(outcome);
-    return await keep(opened, trial, outcome, best, deps, worktree);
+    const kept = await keep(opened, trial, outcome, best);
+    // The holdout needs a device and may take long: the next decision need not wait for it (and must not: a trial holding
+    // a device while it waits for this lock would leave the holdout without one).
+    release?.();
+    release = undefined;
+    await runHoldout(opened, kept, { executor: deps.executor, signal: deps.signal, checkout: `${worktree}-holdout` });
+    return trials.get(trial.id);
   } catch (error) {
     // Strata itself failed (git, the file system, the ledger). A measured trial stays live for its decision to resume.
     try {
@@ -172,11 +178,11 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
 
 /**
  * Keep a trial: commit its tree onto the best, record the keep, move the
- * study branch, run the holdout. The branch is checked first: if it was
- * moved outside Strata the keep waits (the trial stays measured) and the
- * study pauses with the command that puts the branch back.
+ * study branch. The branch is checked first: if it was moved outside Strata
+ * the keep waits (the trial stays measured) and the study pauses with the
+ * command that puts the branch back.
  */
-async function keep(opened: OpenedStudy, trial: TrialRecord, outcome: Outcome, best: TrialRecord | undefined, deps: TrialDependencies, worktree: string): Promise<TrialRecord> {
+async function keep(opened: OpenedStudy, trial: TrialRecord, outcome: Outcome, best: TrialRecord | undefined): Promise<TrialRecord> {
   const { trials, study, repo, research } = opened;
   const tip = best?.keptCommit ?? trial.parentCommit!;
   const branchRef = `refs/heads/${opened.branch}`;
@@ -189,8 +195,7 @@ async function keep(opened: OpenedStudy, trial: TrialRecord, outcome: Outcome, b
   await chaosPoint('after-keep');
   // The ledger is written first: a kill here leaves the branch behind, and recovery moves it.
   if (kept !== branchTip) await repo.moveRef(branchRef, kept, branchTip ?? undefined);
-  await runHoldout(opened, keptTrial, { executor: deps.executor, signal: deps.signal, checkout: `${worktree}-holdout` });
-  return trials.get(trial.id);
+  return keptTrial;
 }
 
 /** What a run produced, for the ledger; from the trial's own measurement when it is resumed. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Executor } from '../core/executor.ts';
 import type { ParamValues } from '../core/search-space.ts';
 import type { TrialRecord } from '../ledger/records.ts';
+import { chaosPoint } from '../study/chaos-point.ts';
 import { measureRun } from './measure-run.ts';
 import type { OpenedStudy } from './open-study.ts';
 import { pruneArtifacts, studyTrust } from './study-trust.ts';
@@ -71,6 +72,7 @@ export async function runHoldout(opened: OpenedStudy, trial: TrialRecord, contex
       STRATA_STAGE: 'holdout',
     };
     const executor = trust.sandbox.executorFor(context.executor, { name: `${artifactsName}-holdout`, workdir: context.checkout, artifacts, artifactsWritable: false, readsHoldoutData: true });
+    await chaosPoint('holdout');
     const result = await executor.run({ trialId: trial.id, command: holdout.command, cwd: projectDir, env, budgetMs: holdout.budgetMs, graceMs: holdout.graceMs, logPath, signal: context.signal });
     const measured = measureRun(opened, result, holdout);
     const notes = sandboxNotes(result);

@@ -13,6 +13,7 @@
 import type { Acceptance } from '../core/acceptance.ts';
 import { isStrictlyBetter } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
+import { chaosPoint } from '../study/chaos-point.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
 import { reapplyOnto, treeOf } from '../workspace/reapply-onto.ts';
 import type { OpenedStudy } from './open-study.ts';
@@ -83,6 +84,7 @@ export async function settleStaleCandidate(
   const diff = await repo.diff(tip, rebased);
   // Keeps the re-applied commit reachable before the ledger names it.
   await repo.moveRef(`refs/strata/${study.name}/trials/${trial.seq}-rebased`, rebased);
+  await chaosPoint('rebased');
   return {
     record: () => {
       const rerun = opened.trials.queue({

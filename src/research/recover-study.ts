@@ -4,6 +4,7 @@ import type { TrialRecord } from '../ledger/records.ts';
 import { awaitsDecision } from '../study/study-trials.ts';
 import { budgetForRole } from './fidelity.ts';
 import type { OpenedStudy } from './open-study.ts';
+import { killOrphanedTrials } from './orphan-trials.ts';
 import type { RecoveryReport } from './research-observer.ts';
 
 /**
@@ -16,14 +17,15 @@ import type { RecoveryReport } from './research-observer.ts';
  *   each interrupted trial with a candidate (or the baseline) gets exactly one
  *   new attempt — repeat runs excepted: the decision that needs them runs
  *   them again;
- * - stale worktrees are removed;
+ * - processes of lost trials still running (the orchestrator was killed
+ *   alone) are killed, and stale worktrees removed;
  * - the study branch is moved to the ledger's best when a kill landed between
  *   the ledger write and the ref update; a branch moved by someone else is
  *   reported (`branchMoved`), never overwritten.
  */
 export async function recoverStudy(opened: OpenedStudy, executor?: Executor): Promise<RecoveryReport> {
   const { trials, study, repo } = opened;
-  const report: RecoveryReport = { interrupted: [], requeued: [], reattached: [], resumedDecisions: [], prunedWorktrees: [], branchRepaired: false, branchMoved: null };
+  const report: RecoveryReport = { interrupted: [], requeued: [], reattached: [], resumedDecisions: [], killedProcesses: 0, prunedWorktrees: [], branchRepaired: false, branchMoved: null };
   const keptWorktrees: string[] = [];
 
   for (const trial of trials.all()) {
@@ -52,6 +54,9 @@ export async function recoverStudy(opened: OpenedStudy, executor?: Executor): Pr
     report.requeued.push(trials.retry(trial, budgetForRole(opened.research, trial.role)).seq);
   }
 
+  // Trial processes of the dead orchestrator still running (it was killed alone): they would hold the GPU the new attempt needs.
+  const lost = new Set(trials.all().filter((trial) => report.interrupted.includes(trial.seq)).map((trial) => trial.id));
+  report.killedProcesses = (await killOrphanedTrials(study.name, opened.worktreesDir, lost)).length;
   report.prunedWorktrees = await repo.pruneWorktrees(opened.worktreesDir, keptWorktrees);
 
   const best = trials.best();

@@ -81,7 +81,7 @@ export async function runRepeat(
     trial = trials.start(trial, { worktree: deps.worktree, logPath, executor: deps.executor.kind, slot: deps.slot ?? null });
     deps.observer.trialStarted?.(trial);
     const running = trial;
-    await chaosPoint(`repeat-started:${request.role}`);
+    await chaosPoint(request.role);
     const staged = await runTrialStages(opened, {
       trial,
       executor: deps.executor,

@@ -9,6 +9,8 @@ export interface RecoveryReport {
   reattached: number[];
   /** Trials measured before the stop whose decision (reruns, confirmations) resumes now. */
   resumedDecisions: number[];
+  /** Trial processes a killed orchestrator left running, killed before their trials run again. */
+  killedProcesses: number;
   prunedWorktrees: string[];
   branchRepaired: boolean;
   /** The study branch points somewhere the ledger never put it (moved outside Strata): the study pauses until it is put back. */

@@ -118,7 +118,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     return true;
   };
 
-  const depsFor = (worktree: string, slot?: Slot, trial?: TrialRecord, lease?: DeviceLease): TrialDependencies => ({
+  const depsFor = (worktree: string, slot?: Slot, trial?: TrialRecord, lease?: DeviceLease | 'none'): TrialDependencies => ({
     ...options.deps,
     signal,
     worktree,
@@ -128,7 +128,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       ? {
           slot: slot.name,
           // Outside the serial loop the device is free as soon as the process ends; judging and cleanup go on beside the next trial.
-          executor: slotExecutor(options.deps.executor, slot, trials, serial || !lease ? {} : { pool: { devices, lease, signal } }),
+          // A resumed decision ('none') holds no device at all: each of its runs waits for one.
+          executor: slotExecutor(options.deps.executor, slot, trials, serial || !lease ? {} : { pool: { devices, lease: lease === 'none' ? undefined : lease, signal } }),
         }
       : {}),
   });
@@ -175,6 +176,26 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       } finally {
         // The serial loop's trial (or one that never reached its run) still holds the device.
         devices.release(lease);
+        busyWorktrees.delete(worktree);
+        trialWork.delete(trial.id);
+        claimed.delete(trial.id);
+        wakeBaselineWaiters();
+        wake.notify();
+      }
+    })();
+    trialWork.set(trial.id, work);
+  };
+
+  /** Resume a decision an earlier session left measured, outside the serial loop: no slot, no device until a rerun needs one. */
+  const startJudge = (trial: TrialRecord): void => {
+    claimed.add(trial.id);
+    const worktree = acquireWorktree(null);
+    const work = (async () => {
+      try {
+        trialEnded(await executeTrial(opened, trial, depsFor(worktree, slots[0], trial, 'none')));
+      } catch (error) {
+        fatal ??= { error };
+      } finally {
         busyWorktrees.delete(worktree);
         trialWork.delete(trial.id);
         claimed.delete(trial.id);
@@ -296,7 +317,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
               ? ready.splice(ready.findIndex((candidate) => candidate.id === start.id), 1)[0]!
               : trials.get(start.id);
         startOnSlot(slot, trial);
+        if (start.kind === 'promote') await chaosPoint('promoted');
       }
+      for (const id of plan.judges) startJudge(trials.get(id));
       for (let index = 0; index < plan.proposals; index++) startProposal();
       if (plan.prefetch) prefetch();
       if (plan.next.kind === 'stop') {

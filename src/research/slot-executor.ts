@@ -1,4 +1,5 @@
 import type { ExecutionRequest, ExecutionResult, Executor } from '../core/executor.ts';
+import { chaosPoint } from '../study/chaos-point.ts';
 import type { StudyTrials } from '../study/study-trials.ts';
 import type { DeviceLease, DevicePool } from './device-pool.ts';
 
@@ -46,7 +47,7 @@ export function slotExecutor(
   inner: Executor,
   slot: Slot,
   trials: StudyTrials,
-  hooks: { pool?: { devices: DevicePool; lease: DeviceLease; signal: AbortSignal } } = {},
+  hooks: { pool?: { devices: DevicePool; lease: DeviceLease | undefined; signal: AbortSignal } } = {},
 ): Executor {
   let first = true;
   return {
@@ -54,7 +55,8 @@ export function slotExecutor(
     async run(request: ExecutionRequest): Promise<ExecutionResult> {
       const pool = hooks.pool;
       let lease: DeviceLease | undefined = pool?.lease;
-      if (pool && !first) lease = await pool.devices.acquire(pool.signal);
+      // A resumed decision starts without a device (no lease): each of its runs waits for one.
+      if (pool && (!first || !lease)) lease = await pool.devices.acquire(pool.signal);
       first = false;
       if (pool && !lease) return { status: 'interrupted', exitCode: null, signal: null, wallMs: 0, peakRssKb: null, logTail: [], output: '' };
       const device = lease?.slot ?? slot;
@@ -65,6 +67,8 @@ export function slotExecutor(
           env: { ...request.env, ...device.env },
           onExternalId: (externalId) => {
             trials.submitted(request.trialId, externalId);
+            // The job id is in the ledger: a kill from here on must re-attach to the job, never submit it again.
+            void chaosPoint('submitted');
             request.onExternalId?.(externalId);
           },
         });

@@ -67,7 +67,7 @@ function uniqueBy<T extends { id: number }>(items: T[]): T[] {
 
 describe('the schedule planner', () => {
   it('starts the serial loop by proposing (the baseline), and runs the baseline as soon as it is ready', () => {
-    expect(planSchedule(base)).toEqual({ starts: [], proposals: 1, prefetch: false, next: { kind: 'wait' } });
+    expect(planSchedule(base)).toEqual({ starts: [], judges: [], proposals: 1, prefetch: false, next: { kind: 'wait' } });
     const ready = planSchedule({ ...base, baseline: 'pending', ready: [{ id: 1, baseline: true }] });
     expect(ready.starts).toEqual([{ slot: 'slot-0', kind: 'ready', id: 1 }]);
   });
@@ -104,6 +104,23 @@ describe('the schedule planner', () => {
     expect(missing.proposals).toBe(1);
   });
 
+  it('outside the serial loop, resumes every measured decision without a slot: a decision holds no device while it waits', () => {
+    const plan = planSchedule({
+      ...base,
+      serial: false,
+      freeSlots: ['slot-0'],
+      baseline: 'pending',
+      runnable: [
+        { id: 1, baseline: true, source: 'judge' },
+        { id: 2, baseline: false, source: 'judge' },
+        { id: 3, baseline: false, source: 'judge' },
+        { id: 9, baseline: false, source: 'queued' },
+      ],
+    });
+    expect(plan.judges).toEqual([1, 2, 3]);
+    expect(plan.starts).toEqual([{ slot: 'slot-0', kind: 'trial', id: 9 }]);
+  });
+
   it('runs candidates beside a baseline that runs, on other devices', () => {
     const plan = planSchedule({ ...base, serial: false, freeSlots: ['slot-1', 'slot-2'], baseline: 'running', inFlight: 1, ready: [{ id: 7, baseline: false }, { id: 8, baseline: false }] });
     expect(plan.starts.map((start) => start.id)).toEqual([7, 8]);
@@ -121,7 +138,7 @@ describe('the schedule planner', () => {
     fc.assert(
       fc.property(snapshotArbitrary, (snapshot) => {
         const plan = planSchedule(snapshot);
-        const inFlightAfter = snapshot.inFlight + snapshot.proposing + snapshot.background + plan.starts.length + plan.proposals;
+        const inFlightAfter = snapshot.inFlight + snapshot.proposing + snapshot.background + plan.starts.length + plan.judges.length + plan.proposals;
         if (plan.next.kind === 'wait') expect(inFlightAfter).toBeGreaterThan(0);
       }),
       { numRuns: 3000 },
@@ -135,7 +152,7 @@ describe('the schedule planner', () => {
         expect(new Set(plan.starts.map((start) => start.slot)).size).toBe(plan.starts.length);
         expect(plan.starts.every((start) => snapshot.freeSlots.includes(start.slot))).toBe(true);
         expect(new Set(plan.starts.map((start) => `${start.kind}:${start.id}`)).size).toBe(plan.starts.length);
-        if (snapshot.stop) expect(plan).toEqual({ starts: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } });
+        if (snapshot.stop) expect(plan).toEqual({ starts: [], judges: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } });
       }),
       { numRuns: 3000 },
     );
@@ -148,8 +165,9 @@ describe('the schedule planner', () => {
         const isBaseline = (start: (typeof plan.starts)[number]) =>
           start.kind === 'trial' ? snapshot.runnable.find((trial) => trial.id === start.id)!.baseline : start.kind === 'ready' ? snapshot.ready.find((trial) => trial.id === start.id)!.baseline : false;
         const candidates = plan.starts.filter((start) => !isBaseline(start));
-        if (snapshot.baseline === 'missing' && !plan.starts.some(isBaseline)) expect(candidates).toEqual([]);
-        if (snapshot.baseline === 'pending' && !plan.starts.some(isBaseline)) expect(candidates.length).toBeLessThan(Math.max(1, snapshot.freeSlots.length));
+        const baselineStarts = plan.starts.some(isBaseline) || plan.judges.some((id) => snapshot.runnable.find((trial) => trial.id === id)!.baseline);
+        if (snapshot.baseline === 'missing' && !baselineStarts) expect(candidates).toEqual([]);
+        if (snapshot.baseline === 'pending' && !baselineStarts) expect(candidates.length).toBeLessThan(Math.max(1, snapshot.freeSlots.length));
       }),
       { numRuns: 3000 },
     );
@@ -161,7 +179,7 @@ describe('the schedule planner', () => {
         const plan = planSchedule(snapshot);
         // Resumed decisions finish work already begun; anything fresh must fit under max_trials with all that is in flight.
         const fresh = plan.starts.filter((start) => !(start.kind === 'trial' && snapshot.runnable.find((trial) => trial.id === start.id)?.source === 'judge')).length;
-        if (snapshot.maxTrials !== undefined && fresh > 0) expect(snapshot.counted + snapshot.inFlight + plan.starts.length).toBeLessThanOrEqual(snapshot.maxTrials);
+        if (snapshot.maxTrials !== undefined && fresh > 0) expect(snapshot.counted + snapshot.inFlight + plan.judges.length + plan.starts.length).toBeLessThanOrEqual(snapshot.maxTrials);
         expect(plan.proposals).toBeLessThanOrEqual(snapshot.freeProposalWorkers);
         expect(snapshot.proposing + plan.proposals).toBeLessThanOrEqual(Math.max(snapshot.concurrentProposals, snapshot.proposing));
         if (snapshot.maxTrials !== undefined) expect(plan.proposals).toBeLessThanOrEqual(Math.max(0, snapshot.maxTrials - snapshot.committed));

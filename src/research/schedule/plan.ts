@@ -77,6 +77,11 @@ export interface StartStep {
 
 export interface Plan {
   starts: StartStep[];
+  /**
+   * Resumed decisions to start without a slot (outside the serial loop): a decision holds no device, its reruns wait for
+   * one like any rerun — a decision holding a device while it waits for the decision lock could block the holder of the lock.
+   */
+  judges: number[];
   /** Proposals to begin now. */
   proposals: number;
   /** Check out the next ready candidates in idle worktrees (every device busy). */
@@ -95,19 +100,31 @@ export interface Plan {
  */
 export function planSchedule(snapshot: PlanSnapshot): Plan {
   const idle = snapshot.inFlight + snapshot.proposing + snapshot.background === 0;
-  if (snapshot.stop) return { starts: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } };
+  if (snapshot.stop) return { starts: [], judges: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } };
 
   const starts: StartStep[] = [];
   const runnable = [...snapshot.runnable];
   const ready = [...snapshot.ready];
   let promotion = snapshot.promotion;
   let inFlight = snapshot.inFlight;
+  const judges: number[] = [];
+  if (!snapshot.serial) {
+    for (const trial of runnable.filter((candidate) => candidate.source === 'judge')) {
+      judges.push(trial.id);
+      runnable.splice(runnable.indexOf(trial), 1);
+      inFlight++;
+    }
+  }
   // Counted + in flight may not pass max_trials; a resumed decision finishes work already counted, so it is never held back.
   const underCap = () => snapshot.maxTrials === undefined || snapshot.counted + inFlight < snapshot.maxTrials;
   // A candidate is judged only against the baseline's result. It may run beside a baseline that runs, but never on the
   // last free device while the baseline waits for one: it would hold the device the baseline needs.
   const mayStartCandidate = (freeLeft: number) =>
-    snapshot.baseline === 'settled' || snapshot.baseline === 'running' || baselineStarted(snapshot, starts) || (snapshot.baseline === 'pending' && freeLeft > 1);
+    snapshot.baseline === 'settled' ||
+    snapshot.baseline === 'running' ||
+    baselineStarted(snapshot, starts) ||
+    judges.some((id) => snapshot.runnable.find((trial) => trial.id === id)?.baseline === true) ||
+    (snapshot.baseline === 'pending' && freeLeft > 1);
 
   for (const [index, slot] of snapshot.freeSlots.entries()) {
     const freeLeft = snapshot.freeSlots.length - index;
@@ -152,9 +169,9 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
   // The baseline is made by the first proposal; a missing one with no proposal possible is a stuck state, named below.
   const prefetch = !snapshot.serial && freeAfter === 0 && ready.length > 0;
 
-  const nothingLeft = idle && starts.length === 0 && proposals === 0;
-  if (nothingLeft) return { starts, proposals, prefetch: false, next: { kind: 'stop', stop: idleStop(snapshot) } };
-  return { starts, proposals, prefetch, next: { kind: 'wait' } };
+  const nothingLeft = idle && starts.length === 0 && judges.length === 0 && proposals === 0;
+  if (nothingLeft) return { starts, judges, proposals, prefetch: false, next: { kind: 'stop', stop: idleStop(snapshot) } };
+  return { starts, judges, proposals, prefetch, next: { kind: 'wait' } };
 }
 
 /** Has a baseline trial been started by this plan? Candidates may then share the other devices. */
