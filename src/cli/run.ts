@@ -1,9 +1,12 @@
+import { describeProgress } from '../study/progress-watch.ts';
 import { main } from './main.ts';
 
 /** Commands that run a study: when their output goes away they stop it (paused, resumable) and say so. */
 const STUDY_COMMANDS = new Set(['research', 'evolve', 'pipeline', 'serve']);
 /** The exit code of a run stopped by a signal, as a shell reports Ctrl-C. */
 const STOPPED_BY_SIGNAL = 130;
+/** The exit code when the process stopped making progress (an internal error, as sysexits' EX_SOFTWARE). */
+const STUCK = 70;
 
 /**
  * Process edge: wire Ctrl-C to an AbortSignal (first press stops gracefully,
@@ -41,6 +44,15 @@ export async function run(argv: readonly string[]): Promise<void> {
   process.stderr.on('error', onOutputError('stderr'));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The event loop ran dry while the command is unfinished: a promise nothing will settle. Say where, never exit silently.
+  let settled = false;
+  const onStuck = () => {
+    if (settled) return;
+    settled = true;
+    say(`strata: internal error: nothing left to wait on while ${describeProgress()}; the ledger is intact and the study resumes when you run the command again — please report this line\n`);
+    process.exitCode = STUCK;
+  };
+  process.on('beforeExit', onStuck);
   try {
     const code = await main(argv, { cwd: process.cwd(), signal: controller.signal });
     // A reader that left (| head) is not a Ctrl-C: a study it stopped says 130 only when a signal did it.
@@ -55,6 +67,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
+    settled = true;
+    process.off('beforeExit', onStuck);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

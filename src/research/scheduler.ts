@@ -19,6 +19,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { TrialRole } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { chaosPoint } from '../study/chaos-point.ts';
+import { watchProgress } from '../study/progress-watch.ts';
 import { awaitsDecision } from '../study/study-trials.ts';
 import { DecisionLock } from './decision-lock.ts';
 import { DevicePool, type DeviceLease } from './device-pool.ts';
@@ -298,6 +299,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     };
   };
 
+  watchProgress(() => `scheduling study ${study.name} (${describeSnapshot(snapshot())}, ${trialWork.size} trials and ${proposing.size} proposals in flight)`);
   for (const trial of options.reattach ?? []) {
     const free = devices.free();
     const slot = free.find((candidate) => candidate.name === trial.slot) ?? free[0];
@@ -335,6 +337,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     }
   } finally {
     stopWork.abort();
+    watchProgress(() => `stopping study ${study.name}: waiting for ${trialWork.size} trials and ${proposing.size} proposals to end`);
     await Promise.all([...trialWork.values(), ...proposing.values(), ...prefetching]);
     for (const trial of ready.splice(0)) trials.interrupt(trial, 'not-started', 'proposed ahead but not started before the study stopped');
     // Re-runs queued by a decision (a rebase onto the moved best) wait for the next session, where recovery re-queues them.
@@ -342,6 +345,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       if (trial.status === 'queued' && !claimed.has(trial.id)) trials.interrupt(trial, 'not-started', 'queued but not started before the study stopped');
     }
   }
+  watchProgress(undefined);
   if (fatal) throw fatal.error;
   return stop;
 }
