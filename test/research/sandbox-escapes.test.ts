@@ -106,7 +106,7 @@ function setEnv(values: Record<string, string>): void {
 function hostileRepo(files: Record<string, string>): { repo: string; home: string; holdout: string } {
   const repo = makeRepo({ 'data/x.txt': 'data\n', '.gitignore': '*.pt\n', ...files });
   const exclude = join(repo, '.git', 'info', 'exclude');
-  writeFileSync(exclude, `${readFileSync(exclude, 'utf8')}/.home/\n/holdout/\n`);
+  writeFileSync(exclude, `${readFileSync(exclude, 'utf8')}/.home/\n/holdout/\n/.env\n`);
   const home = join(repo, '.home');
   const write = (path: string, text: string) => {
     mkdirSync(join(path, '..'), { recursive: true });
@@ -116,6 +116,7 @@ function hostileRepo(files: Record<string, string>): { repo: string; home: strin
   write(join(home, '.codex', 'auth.json'), JSON.stringify({ tokens: { access_token: SECRETS.codex } }));
   write(join(home, '.aws', 'credentials'), `[default]\naws_secret_access_key = ${SECRETS.aws}\n`);
   write(join(home, '.bashrc'), '# the user\'s own\n');
+  write(join(repo, '.env'), `DATABASE_PASSWORD=${SECRETS.db}\n`);
   const holdout = join(repo, 'holdout');
   write(join(holdout, 'shift.txt'), SECRETS.holdout);
   setEnv({ HOME: home, PGPASSWORD: SECRETS.pg, DB_PASS: SECRETS.db, AWS_SECRET_ACCESS_KEY: SECRETS.aws });
@@ -178,7 +179,11 @@ describe.runIf(process.platform === 'linux')('sandbox escapes: a trial that goes
       },
       {
         description: 'read the credentials',
-        files: { 'train.mjs': attacking(`cat ${home}/.claude/.credentials.json ${home}/.codex/auth.json ${home}/.aws/credentials 2>&1; echo "env: $PGPASSWORD $DB_PASS $AWS_SECRET_ACCESS_KEY | withheld: $STRATA_WITHHELD"`) },
+        files: {
+          'train.mjs': attacking(
+            `cat ${home}/.claude/.credentials.json ${home}/.codex/auth.json ${home}/.aws/credentials ${join(repo, '.env')} 2>&1; head -c 64 /etc/shadow 2>&1; ls /dev | grep -E '^(loop|sd|nvme|vd)' | head -1; echo "env: $PGPASSWORD $DB_PASS $AWS_SECRET_ACCESS_KEY | withheld: $STRATA_WITHHELD"`,
+          ),
+        },
       },
       {
         description: 'write outside the worktree',
@@ -204,8 +209,10 @@ describe.runIf(process.platform === 'linux')('sandbox escapes: a trial that goes
     expect(readFileSync(join(repo, 'train.mjs'), 'utf8')).toBe(original);
     expect(readFileSync(join(repo, 'data', 'x.txt'), 'utf8')).toBe('data\n');
     expect(safeGit(repo, 'status', '--porcelain')).toBe('');
-    // 4. Credentials: the files are empty covers, the variables withheld by name.
+    // 4. Credentials: the files are empty covers (the system's too: as root, uid 0 owns /etc/shadow), no disk to read raw, the variables withheld by name.
     expect(log(4)).toMatch(/withheld: [^\]]*\bAWS_SECRET_ACCESS_KEY\b[^\]]*\bDB_PASS\b[^\]]*\bPGPASSWORD\b/);
+    expect(log(4)).not.toMatch(/root:|\$[0-9y]\$/);
+    expect(log(4)).not.toMatch(/^(loop|sd|nvme|vd)/m);
     // 5. Outside the worktree: HOME, the repository's hooks and config, the kernel's settings.
     expect(readFileSync(join(home, '.bashrc'), 'utf8')).toBe("# the user's own\n");
     expect(existsSync(join(repo, '.git', 'hooks', 'post-checkout'))).toBe(false);
@@ -253,6 +260,7 @@ research:
 
   withBubblewrap("cannot write the user's checkout, a protected file or the git config, nor read other tools' credentials; Strata's git never runs what it planted", async () => {
     const { repo, home } = hostileRepo({ 'train.mjs': trainer, 'strata.yaml': agentYaml });
+    writeFileSync(join(home, '.claude', 'settings.json'), '{}\n');
     const { script, mark } = markerScript();
     setEnv({ HOSTILE_FSMONITOR: script });
     await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(agentYaml) });
@@ -264,6 +272,9 @@ research:
     expect(agentLog).toContain('git config: refused');
     expect(agentLog).toContain('hook: refused');
     expect(agentLog).toMatch(/aws env: none/);
+    expect(agentLog).toContain('ledger: unseen');
+    expect(agentLog).toContain('claude settings: refused');
+    expect(readFileSync(join(home, '.claude', 'settings.json'), 'utf8')).toBe('{}\n');
     expect(readFileSync(join(repo, 'train.mjs'), 'utf8')).toBe(trainer);
     expect(readFileSync(join(repo, 'data', 'x.txt'), 'utf8')).toBe('data\n');
     expect(readFileSync(join(repo, '.git', 'config'), 'utf8')).not.toContain('fsmonitor');
