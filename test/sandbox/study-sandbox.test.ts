@@ -209,6 +209,17 @@ describe('the study sandbox', () => {
       expect(widened.output).toContain('rows');
     });
 
+    withBubblewrap('lets only the run stage write the artifacts; evaluate and holdout read them', async () => {
+      const made = layout();
+      writeFileSync(join(made.artifacts, 'model.json'), '{"x":1}');
+      const script = `cat "$STRATA_ARTIFACTS/model.json"; echo forged > "$STRATA_ARTIFACTS/model.json" 2>/dev/null && echo artifacts-written`;
+      const evaluate = await (await open(made)).executorFor(processExecutor, { ...stage(made, '1-1-evaluate'), artifactsWritable: false }).run(request(script, made.workdir));
+      expect(evaluate.output).toContain('{"x":1}');
+      expect(evaluate.output).not.toContain('artifacts-written');
+      const run = await (await open(made)).executorFor(processExecutor, stage(made)).run(request(script, made.workdir));
+      expect(run.output).toContain('artifacts-written');
+    });
+
     withBubblewrap('shows trials the git config without the token in a remote URL', async () => {
       const made = layout();
       mkdirSync(join(made.root, '.git'));
