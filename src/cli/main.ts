@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { StrataError, StudyStateError, StudyStoppedError } from '../core/errors.ts';
+import { StrataError, StudyStateError, StudyStoppedError, UsageError } from '../core/errors.ts';
 import { terminalText } from '../core/terminal-text.ts';
 import { evolveCommand } from './commands/evolve.ts';
 import { exportCommand } from './commands/export.ts';
@@ -171,6 +171,10 @@ export async function main(argv: readonly string[], context: { cwd: string; sign
   try {
     return await command.run(parsed.values as Values, parsed.positionals, context);
   } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`strata ${name}: ${terminalText(error.message)}\nusage: ${command.usage}\n`);
+      return 2;
+    }
     if (error instanceof StrataError) {
       // The message may quote what a trial, an agent or a model printed: shown without control sequences.
       process.stderr.write(`strata ${name}: ${terminalText(error.message)}\n`);

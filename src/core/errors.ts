@@ -129,6 +129,27 @@ export class TrialLogError extends StrataError {
   }
 }
 
+/**
+ * A command-line option holds a value the command does not take (e.g.
+ * `--format xml`); the message names the values it takes.
+ */
+export class UsageError extends StrataError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('usage_invalid', message, { details });
+  }
+}
+
+/**
+ * A file the user asked for (a report, a chart) could not be written where
+ * they pointed: the message names the path and the system's reason, and asks
+ * for another place.
+ */
+export class OutputError extends StrataError {
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super('output_failed', message, options);
+  }
+}
+
 /** Turn anything thrown into a readable one-line message. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -90,4 +90,34 @@ evolve:
     expect(run.stdout).toContain('max_trials reached (2)');
     expect(gitIn(repo, 'show', 'strata/quad:train.mjs')).not.toContain('an edit not yet committed');
   });
+
+  it('a wrong --format names the formats (it was a stack trace); --out where nothing can be written fails at once (it spun a core and ignored SIGTERM)', () => {
+    const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': quadraticConfig({ maxTrials: 1 }) });
+    expect(strata(repo, 'research').status).toBe(0);
+    const exported = strata(repo, 'export', '--format', 'xml');
+    expect(exported.status).toBe(2);
+    expect(exported.stderr).toBe(
+      `strata export: --format must be tsv (autoresearch's columns) or jsonl (every field), got "xml"\nusage: strata export [--format tsv|jsonl] [--config strata.yaml | --study NAME]\n`,
+    );
+    const report = strata(repo, 'report', '--format', 'pdf');
+    expect(report.status).toBe(2);
+    expect(report.stderr).toContain('--format must be html or md, got "pdf"');
+
+    // Under /proc a mkdir answers ENOENT though /proc exists: Node's recursive mkdir looped there forever.
+    for (const args of [['report', '--out', '/proc/nope/x'], ['report', '--format', 'md', '--out', '/proc/nope/x.md'], ['plot', '--out', '/proc/nope/x']]) {
+      const started = Date.now();
+      const run = spawnSync(process.execPath, [BIN, ...args], { cwd: repo, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+      expect(run.signal, `${args.join(' ')} hung`).toBeNull();
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(`strata ${args[0]}: cannot write ${args.at(-1)} (ENOENT: no such file or directory, mkdir '/proc/nope'): choose a folder you can write to with --out\n`);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    }
+    const nested = join(repo, 'out/deeper/report.html');
+    expect(strata(repo, 'report', '--out', nested).status).toBe(0);
+    expect(existsSync(nested)).toBe(true);
+    writeFileSync(join(repo, 'afile'), '');
+    const underFile = strata(repo, 'plot', '--out', join(repo, 'afile/chart.svg'));
+    expect(underFile.status).toBe(1);
+    expect(underFile.stderr).toContain(`cannot write ${join(repo, 'afile/chart.svg')} (ENOTDIR`);
+  });
 });

@@ -1,3 +1,4 @@
+import { UsageError } from '../../core/errors.ts';
 import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import { summarizeStudy, type TrialRow } from '../../research/study-summary.ts';
 import { openStudyForReading } from './status.ts';
@@ -18,7 +19,7 @@ export interface ExportCommandOptions {
 export async function exportCommand(options: ExportCommandOptions): Promise<number> {
   const out = options.out ?? process.stdout;
   if (options.format !== 'tsv' && options.format !== 'jsonl') {
-    throw new Error(`--format must be tsv or jsonl, got ${JSON.stringify(options.format)}`);
+    throw new UsageError(`--format must be tsv (autoresearch's columns) or jsonl (every field), got ${JSON.stringify(options.format)}`, { format: options.format });
   }
   const { ledger, study } = await openStudyForReading(options);
   try {

@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { scoreChartSvg } from '../../dashboard/render/score-chart-svg.ts';
 import { researchProgressSvg } from '../../dashboard/report/report-research.ts';
 import { evolveView } from '../../dashboard/views/evolve-view.ts';
 import { researchView } from '../../dashboard/views/research-view.ts';
+import { writeOutputFiles } from '../write-output.ts';
 import { ledgerPathFor, pickStudy } from './report.ts';
 
 export interface PlotCommandOptions {
@@ -26,8 +26,7 @@ export async function plotCommand(options: PlotCommandOptions): Promise<number> 
   try {
     const study = pickStudy(reader, options);
     const svg = study.kind === 'evolve' ? scoreChartSvg(evolveView(reader, study), study.name) : researchProgressSvg(researchView(reader, study));
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `<?xml version="1.0" encoding="UTF-8"?>\n${svg.html}\n`);
+    writeOutputFiles([{ path: out, content: `<?xml version="1.0" encoding="UTF-8"?>\n${svg.html}\n` }], '--out');
     (options.stdout ?? process.stdout).write(`wrote ${out}\n`);
     return 0;
   } finally {

@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { StudyStateError } from '../../core/errors.ts';
+import { StudyStateError, UsageError } from '../../core/errors.ts';
 import { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { renderReportHtml } from '../../dashboard/report/report-html.ts';
 import { renderReportMarkdown } from '../../dashboard/report/report-markdown.ts';
 import type { StudyRecord } from '../../ledger/records.ts';
 import { ledgerPathFor as ledgerPathOf } from '../../workspace/state-dir.ts';
+import { writeOutputFiles } from '../write-output.ts';
 
 export interface ReportCommandOptions {
   cwd: string;
@@ -56,24 +57,21 @@ export function pickStudy(reader: LedgerReader, options: { cwd: string; config: 
  */
 export async function reportCommand(options: ReportCommandOptions): Promise<number> {
   const format = options.format ?? 'html';
-  if (format !== 'html' && format !== 'md') throw new StudyStateError(`--format must be html or md, got ${JSON.stringify(format)}`);
+  if (format !== 'html' && format !== 'md') throw new UsageError(`--format must be html or md, got ${JSON.stringify(format)}`, { format });
   const out = resolve(options.cwd, options.out ?? (format === 'md' ? 'report.md' : 'report.html'));
   const reader = LedgerReader.open(await ledgerPathFor(options.cwd, options.ledger));
   try {
     const study = pickStudy(reader, options);
-    mkdirSync(dirname(out), { recursive: true });
-    const written = [out];
+    const files: { path: string; content: string }[] = [];
     if (format === 'html') {
-      writeFileSync(out, renderReportHtml(reader, study));
+      files.push({ path: out, content: renderReportHtml(reader, study) });
     } else {
       const report = renderReportMarkdown(reader, study, basename(out, extname(out)));
-      writeFileSync(out, report.markdown);
-      for (const [name, svg] of Object.entries(report.files)) {
-        writeFileSync(join(dirname(out), name), svg);
-        written.push(join(dirname(out), name));
-      }
+      files.push({ path: out, content: report.markdown });
+      for (const [name, svg] of Object.entries(report.files)) files.push({ path: join(dirname(out), name), content: svg });
     }
-    (options.stdout ?? process.stdout).write(`wrote the ${study.name} report: ${written.join(', ')}\n`);
+    writeOutputFiles(files, '--out');
+    (options.stdout ?? process.stdout).write(`wrote the ${study.name} report: ${files.map((file) => file.path).join(', ')}\n`);
     return 0;
   } finally {
     reader.close();

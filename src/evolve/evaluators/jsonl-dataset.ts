@@ -19,7 +19,8 @@ export interface DatasetExample {
 export function loadJsonl(path: string, configPath: string): DatasetExample[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // A byte order mark (editors on Windows write one) is not part of the first line's JSON.
+    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     throw new ConfigError([{ path: configPath, message: `cannot read ${path}: ${(error as Error).message}` }]);
   }
