@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.ts';
-import { sqlRow } from '../helpers/ledger-sql.ts';
+import { sqlRowOnceCreated } from '../helpers/ledger-sql.ts';
 import { gitIn, makeRepo, quadraticConfig, quadraticTrainer } from '../helpers/study-repo.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/strata.js');
@@ -71,7 +71,7 @@ research:
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
       if (!existsSync(ledgerPath)) continue;
-      const running = sqlRow(ledgerPath, "SELECT seq FROM trials WHERE status = 'running' AND seq >= 1") as { seq: number } | undefined;
+      const running = sqlRowOnceCreated(ledgerPath, "SELECT seq FROM trials WHERE status = 'running' AND seq >= 1") as { seq: number } | undefined;
       if (running) {
         killedDuring = running.seq;
         child.kill('SIGKILL');

@@ -14,7 +14,7 @@ import { SlurmExecutor } from '../../src/executors/slurm/slurm-executor.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import type { TrialRecord } from '../../src/ledger/records.ts';
 import { runResearch } from '../../src/research/run-research.ts';
-import { sqlRow } from '../helpers/ledger-sql.ts';
+import { sqlRowOnceCreated } from '../helpers/ledger-sql.ts';
 import { config, gitIn, makeRepo } from '../helpers/study-repo.ts';
 
 const slurmUp = spawnSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8' }).status === 0;
@@ -203,7 +203,7 @@ research:
     while (Date.now() < deadline && jobId === null) {
       await new Promise((r) => setTimeout(r, 100));
       if (!existsSync(ledgerPath)) continue;
-      const row = sqlRow(ledgerPath, "SELECT external_id FROM trials WHERE status = 'running' AND external_id IS NOT NULL") as { external_id: string } | undefined;
+      const row = sqlRowOnceCreated(ledgerPath, "SELECT external_id FROM trials WHERE status = 'running' AND external_id IS NOT NULL") as { external_id: string } | undefined;
       jobId = row?.external_id ?? null;
     }
     expect(jobId).not.toBeNull();

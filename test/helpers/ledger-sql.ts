@@ -29,6 +29,19 @@ export function sqlRow(ledger: Ledger | string, sql: string, ...params: SQLInput
   return sqlRows(ledger, sql, ...params)[0];
 }
 
+/**
+ * `sqlRow` on a ledger another process is creating: undefined until its
+ * tables exist (the file appears before its first migration commits).
+ */
+export function sqlRowOnceCreated(path: string, sql: string, ...params: SQLInputValue[]): Record<string, SQLOutputValue> | undefined {
+  try {
+    return sqlRow(path, sql, ...params);
+  } catch (error) {
+    if (/no such table/.test((error as Error).message)) return undefined;
+    throw error;
+  }
+}
+
 /** Run a writing statement (tests that simulate tampering or a foreign owner). */
 export function sqlRun(ledger: Ledger | string, sql: string, ...params: SQLInputValue[]): void {
   const db = connect(ledger, false);
