@@ -99,8 +99,8 @@ async function evaluateOne<E>(deps: BatchEvaluatorDeps<E>, request: BatchRequest
   let result: EvaluationResult;
   let failed = false;
   try {
-    // A stop does not wait for an evaluator that ignores the signal: its late result is dropped, the example is evaluated again on resume.
-    result = await untilAborted(deps.evaluate(request.candidate, example, context), signal);
+    // A stop waits for evaluations in flight: an evaluator winding down on the signal (a nested study pausing) must finish doing so.
+    result = await deps.evaluate(request.candidate, example, context);
     checkResult(result);
   } catch (error) {
     if (stopsEvaluation(error, signal)) throw error;
@@ -165,23 +165,4 @@ export function stopsEvaluation(error: unknown, signal: AbortSignal): boolean {
     error instanceof LlmUnavailableError ||
     (error instanceof LlmCallError && (error.status === 401 || error.status === 403))
   );
-}
-
-/** `work`, or the abort's reason as soon as `signal` aborts, whichever comes first. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    Promise.resolve(work).then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
 }

@@ -38,7 +38,12 @@ export interface StudyBinding {
   usd: UsdBudget;
 }
 
-/** Score one example for one candidate. A throw scores 0 with the error as feedback. */
+/**
+ * Score one example for one candidate. A throw, or a result without a finite
+ * score, scores 0 as a failed evaluation with the reason as feedback; a seed
+ * that fails on every validation example stops the study (EvaluatorError).
+ * Honor `context.signal`: a stop waits for the evaluations in flight.
+ */
 export type Evaluate<E> = (candidate: Candidate, example: E, context: EvaluationContext) => Promise<EvaluationResult>;
 
 /** The model that rewrites components: an AI SDK model, a `provider:model` string, or a full spec. */
