@@ -69,19 +69,20 @@ export function normalizeEvolve(section: EvolveSection, llm: LlmConfig | undefin
   const d = EVOLVE_DEFAULTS;
   if (Object.keys(section.seed).length === 0) issues.push({ path: 'evolve.seed', message: 'name at least one component: {system_prompt: prompts/system.txt}' });
 
-  const taskModel = section.task_model === undefined ? undefined : normalizeModelReference(section.task_model, 'evolve.task_model', issues);
+  // A model without an endpoint of its own uses the llm: section's when it is of the same provider.
+  const taskModel = section.task_model === undefined ? undefined : normalizeModelReference(section.task_model, 'evolve.task_model', issues, llm?.model);
   if (!taskModel && section.metric.kind !== 'command') {
     issues.push({ path: 'evolve.task_model', message: `missing: metric kind ${section.metric.kind} runs the prompt on a task model (e.g. openai:gpt-4.1-mini)` });
   }
   let reflectionModel: ModelSpec;
-  if (section.reflection_model !== undefined) reflectionModel = normalizeModelReference(section.reflection_model, 'evolve.reflection_model', issues);
+  if (section.reflection_model !== undefined) reflectionModel = normalizeModelReference(section.reflection_model, 'evolve.reflection_model', issues, llm?.model);
   else if (llm) reflectionModel = llm.model;
   else {
     issues.push({ path: 'evolve.reflection_model', message: 'missing: name the model that rewrites the prompt (e.g. anthropic:claude-sonnet-4-5), or set llm.model' });
     reflectionModel = { name: 'missing:missing', provider: 'openai', modelId: 'missing' };
   }
 
-  const metric = normalizeMetric(section.metric, reflectionModel, issues);
+  const metric = normalizeMetric(section.metric, reflectionModel, issues, llm?.model);
   const budget = section.budget;
   const maxTimeMs = budget.max_time === undefined ? undefined : (parseDuration(budget.max_time) ?? undefined);
   // The tighter of the two caps wins: each was written as a limit.
@@ -146,7 +147,7 @@ export function normalizeEvolve(section: EvolveSection, llm: LlmConfig | undefin
   };
 }
 
-function normalizeMetric(metric: EvolveSection['metric'], reflectionModel: ModelSpec, issues: ConfigIssue[]): EvolveMetric {
+function normalizeMetric(metric: EvolveSection['metric'], reflectionModel: ModelSpec, issues: ConfigIssue[], section: ModelSpec | undefined): EvolveMetric {
   switch (metric.kind) {
     case 'exact':
     case 'contains':
@@ -161,7 +162,7 @@ function normalizeMetric(metric: EvolveSection['metric'], reflectionModel: Model
     case 'json-field':
       return { kind: 'json-field', field: metric.field };
     case 'judge':
-      return { kind: 'judge', rubric: metric.rubric, model: metric.model === undefined ? reflectionModel : normalizeModelReference(metric.model, 'evolve.metric.model', issues) };
+      return { kind: 'judge', rubric: metric.rubric, model: metric.model === undefined ? reflectionModel : normalizeModelReference(metric.model, 'evolve.metric.model', issues, section) };
     case 'command':
       return { kind: 'command', command: metric.command, timeoutMs: (metric.timeout === undefined ? null : parseDuration(metric.timeout)) ?? EVOLVE_DEFAULTS.commandTimeoutMs };
   }
