@@ -5,6 +5,7 @@
  * the same result an uninterrupted run reaches. Real processes, a loopback
  * model made slow where the signal should land.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { StudyStoppedError } from '../../src/core/errors.ts';
 import { optimize } from '../../src/evolve/optimize.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { LoopbackModelServer, type LoopbackReply, type LoopbackRequest } from '../helpers/loopback-model.ts';
-import { strataProcess, until, type StrataRun } from '../helpers/strata-process.ts';
+import { STRATA_BIN, strataProcess, until, type StrataRun } from '../helpers/strata-process.ts';
 
 const RULES: Record<string, string> = { refund: 'billing', invoice: 'billing', crash: 'bug', error: 'bug', password: 'account', login: 'account' };
 const CHECK_PROMPT = 'Reply with the single word OK.';
@@ -155,6 +156,26 @@ describe('Ctrl-C in strata evolve (real processes)', () => {
       },
     }).finally(() => (slow.reflection = false));
     expectQuietStop(stopped);
+    expect(studyIn(dir).state).toBe('paused');
+
+    const resumed = await strataProcess(dir, ['evolve', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(outcome(resumed)).toEqual(reference);
+  });
+});
+
+describe('strata evolve | head (real process)', () => {
+  it('a stdout closed after the first line pauses the study quietly; the next run reaches the same result', async () => {
+    const dir = project('head');
+    slow.task = true;
+    const child = spawn(process.execPath, [STRATA_BIN, 'evolve'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve)).finally(() => (slow.task = false));
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toMatch(/Error: write EPIPE|unexpected error|\n +at /);
+    expect(stderr).toContain('stdout was closed');
     expect(studyIn(dir).state).toBe('paused');
 
     const resumed = await strataProcess(dir, ['evolve', '--json']);
