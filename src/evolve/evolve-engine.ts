@@ -188,7 +188,10 @@ export class EvolveEngine<E> {
       // Nothing scored means nothing can be compared: running on would spend the budget on zeros. The failures were not cached, so a fixed evaluator runs afresh.
       const first = validation[0]!.feedback?.replace(/^evaluation failed: /, '') ?? 'no reason given';
       throw new EvaluatorError(
-        `the evaluator failed on every validation example of the seed (${validation.length} of ${validation.length}), so no candidate can be scored; the first (${validation[0]!.exampleId}): ${first.replaceAll('\n', ' ')}. Fix the evaluator, then run again`,
+        `the evaluator failed on every validation example of the seed (${validation.length} of ${validation.length}), so no candidate can be scored; the first (${validation[0]!.exampleId}): ${first.replaceAll('\n', ' ')}. ${
+          // Failures an older Strata cached are reused as they are: only another evaluator version or study evaluates afresh.
+          validation.every((entry) => entry.cached) ? 'These failures were recorded by an earlier run and are reused: fix the evaluator and use a new study name' : 'Fix the evaluator, then run again'
+        }`,
         { examples: validation.length, first },
       );
     }
