@@ -34,6 +34,7 @@ export async function pipelineCommand(options: PipelineCommandOptions): Promise<
   const out = options.out ?? process.stdout;
   const { path, config } = loadConfig(options.config, options.cwd, 'pipeline');
   const pipeline = normalizePipeline(config, path);
+  if (!options.json) for (const note of config.notes ?? []) out.write(`${palette(out).dim(`note: ${note}`)}\n`);
   const reporter = options.json ? undefined : createPipelineReporter(out, pipeline);
   let summary = await runPipeline({
     pipeline,

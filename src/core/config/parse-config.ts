@@ -15,6 +15,8 @@ export interface StudyConfig {
   llm?: LlmConfig;
   /** The validated file as written (snake_case keys), kept for the ledger. */
   raw: RawConfig;
+  /** Defaults chosen from the rest of the file rather than the schema's, each a line to show the user when the run starts. */
+  notes?: string[];
 }
 
 /**
@@ -44,6 +46,7 @@ export function validateConfig(data: unknown, file?: string): StudyConfig {
   if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, data)), file);
   const raw = result.data;
   const issues: ConfigIssue[] = [];
+  const notes = pipelineDefaults(raw, data);
   if (!raw.research && !raw.evolve && !raw.pipeline) issues.push({ path: 'research', message: 'missing: add a `research:` or an `evolve:` section (see `strata init`)' });
   const research = raw.research ? normalizeResearch(raw.research, issues) : undefined;
   const llm = raw.llm ? normalizeLlm(raw.llm, issues) : undefined;
@@ -52,7 +55,21 @@ export function validateConfig(data: unknown, file?: string): StudyConfig {
     issues.push({ path: 'llm', message: 'proposer: agent needs a model: add an `llm:` section, e.g. llm: {model: anthropic:claude-sonnet-4-5}' });
   }
   if (issues.length > 0) throw new ConfigError(issues, file);
-  return { name: raw.name, ...(research ? { research } : {}), ...(evolve ? { evolve } : {}), ...(llm ? { llm } : {}), raw };
+  return { name: raw.name, ...(research ? { research } : {}), ...(evolve ? { evolve } : {}), ...(llm ? { llm } : {}), raw, ...(notes.length > 0 ? { notes } : {}) };
+}
+
+/**
+ * A pipeline that evolves the research program (an evolve stage scored by
+ * the research evaluator) hands that program to its research stages, and only
+ * an agent follows a program: there `research.proposer` defaults to agent,
+ * not search, unless the file sets it. Applied to `raw`, which every stage's
+ * config is built from; returns the note saying so.
+ */
+function pipelineDefaults(raw: RawConfig, data: object): string[] {
+  const written = (data as { research?: { proposer?: unknown } }).research?.proposer;
+  if (!raw.research || written !== undefined || !raw.pipeline?.some((stage) => stage.evolve?.evaluator?.kind === 'research')) return [];
+  raw.research.proposer = 'agent';
+  return ['research.proposer is agent: this pipeline evolves the research program, and only an agent follows one (set research.proposer to choose another)'];
 }
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
