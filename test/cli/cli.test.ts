@@ -88,7 +88,8 @@ research:
     const ledger = Ledger.open(ledgerPath);
     const trials = ledger.trials(1);
     ledger.close();
-    expect(trials.map((t) => [t.seq, t.status === 'interrupted' ? 'interrupted' : 'done', t.relatedTrialId])).toEqual([
+    // The new attempt is linked as a retry of the interrupted one (related_trial_id says what a trial measures or derives from).
+    expect(trials.map((t) => [t.seq, t.status === 'interrupted' ? 'interrupted' : 'done', t.retryOf])).toEqual([
       [0, 'done', null],
       [1, 'interrupted', null],
       [2, 'done', trials[1]!.id],
