@@ -120,4 +120,16 @@ evolve:
     expect(underFile.status).toBe(1);
     expect(underFile.stderr).toContain(`cannot write ${join(repo, 'afile/chart.svg')} (ENOTDIR`);
   });
+
+  it('the dashboard, on a repository with no ledger yet, names commands that exist (it said `strata optimize`)', () => {
+    const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': quadraticConfig() });
+    // --ledger NAME reached the dashboard's reader, whose hint was the one naming `strata optimize`.
+    const commands = [['serve', '--port', '0'], ['serve', '--port', '0', '--ledger', 'elsewhere.db'], ['report'], ['report', '--ledger', 'elsewhere.db'], ['plot'], ['status'], ['export']];
+    for (const [command, ...args] of commands) {
+      const run = spawnSync(process.execPath, [BIN, command!, ...args], { cwd: repo, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+      expect(run.status, command).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`^strata ${command}: no ledger at .*: run \`strata research\` \\(or \`strata evolve\`\\)`));
+      expect(run.stderr).not.toContain('optimize');
+    }
+  });
 });
