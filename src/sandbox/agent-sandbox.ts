@@ -103,8 +103,7 @@ export class AgentSandbox {
       throw new SandboxUnavailableError(`research.agent_sandbox.network: off needs a network namespace, which this machine cannot create (${why}); ${HOW_TO_GET_BUBBLEWRAP}`, { notes: capabilities.notes });
     }
     const warnings: string[] = [];
-    if (namespaces) hiddenMarkerFolder(options.scratchDir);
-    else {
+    if (!namespaces) {
       warnings.push(
         `the coding agent (${options.profile.name}) runs unconfined${capabilities.isRoot ? ', as root' : ''} (${why}): it can write your checkout and read every credential this user has; Strata still puts back the git config and its settings afterwards. To confine it, ${HOW_TO_GET_BUBBLEWRAP}`,
       );
@@ -147,7 +146,7 @@ export class AgentSandbox {
         ...PROJECT_CREDENTIALS.map((file) => join(options.repoRoot, file)),
       ],
       replaced: support ? cleanGitConfigCopy(options.repoRoot, scratch) : [],
-      markerDir: join(options.scratchDir, 'hidden'),
+      markerDir: support ? hiddenMarkerFolder(options.scratchDir) : '',
       statusFile: join(scratch, 'bwrap-status.json'),
       cgroupProcs: [],
     };

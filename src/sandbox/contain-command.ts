@@ -85,22 +85,29 @@ const DEVICE_NAMES = /^(nvidia[\w-]*|dri|kfd|accel|neuron\d+|hl\d+|hl_controlD\d
  * Runs as the first process inside the sandbox: the trial's command as its
  * child, then a look at /proc (the namespace's own) for anything the
  * command left running, which dies with the namespace when this shell
- * exits. It waits through SIGTERM so that the trial, which gets the signal
- * too, can stop gracefully.
+ * exits. On SIGTERM (a stop, or budget + grace) every process of the trial
+ * got the signal too: the command's own shell may die of it at once while
+ * the trainer under it saves a checkpoint, so this shell then waits for the
+ * rest to finish, until the SIGKILL that follows.
  */
-const WRAPPER = `trap : TERM INT
+const WRAPPER = `stopping=
+trap 'stopping=1' TERM INT
+others() {
+  left=
+  for entry in /proc/[0-9]*; do
+    pid=\${entry#/proc/}
+    [ "$pid" = 1 ] || [ "$pid" = "$$" ] && continue
+    read -r stat < "$entry/stat" 2>/dev/null || continue
+    state=\${stat#*) }; state=\${state%% *}
+    [ "$state" = Z ] && continue
+    name=\${stat#*(}; name=\${name%%)*}
+    left="$left $name($pid)"
+  done
+}
 /bin/sh -c "$1"
 status=$?
-left=
-for entry in /proc/[0-9]*; do
-  pid=\${entry#/proc/}
-  [ "$pid" = 1 ] || [ "$pid" = "$$" ] && continue
-  read -r stat < "$entry/stat" 2>/dev/null || continue
-  state=\${stat#*) }; state=\${state%% *}
-  [ "$state" = Z ] && continue
-  name=\${stat#*(}; name=\${name%%)*}
-  left="$left $name($pid)"
-done
+others
+while [ -n "$stopping" ] && [ -n "$left" ]; do sleep 0.1; others; done
 [ -n "$left" ] && echo "${LEFTOVER_MARKER}$left" >&2
 exit $status
 `;

@@ -136,7 +136,6 @@ export class StudySandbox {
     if (namespaces) {
       parts.push(`bubblewrap (${namespaces.userNamespace ? 'user namespace, ' : ''}no capabilities, read-only file system, private /tmp)`);
       if (!namespaces.gracefulStop) warnings.push(`trials are killed at once at budget + grace, without SIGTERM first: ${capabilities.notes.find((note) => note.startsWith('env --default-signal')) ?? 'env --default-signal is missing'}`);
-      hiddenMarkerFolder(options.scratchDir);
     } else if (local) {
       warnings.push(
         `trials run unconfined${capabilities.isRoot ? ', as root' : ''} (${why}): they can write the repository and read the ledger, and daemons that leave their process group are only killed where a cgroup catches them; to confine them, ${HOW_TO_GET_BUBBLEWRAP}`,
@@ -212,7 +211,7 @@ export class StudySandbox {
         ...PROJECT_CREDENTIALS.map((name) => join(repoRoot, name)),
       ],
       replaced: this.contained ? cleanGitConfigCopy(repoRoot, scratch) : [],
-      markerDir: join(this.options.scratchDir, 'hidden'),
+      markerDir: this.contained ? hiddenMarkerFolder(this.options.scratchDir) : '',
       statusFile,
       cgroupProcs: cgroup?.procsFiles ?? [],
       ...(this.limitsBy === 'prlimit' && this.capabilities.prlimit

@@ -5,6 +5,8 @@ import { basename, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { probeSandbox, type SandboxCapabilities } from '../../src/sandbox/sandbox-capabilities.ts';
 import { StudySandbox, SandboxUnavailableError, type SandboxSettings } from '../../src/sandbox/study-sandbox.ts';
+import type { Executor } from '../../src/core/executor.ts';
+import { runProcess } from '../../src/executors/run-process.ts';
 import { processExecutor, processesWith, request, sandboxLayout } from './sandbox-helpers.ts';
 
 const capabilities = await probeSandbox();
@@ -229,11 +231,17 @@ describe('the study sandbox', () => {
       expect(result.output).not.toContain('ghp_');
     });
 
-    withBubblewrap('lets a trial stop gracefully on SIGTERM at budget + grace', async () => {
+    withBubblewrap('lets a trial stop gracefully on SIGTERM (a stop, or budget + grace)', async () => {
       const made = layout();
       const trainer = `${node} -e "process.on('SIGTERM', () => { console.log('checkpoint saved'); process.exit(0); }); console.log('training'); setInterval(() => {}, 1000)"`;
-      const result = await (await open(made)).executorFor(processExecutor, stage(made)).run({ ...request(trainer, made.workdir), budgetMs: 300, graceMs: 0 });
-      expect(result.status).toBe('timeout');
+      // SIGTERM goes to the process group once the trainer says it listens for it: the same signal budget + grace sends.
+      const stop = new AbortController();
+      const stopping: Executor = {
+        kind: 'local',
+        run: (job) => runProcess({ ...job, signal: stop.signal, onOutput: (chunk) => chunk.includes('training') && stop.abort() }),
+      };
+      const result = await (await open(made)).executorFor(stopping, stage(made)).run(request(trainer, made.workdir));
+      expect(result.status).toBe('interrupted');
       expect(result.output).toContain('checkpoint saved');
     });
 
