@@ -5,7 +5,8 @@
  * each sequence the invariants of chaos-harness.ts must hold and `strata
  * ledger check` must pass. Seeds are printed: CHAOS_SEED=<n> replays one.
  */
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitIn, makeRepo } from '../helpers/study-repo.ts';
@@ -28,24 +29,26 @@ interface Scenario {
   name: string;
   maxTrials: number;
   extra?: string;
+  /** Code changes by a command proposer (KNOB_*) instead of the search proposer's parameters. */
+  code?: boolean;
 }
 
 function makeStudy(scenario: Scenario): string {
+  const proposer = scenario.code
+    ? `  proposer: command\n  agent_command: ${JSON.stringify(`${process.execPath} propose.mjs`)}\n`
+    : '  proposer: search\n  params:\n    x: {type: float, low: -5, high: 5}\n  search: {sampler: tpe, seed: 11, startup_trials: 3}\n';
   const yaml = `name: ${scenario.name}
 research:
   editable: [train.mjs]
   run: ${JSON.stringify(`${process.execPath} train.mjs`)}
   budget: 5s
   metric: {name: loss, goal: minimize}
-  proposer: search
-  params:
-    x: {type: float, low: -5, high: 5}
-  search: {sampler: tpe, seed: 11, startup_trials: 3}
-  acceptance: {rule: noise-aware, baseline_repeats: 3, confirm_repeats: 2, recheck_every: 2}
+${proposer}  acceptance: {rule: noise-aware, baseline_repeats: 3, confirm_repeats: 2, recheck_every: 2}
   holdout: ${JSON.stringify(`${process.execPath} holdout.mjs`)}
   max_trials: ${scenario.maxTrials}
 ${scenario.extra ?? ''}`;
-  return makeRepo({ 'train.mjs': TRAINER, 'holdout.mjs': HOLDOUT, 'strata.yaml': yaml }, { prefix: 'strata-chaos-' });
+  const files: Record<string, string> = scenario.code ? { 'train.mjs': KNOB_TRAINER, 'propose.mjs': KNOB_PROPOSER } : { 'train.mjs': TRAINER };
+  return makeRepo({ ...files, 'holdout.mjs': HOLDOUT, 'strata.yaml': yaml }, { prefix: 'strata-chaos-' });
 }
 
 /** Kill as `plans` say, one run each, then resume until done; check the invariants. Returns whether each kill landed. */
@@ -71,8 +74,28 @@ async function sequence(scenario: Scenario, plans: readonly KillPlan[], label: s
   return { landed };
 }
 
+/** Code changes: each proposal turns on one of five knobs (trial seq mod 5), each worth 0.01 — far above the noise. */
+const KNOB_TRAINER = `const K0 = 0;
+const K1 = 0;
+const K2 = 0;
+const K3 = 0;
+const K4 = 0;
+const seed = Number(process.env.STRATA_SEED ?? 0);
+const noise = ((Math.imul(seed ^ 0x9e3779b9, 2654435761) >>> 0) % 2001) / 1000000 - 0.001;
+await new Promise((resolve) => setTimeout(resolve, 150));
+console.log('METRIC loss=' + (1.05 - 0.01 * [K0, K1, K2, K3, K4].filter((k) => k > 0).length + noise));
+`;
+const KNOB_PROPOSER = `import { readFileSync, writeFileSync } from 'node:fs';
+const seq = Number(process.env.STRATA_TRIAL);
+const knob = seq % 5;
+const lines = readFileSync('train.mjs', 'utf8').split('\\n').map((line) => (line.startsWith('const K' + knob + ' =') ? 'const K' + knob + ' = ' + seq + ';' : line));
+writeFileSync('train.mjs', lines.join('\\n'));
+console.log('turn on knob ' + knob);
+`;
+
 const serial: Scenario = { name: 'serial', maxTrials: 6 };
 const twoSlots: Scenario = { name: 'slots', maxTrials: 7, extra: '  executor: {slots: 2}\n' };
+const twoSlotsCode: Scenario = { name: 'code', maxTrials: 8, code: true, extra: '  executor: {slots: 2}\n' };
 const screened: Scenario = { name: 'screened', maxTrials: 8, extra: '  fidelity: {screen_budget: 2s, promote_top: 0.5}\n' };
 
 describe('chaos: research survives a kill at every phase', () => {
@@ -88,7 +111,8 @@ describe('chaos: research survives a kill at every phase', () => {
     [serial, 'holdout', 1],
     [twoSlots, 'measured', 4],
     [twoSlots, 'after-keep', 2],
-    [twoSlots, 'rebased', 1],
+    [twoSlotsCode, 'rebased', 1],
+    [twoSlotsCode, 'after-keep', 2],
     [screened, 'promoted', 1],
   ];
   for (const [scenario, phase, n] of phases) {
@@ -114,22 +138,40 @@ describe('chaos: research survives random kills', () => {
 
   it('Ctrl-C during the baseline repeats and during a confirmation pauses, and the next run finishes the decisions', async () => {
     const repo = makeStudy({ ...serial, name: 'ctrlc' });
-    for (const delay of [1800, 4200]) {
-      const { spawn } = await import('node:child_process');
+    // Each press lands while a run of that role is live in the ledger: a baseline repeat, then a confirmation rerun.
+    for (const role of ['baseline-repeat', 'rerun']) {
       const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'strata.js'), 'research'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      setTimeout(() => child.kill('SIGINT'), delay);
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const live = await waitFor(() => existsSync(join(repo, '.strata', 'ledger.db')) && readStudy(repo, 'ctrlc').trials.some((trial) => trial.role === role && trial.status === 'running'), closed);
+      expect(live, `no ${role} ran before the study ended`).toBe(true);
+      child.kill('SIGINT');
+      const code = await closed;
       expect(stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-      expect([0, 130]).toContain(code);
-      expect(readStudy(repo, 'ctrlc').state).toMatch(/paused|done/);
+      expect(code).toBe(130);
+      expect(readStudy(repo, 'ctrlc').state).toBe('paused');
     }
     const run = await strata(repo, ['research']);
     expect(run.code, run.stderr).toBe(0);
     expect(checkInvariants(repo, 'ctrlc', { maxTrials: serial.maxTrials, earlier: [] })).toEqual([]);
   }, 120_000);
 });
+
+/** Poll until `predicate` holds (true) or `ended` settles first (false). */
+async function waitFor(predicate: () => boolean, ended: Promise<unknown>): Promise<boolean> {
+  let over = false;
+  void ended.then(() => (over = true));
+  while (!over) {
+    try {
+      if (predicate()) return true;
+    } catch {
+      // The ledger is being created: look again.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return false;
+}
 
 describe('faults the study survives with a clear message', () => {
   it('a study branch moved outside Strata pauses the study with the command that puts it back; after it, the study finishes', async () => {

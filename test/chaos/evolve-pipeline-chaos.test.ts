@@ -1,0 +1,144 @@
+/**
+ * The chaos suite for evolve studies and pipelines: `strata evolve` and
+ * `strata pipeline` killed with SIGKILL (the orchestrator alone, or its whole
+ * process group) at random moments, then resumed to the end. An evolve run's
+ * result must equal an uninterrupted run's; a pipeline must finish every
+ * stage; `strata ledger check` must pass. CHAOS_SEED=<n> replays a sequence.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/ledger/ledger.ts';
+import { LoopbackModelServer, type LoopbackRequest } from '../helpers/loopback-model.ts';
+import { pipelineRepo, pipelineYaml, scriptedModels } from '../pipeline/pipeline-fixtures.ts';
+import { ledgerCheck, seededRandom, strata } from './chaos-harness.ts';
+
+const RULES: Record<string, string> = { refund: 'billing', invoice: 'billing', crash: 'bug', error: 'bug', password: 'account', login: 'account' };
+
+/** Task model: the category of the first `keyword -> category` rule in its prompt; reflection: adds one rule the feedback reveals. */
+function triageModel(request: LoopbackRequest) {
+  if (request.lastUserText.includes('improving one part of the instructions')) {
+    const current = /```\n([\s\S]*?)\n```/.exec(request.lastUserText)?.[1] ?? '';
+    const learned = [...request.lastUserText.matchAll(/keyword: (\w+)[\s\S]*?Expected "(\w+)"/g)]
+      .map(([, keyword, category]) => `${keyword} -> ${category}`)
+      .filter((rule) => !current.includes(rule));
+    return { text: `\`\`\`\n${[current, ...new Set(learned.slice(0, 1))].join('\n')}\n\`\`\`` };
+  }
+  const keyword = /keyword: (\w+)/.exec(request.lastUserText)?.[1] ?? '';
+  const rule = new RegExp(`^${keyword} -> (\\w+)$`, 'm').exec(request.system);
+  return { text: rule ? rule[1]! : 'unknown', usage: { input: 50, output: 2 } };
+}
+
+let server: LoopbackModelServer;
+beforeAll(async () => {
+  // A little latency, so kills land inside model calls as well as between them.
+  server = await LoopbackModelServer.start(async (request) => {
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    return triageModel(request);
+  });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+function evolveDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-chaos-evolve-'));
+  const keywords = Object.keys(RULES);
+  const lines = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}${i}`, input: `keyword: ${keywords[i % keywords.length]}. Please help.`, answer: RULES[keywords[i % keywords.length]!] })).join('\n');
+  mkdirSync(join(dir, 'data'));
+  mkdirSync(join(dir, 'prompts'));
+  writeFileSync(join(dir, 'data', 'train.jsonl'), lines('t', 12));
+  writeFileSync(join(dir, 'data', 'val.jsonl'), lines('v', 6));
+  writeFileSync(join(dir, 'prompts', 'system.txt'), 'Classify the ticket as billing, bug or account.\n');
+  const model = (name: string) => `{model: "openai-compatible:${name}", base_url: "${server.url}", prices: {input_per_mtok: 1, output_per_mtok: 4}}`;
+  writeFileSync(
+    join(dir, 'strata.yaml'),
+    `name: triage
+evolve:
+  seed: {system_prompt: prompts/system.txt}
+  data: {train: data/train.jsonl, val: data/val.jsonl}
+  task_model: ${model('task')}
+  reflection_model: ${model('reflect')}
+  metric: {kind: exact}
+  budget: {metric_calls: 90, usd: 1}
+  concurrency: 1
+`,
+  );
+  return dir;
+}
+
+/** What an evolve study found: every candidate's texts and validation mean, in order, and the state. */
+function evolveResult(dir: string): { state: string; pool: string[] } {
+  const ledger = Ledger.open(join(dir, '.strata', 'ledger.db'));
+  try {
+    const study = ledger.studyByName('triage')!;
+    return { state: study.state, pool: ledger.evolve.pool(study.id).map((candidate) => `${candidate.idx}:${JSON.stringify(candidate.components)}:${candidate.valMean}`) };
+  } finally {
+    ledger.close();
+  }
+}
+
+describe('chaos: evolve and pipelines survive random kills', () => {
+  const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
+
+  it(`evolve: killed 6 times at random, the result equals an uninterrupted run's (CHAOS_SEED=${seed})`, async () => {
+    const reference = evolveDir();
+    const straight = await strata(reference, ['evolve']);
+    expect(straight.code, straight.stderr).toBe(0);
+    const expected = evolveResult(reference);
+    expect(expected.state).toBe('done');
+    expect(expected.pool.length).toBeGreaterThan(1);
+
+    const dir = evolveDir();
+    const random = seededRandom(seed);
+    const plans = Array.from({ length: 6 }, () => ({ afterMs: 700 + Math.floor(random() * 2000), group: random() < 0.5 }));
+    console.log(`chaos evolve: CHAOS_SEED=${seed} kills ${JSON.stringify(plans)}`);
+    let landed = 0;
+    for (const kill of plans) {
+      const run = await strata(dir, ['evolve'], { kill });
+      if (run.signal === 'SIGKILL') landed++;
+      expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    }
+    expect(landed, 'most kills should land before the study ends').toBeGreaterThanOrEqual(4);
+    for (let attempt = 0; evolveResult(dir).state !== 'done'; attempt++) {
+      const run = await strata(dir, ['evolve']);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      if (attempt > 2) throw new Error('evolve not done after 3 resumes');
+    }
+    expect(evolveResult(dir)).toEqual(expected);
+    expect(await ledgerCheck(dir)).toEqual([]);
+  }, 300_000);
+
+  it(`pipeline: killed 5 times at random, every stage finishes and the ledger checks (CHAOS_SEED=${seed})`, async () => {
+    const pipelineServer = await LoopbackModelServer.start(scriptedModels());
+    try {
+      const { repo } = pipelineRepo(pipelineYaml(pipelineServer.url));
+      const random = seededRandom(seed + 1);
+      const plans = Array.from({ length: 5 }, () => ({ afterMs: 1500 + Math.floor(random() * 5000), group: random() < 0.5 }));
+      console.log(`chaos pipeline: CHAOS_SEED=${seed} kills ${JSON.stringify(plans)}`);
+      let landed = 0;
+      for (const kill of plans) {
+        const run = await strata(repo, ['pipeline', '--config', 'pipeline.yaml'], { kill });
+        if (run.signal === 'SIGKILL') landed++;
+        expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+      }
+      expect(landed, 'most kills should land before the pipeline ends').toBeGreaterThanOrEqual(3);
+      const done = await strata(repo, ['pipeline', '--config', 'pipeline.yaml']);
+      expect(done.code, `${done.stdout}\n${done.stderr}`).toBe(0);
+      const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
+      try {
+        expect(ledger.studyByName('pipe')!.state).toBe('done');
+        for (const stage of ['pipe/explore', 'pipe/exploit']) expect(ledger.studyByName(stage)?.state, stage).toBe('done');
+        const live = ledger.studies().flatMap((study) => ledger.trials(study.id)).filter((trial) => trial.status === 'queued' || trial.status === 'running');
+        expect(live).toEqual([]);
+      } finally {
+        ledger.close();
+      }
+      expect(await ledgerCheck(repo)).toEqual([]);
+    } finally {
+      await pipelineServer.close();
+    }
+  }, 300_000);
+});
