@@ -134,15 +134,16 @@ export class AgentSandbox {
       extra: { STRATA_PROMPT_FILE: promptPath, STRATA_DESCRIPTION_FILE: descriptionPath },
     });
     const support = this.capabilities.namespaces;
+    const configured = settings.writable.map((path) => expandPath(path, options.configDir));
     const containment: Containment = {
       network: settings.network === 'on',
       readable: [options.repoRoot, ...inHome(profile.readable)],
       covered: [options.stateDir],
-      writable: [checkout, scratch, ...inHome(profile.writable), ...settings.writable.map((path) => expandPath(path, options.configDir))],
+      writable: [checkout, scratch, ...inHome(profile.writable), ...configured],
       readOnlyInside: [join(checkout, '.git'), ...inHome(profile.readOnlyInside)],
       hidden: [
         ...options.holdoutData,
-        ...credentialPaths({ keep: [...profile.writable, ...profile.readable] }),
+        ...credentialPaths({ keep: [...profile.writable, ...profile.readable], granted: configured }),
         ...PROJECT_CREDENTIALS.map((file) => join(options.repoRoot, file)),
       ],
       replaced: support ? cleanGitConfigCopy(options.repoRoot, scratch) : [],

@@ -107,14 +107,19 @@ export function credentialHomes(): string[] {
 
 /**
  * Every credential path to cover for this process's user, except `keep`
- * (HOME-relative entries the agent needs, e.g. `.claude`).
+ * (HOME-relative entries the agent needs, e.g. `.claude`) and those the
+ * config names itself in `granted` (absolute: `sandbox_writable: [~/.aws]`
+ * for a trial that must read it). A granted folder above a credential
+ * (`~`) does not uncover it: only naming the credential, or a path in it, does.
  *
  * @example
  * credentialPaths({ keep: ['.codex'] }); // ['/root/.claude', …, '/etc/shadow', …] without /root/.codex
  */
-export function credentialPaths(options: { keep?: readonly string[] } = {}): string[] {
+export function credentialPaths(options: { keep?: readonly string[]; granted?: readonly string[] } = {}): string[] {
   const keep = new Set(options.keep ?? []);
+  const granted = options.granted ?? [];
+  const named = (path: string) => granted.some((grant) => grant === path || grant.startsWith(`${path}/`));
   const paths: string[] = [];
   for (const home of credentialHomes()) for (const path of HOME_CREDENTIALS) if (!keep.has(path)) paths.push(join(home, path));
-  return [...paths, ...SYSTEM_CREDENTIALS];
+  return [...paths, ...SYSTEM_CREDENTIALS].filter((path) => !named(path));
 }

@@ -207,7 +207,7 @@ export class StudySandbox {
       hidden: [
         ...this.options.hiddenFromTrials,
         ...(stage.readsHoldoutData ? [] : settings.holdoutData),
-        ...credentialPaths(),
+        ...credentialPaths({ granted: [...this.readable, ...this.writable] }),
         ...PROJECT_CREDENTIALS.map((name) => join(repoRoot, name)),
       ],
       replaced: this.contained ? cleanGitConfigCopy(repoRoot, scratch) : [],

@@ -109,6 +109,13 @@ describe('the agent sandbox', () => {
     expect(existsSync(join(made.home, '.claude', 'commands'))).toBe(false);
   });
 
+  withBubblewrap('gives the agent a credential folder only when agent_sandbox.writable names it, not when it names a folder above it', async () => {
+    const made = setup();
+    const read = 'cat ~/.aws/credentials 2>/dev/null || echo aws-hidden';
+    expect((await runAgent(made, read, { writable: [made.home] })).result.output).toContain('aws-hidden');
+    expect((await runAgent(made, read, { writable: ['~/.aws'] })).result.output).toContain('aws-not-yours');
+  });
+
   describe('agent_sandbox.network: off', () => {
     let server: Server;
     let port = 0;
