@@ -56,7 +56,7 @@ export interface StudySummary {
   /** Slots, and the fraction of slot-time spent running trials. */
   scheduling: SchedulingSummary;
   trials: TrialRow[];
-  running: (TrialRow & { started_at: string | null; elapsed_s: number | null; budget_s: number | null })[];
+  running: (TrialRow & { started_at: string | null; elapsed_s: number | null; budget_s: number | null; decision_pending: boolean })[];
 }
 
 /** Build the summary of a research study from the ledger. */
@@ -127,6 +127,8 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
         started_at: trial.startedAt,
         elapsed_s: trial.startedAt ? (now - Date.parse(trial.startedAt)) / 1000 : null,
         budget_s: trial.budgetMs === null ? null : trial.budgetMs / 1000,
+        // Its run finished and was measured; the decision (reruns, confirmations) is pending and resumes with the study.
+        decision_pending: trial.status === 'running' && trial.measuredAt !== null,
       })),
   };
 }

@@ -119,6 +119,11 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, 
     lines.push(colors.dim(`${summary.trials.length - hidden} of ${summary.trials.length} trials: the best's lineage and the last ${STATUS_LAST_ROWS}; strata status --all lists every one`));
   }
   for (const running of summary.running) {
+    if (running.decision_pending) {
+      const when = summary.study.state === 'running' ? 'being decided' : 'decision pending: it resumes when the study runs again';
+      lines.push(colors.yellow(`measured #${running.seq}: ${summary.study.metric}=${running.metric ?? '-'} · ${when} · ${terminalLine(running.description)}`));
+      continue;
+    }
     lines.push(colors.yellow(`running #${running.seq}: ${formatDuration((running.elapsed_s ?? 0) * 1000)} of ${formatDuration((running.budget_s ?? 0) * 1000)} · ${terminalLine(running.description)}`));
   }
   return lines.join('\n');
