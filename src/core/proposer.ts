@@ -25,6 +25,30 @@ export interface TrialSummary {
   cause: TrialCause | null;
   /** The trial this one follows up (for a crash repair: the first trial of the idea). */
   relatedTrialId: number | null;
+  /** Why a researcher vetoed this kept change (`strata veto`): it is off the branch, and must not be proposed again. */
+  vetoed?: string;
+  /** The researcher's notes (by number) this trial was proposed under. */
+  notes?: readonly number[];
+}
+
+/** A researcher's note, as a proposer reads it (untrusted text: a proposer quotes it, never runs it). */
+export interface GuidanceNote {
+  id: number;
+  text: string;
+  author: string;
+}
+
+/**
+ * What the researcher says now, read afresh for every proposal: their active
+ * notes (`strata guide`) and the research program as the file reads now
+ * (edits during a run are picked up at the next proposal).
+ */
+export interface ProposalGuidance {
+  notes: readonly GuidanceNote[];
+  /** The program text now, placeholders filled; absent when the study has no program (search). */
+  program?: string;
+  /** sha256 of the program text now (null without one), recorded on the trial. */
+  programHash: string | null;
 }
 
 /** What a proposer gets for one proposal. */
@@ -47,6 +71,13 @@ export interface ProposalContext {
   /** Trials running or queued now; parallel proposals must differ from these. */
   inFlight: readonly TrialSummary[];
   /**
+   * Set when this proposal revises a speculative one made before a keep moved
+   * the best (`executor.speculate`): `projectDir` then holds that change
+   * re-applied onto the new best (`reapplied`), or the new best alone when it
+   * conflicted. Keep it, improve it with the new result, or undo it.
+   */
+  revising?: { description: string; keptSeq: number; reapplied: boolean; conflicts: readonly string[] };
+  /**
    * Absolute path of the project folder inside this trial's worktree (the folder
    * holding strata.yaml). Proposers edit files here; the loop commits them.
    */
@@ -54,6 +85,8 @@ export interface ProposalContext {
   /** This proposal's own seeded generator (derived from the study seed and `seq`). */
   rng: Random;
   signal: AbortSignal;
+  /** The researcher's notes and the program as it reads now (see ProposalGuidance). */
+  guidance?: ProposalGuidance;
 }
 
 /** What a proposer returns after editing files in `projectDir`. */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { TrialRecord } from '../ledger/records.ts';
 import { propose, type TrialDependencies } from './execute-trial.ts';
 import type { OpenedStudy } from './open-study.ts';
+import { staleSpeculationOf } from './speculation.ts';
 
 /** A trial ready to run (its candidate committed), or one that ended without running. */
 export type PreparedCandidate = { ready: TrialRecord } | { finished: TrialRecord };
@@ -21,7 +22,8 @@ export async function prepareCandidate(opened: OpenedStudy, queued: TrialRecord,
   const { trials, repo } = opened;
   const projectDir = opened.projectPrefix ? join(deps.worktree, opened.projectPrefix) : deps.worktree;
   let proposed;
-  await repo.prepareWorktree(deps.worktree, queued.parentCommit!);
+  // A stale speculative proposal is revised from its change re-applied onto the new best (speculation.ts).
+  await repo.prepareWorktree(deps.worktree, staleSpeculationOf(queued)?.rebasedCommit ?? queued.parentCommit!);
   try {
     proposed = await propose(opened, queued, deps, deps.worktree, projectDir, trials.best());
   } catch (error) {

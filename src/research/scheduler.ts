@@ -5,7 +5,10 @@
  * ready candidates), so a slot that frees up starts its next trial at once
  * instead of waiting for the proposer. One slot with no lookahead is the
  * serial loop: each proposal is made when the slot is free and sees every
- * earlier result.
+ * earlier result. Speculation (`executor.speculate`, the default on one
+ * slot) makes the next proposal while the slot runs, as if the running trial
+ * will be discarded; a keep sends it back to the proposer on the new best
+ * (speculation.ts) instead of running it on the old one.
  *
  * Each turn: take a snapshot (ledger + what this session has in flight),
  * ask the planner what to start, start it, then sleep until something ends.
@@ -29,6 +32,7 @@ import type { OpenedStudy } from './open-study.ts';
 import { prepareCandidate } from './prepare-candidate.ts';
 import { planSchedule, type PlanSnapshot, type RunnableTrial, type StopDecision } from './schedule/plan.ts';
 import { makeSlots, slotExecutor, type Slot } from './slot-executor.ts';
+import { settleStaleSpeculation } from './speculation.ts';
 
 export type { StopDecision } from './schedule/plan.ts';
 
@@ -70,8 +74,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   const { opened, executorConfig, policy } = options;
   const { ledger, study, research, trials } = opened;
   const slots = makeSlots(opened.worktreesDir, executorConfig.slots, executorConfig.gpus);
+  const speculate = executorConfig.speculate;
   // The serial loop proposes in its one slot's worktree (idle while it proposes): one checkout per trial instead of two.
-  const serial = slots.length === 1 && executorConfig.lookahead === 0;
+  const serial = slots.length === 1 && executorConfig.lookahead === 0 && !speculate;
   const proposalWorktrees = serial
     ? [slots[0]!.worktree]
     : Array.from({ length: executorConfig.concurrentProposals }, (_, index) => join(opened.worktreesDir, `propose-${index}`));
@@ -99,8 +104,20 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   /** Serial loop: the trial whose candidate was just committed in the slot's own worktree (so it needs no checkout). */
   let proposedHere: number | undefined;
   let fatal: { error: unknown } | undefined;
+  /** Speculation: fresh proposals made here → the best trial they assumed (null: none yet). */
+  const assumedBest = new Map<number, number | null>();
+  /** A ready speculative proposal whose best a keep has replaced (a candidate built on the new best, like a repair of one, is not). */
+  const isStale = (trial: TrialRecord): boolean => {
+    if (!speculate || !assumedBest.has(trial.id)) return false;
+    const best = trials.best();
+    return best !== undefined && best.id !== assumedBest.get(trial.id) && trial.parentCommit !== best.keptCommit;
+  };
 
-  ledger.record('study.session_started', { studyId: study.id, slots: slots.length, executor: options.deps.executor.kind, lookahead: executorConfig.lookahead }, { studyId: study.id });
+  ledger.record(
+    'study.session_started',
+    { studyId: study.id, slots: slots.length, executor: options.deps.executor.kind, lookahead: executorConfig.lookahead, ...(speculate ? { speculate } : {}) },
+    { studyId: study.id },
+  );
 
   let baselineWaiters: (() => void)[] = [];
   const wakeBaselineWaiters = () => {
@@ -143,7 +160,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     wakeBaselineWaiters();
   };
 
-  const wantedCommits = () => new Set(ready.slice(0, slots.length).map((trial) => trial.candidateCommit).filter((commit): commit is string => commit !== null));
+  const wantedCommits = () => new Set(ready.filter((trial) => !isStale(trial)).slice(0, slots.length).map((trial) => trial.candidateCommit).filter((commit): commit is string => commit !== null));
   const isIdle = (worktree: string) => !busyWorktrees.has(worktree) && !(proposalWorktrees.includes(worktree) && !freeProposalWorktrees.includes(worktree));
   /** A worktree for a trial: one holding its commit already, else one holding nothing anyone waits for, else a new one. */
   const acquireWorktree = (commit: string | null): string => {
@@ -235,17 +252,22 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     }
   };
 
-  const startProposal = (): void => {
+  /** Make a proposal in a free proposal worktree: for the next trial, or again for a stale speculative one (`revise`). */
+  const startProposal = (revise?: TrialRecord): void => {
     const worktree = freeProposalWorktrees.shift()!;
-    const trial = policy.nextTrial(claimed, research.fidelity ? 'screen' : 'candidate');
+    const trial = revise ?? policy.nextTrial(claimed, research.fidelity ? 'screen' : 'candidate');
     claimed.add(trial.id);
     const work = (async () => {
       try {
         await chaosPoint('proposing');
-        const prepared = await prepareCandidate(opened, trial, depsFor(worktree), { keepWorktree: serial });
+        const best = trials.best();
+        const queued = revise && best ? await settleStaleSpeculation(opened, revise, best) : trial;
+        const prepared = await prepareCandidate(opened, queued, depsFor(worktree), { keepWorktree: serial });
         if ('ready' in prepared) {
           ready.push(prepared.ready);
-          if (trial.candidateCommit === null && trial.role !== 'baseline') proposedHere = prepared.ready.id;
+          const fresh = queued.candidateCommit === null && queued.role !== 'baseline';
+          if (fresh) proposedHere = prepared.ready.id;
+          if (fresh && speculate) assumedBest.set(trial.id, best?.id ?? null);
           return;
         }
         claimed.delete(trial.id);
@@ -282,7 +304,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     return {
       freeSlots: slots.filter((slot) => !devices.isHeld(slot) && !(serial && !isIdle(slot.worktree))).map((slot) => slot.name),
       runnable,
-      ready: ready.map((trial) => ({ id: trial.id, baseline: trial.role === 'baseline' })),
+      ready: ready.map((trial) => ({ id: trial.id, baseline: trial.role === 'baseline', ...(isStale(trial) ? { stale: true } : {}) })),
       promotion,
       inFlight: trialWork.size,
       proposing: proposing.size,
@@ -290,6 +312,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       freeProposalWorkers: signal.aborted ? 0 : freeProposalWorktrees.length,
       concurrentProposals: executorConfig.concurrentProposals,
       lookahead: executorConfig.lookahead,
+      ...(speculate ? { speculate } : {}),
       baseline,
       ...(research.maxTrials !== undefined ? { maxTrials: research.maxTrials } : {}),
       counted: all.filter((trial) => policy.counts(trial)).length,
@@ -322,6 +345,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
         if (start.kind === 'promote') await chaosPoint('promoted');
       }
       for (const id of plan.judges) startJudge(trials.get(id));
+      for (const id of plan.revisions ?? []) startProposal(ready.splice(ready.findIndex((candidate) => candidate.id === id), 1)[0]!);
       for (let index = 0; index < plan.proposals; index++) startProposal();
       if (plan.prefetch) prefetch();
       if (plan.next.kind === 'stop') {
@@ -339,7 +363,12 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     stopWork.abort();
     watchProgress(() => `stopping study ${study.name}: waiting for ${trialWork.size} trials and ${proposing.size} proposals to end`);
     await Promise.all([...trialWork.values(), ...proposing.values(), ...prefetching]);
-    for (const trial of ready.splice(0)) trials.interrupt(trial, 'not-started', 'proposed ahead but not started before the study stopped');
+    for (const trial of ready.splice(0)) {
+      const best = trials.best();
+      // A stale speculation is settled as stale (no git beyond its ref): the next session proposes it again on the best.
+      const settled = isStale(trial) && best ? await settleStaleSpeculation(opened, trial, best, { reapply: false }).catch((error: unknown) => ((fatal ??= { error }), trial)) : trial;
+      trials.interrupt(settled, 'not-started', 'proposed ahead but not started before the study stopped');
+    }
     // Re-runs queued by a decision (a rebase onto the moved best) wait for the next session, where recovery re-queues them.
     for (const trial of trials.all()) {
       if (trial.status === 'queued' && !claimed.has(trial.id)) trials.interrupt(trial, 'not-started', 'queued but not started before the study stopped');

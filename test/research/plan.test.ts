@@ -188,3 +188,91 @@ describe('the schedule planner', () => {
     );
   });
 });
+
+/** Snapshots with speculation on or off and some ready proposals stale (a keep moved the best under them). */
+const speculativeArbitrary: fc.Arbitrary<PlanSnapshot> = fc
+  .tuple(snapshotArbitrary, fc.boolean(), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
+  .map(([snapshot, speculate, staleFlags]) => ({
+    ...snapshot,
+    ready: snapshot.ready.map((trial, index) => (speculate && !trial.baseline && staleFlags[index] ? { ...trial, stale: true } : trial)),
+    ...(speculate ? { speculate } : {}),
+    // Speculation proposes in a worktree of its own: never the serial loop.
+    serial: snapshot.serial && !speculate,
+  }));
+
+describe('the schedule planner with speculation', () => {
+  const running: PlanSnapshot = { ...base, serial: false, speculate: true, freeSlots: [], inFlight: 1, baseline: 'settled', counted: 2, committed: 3 };
+
+  it('proposes while the only slot runs (as if its trial will be discarded); without speculation one slot waits for the result', () => {
+    expect(planSchedule(running).proposals).toBe(1);
+    expect(planSchedule({ ...running, speculate: false, serial: true }).proposals).toBe(0);
+    // One ahead is enough: a ready proposal waits for the slot.
+    expect(planSchedule({ ...running, ready: [{ id: 7, baseline: false }] }).proposals).toBe(0);
+  });
+
+  it('starts a ready speculative proposal the moment the slot frees, if the trial was discarded', () => {
+    const plan = planSchedule({ ...running, freeSlots: ['slot-0'], inFlight: 0, ready: [{ id: 7, baseline: false }] });
+    expect(plan.starts).toEqual([{ slot: 'slot-0', kind: 'ready', id: 7 }]);
+    expect(plan.proposals).toBe(1);
+  });
+
+  it('after a keep, revises the stale proposal instead of starting it, and proposes nothing new until a worker is free', () => {
+    const plan = planSchedule({ ...running, freeSlots: ['slot-0'], inFlight: 0, ready: [{ id: 7, baseline: false, stale: true }] });
+    expect(plan.starts).toEqual([]);
+    expect(plan.revisions).toEqual([7]);
+    expect(plan.proposals).toBe(0);
+    expect(plan.next).toEqual({ kind: 'wait' });
+    // No worker free: the stale proposal waits for one, and is still never started.
+    const busy = planSchedule({ ...running, freeSlots: ['slot-0'], inFlight: 0, proposing: 1, freeProposalWorkers: 0, ready: [{ id: 7, baseline: false, stale: true }] });
+    expect(busy.starts).toEqual([]);
+    expect(busy.revisions).toBeUndefined();
+  });
+
+  it('property: never starts a stale proposal, and never waits with nothing in flight', () => {
+    fc.assert(
+      fc.property(speculativeArbitrary, (snapshot) => {
+        const plan = planSchedule(snapshot);
+        const stale = new Set(snapshot.ready.filter((trial) => trial.stale).map((trial) => trial.id));
+        expect(plan.starts.filter((start) => start.kind === 'ready' && stale.has(start.id))).toEqual([]);
+        const inFlightAfter =
+          snapshot.inFlight + snapshot.proposing + snapshot.background + plan.starts.length + plan.judges.length + plan.proposals + (plan.revisions?.length ?? 0);
+        if (plan.next.kind === 'wait') expect(inFlightAfter).toBeGreaterThan(0);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('property: revisions are stale ready proposals, each once, before any new proposal, within the proposal bounds', () => {
+    fc.assert(
+      fc.property(speculativeArbitrary, (snapshot) => {
+        const plan = planSchedule(snapshot);
+        const revisions = plan.revisions ?? [];
+        const stale = snapshot.ready.filter((trial) => trial.stale).map((trial) => trial.id);
+        expect(revisions.every((id) => stale.includes(id))).toBe(true);
+        expect(new Set(revisions).size).toBe(revisions.length);
+        if (!snapshot.speculate) expect(revisions).toEqual([]);
+        if (snapshot.stop) expect(revisions).toEqual([]);
+        // A new proposal never jumps ahead of a stale one that could have been revised.
+        if (plan.proposals > 0) expect(revisions.length).toBe(stale.length);
+        expect(revisions.length + plan.proposals).toBeLessThanOrEqual(snapshot.freeProposalWorkers);
+        expect(snapshot.proposing + revisions.length + plan.proposals).toBeLessThanOrEqual(Math.max(snapshot.concurrentProposals, snapshot.proposing));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('property: with speculation, a busy slot always has a proposal ahead when workers and max_trials allow', () => {
+    fc.assert(
+      fc.property(
+        speculativeArbitrary.map((snapshot) => {
+          const { stop: _stop, maxTrials: _maxTrials, ...rest } = snapshot;
+          return { ...rest, speculate: true, serial: false, freeSlots: [], ready: [], proposing: 0, freeProposalWorkers: Math.max(1, snapshot.freeProposalWorkers) };
+        }),
+        (snapshot) => {
+          expect(planSchedule(snapshot).proposals).toBeGreaterThanOrEqual(1);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -28,6 +28,11 @@ export interface ExecutorConfig {
   gpus?: string[];
   /** Proposals prepared ahead of a free slot. */
   lookahead: number;
+  /**
+   * Speculative proposals: one proposal is made while the trials run, as if they will be discarded; a keep sends a
+   * proposal made on the old best back to the proposer (re-applied onto the new best) instead of running it.
+   */
+  speculate: boolean;
   /** Proposals generated at the same time. */
   concurrentProposals: number;
   /** As written (relative to the config file's folder unless absolute); resolved when the study opens. */
@@ -48,7 +53,7 @@ const DEFAULT_POLL_INTERVAL_MS = 5_000;
 const ms = (value: string | number | undefined): number | undefined => (value === undefined ? undefined : (parseDuration(value) ?? undefined));
 
 /**
- * Normalize `research.executor` (absent = one local slot, no lookahead) and
+ * Normalize `research.executor` (absent = one local slot, speculating) and
  * check the rules that span keys.
  *
  * @example
@@ -80,6 +85,8 @@ export function normalizeExecutor(
     slots,
     ...(gpus && kind === 'local' ? { gpus } : {}),
     lookahead: section?.lookahead ?? (slots > 1 ? 1 : 0),
+    // One slot: the slot would otherwise wait while the proposer thinks (the serial loop).
+    speculate: section?.speculate ?? slots === 1,
     concurrentProposals: section?.concurrent_proposals ?? defaults.concurrentProposals ?? slots,
     ...(section?.shared_dir !== undefined ? { sharedDir: section.shared_dir } : {}),
     slurm: {

@@ -30,6 +30,12 @@ export const executorSchema = z.strictObject({
     .min(0)
     .optional()
     .describe('proposals prepared ahead of a free slot, so a slot never waits for the proposer (default 1 with several slots, 0 with one)'),
+  speculate: z
+    .boolean()
+    .optional()
+    .describe(
+      'prepare the next proposal while trials run, as if the running one will be discarded; a keep sends it back to the proposer on the new best (default true with one slot; false gives the serial loop)',
+    ),
   concurrent_proposals: z.number().int().min(1).optional().describe('proposals generated at the same time (default: slots; 1 for the search proposer)'),
   shared_dir: z
     .string()

@@ -52,7 +52,8 @@ export interface ResearchEvents {
   /** The sealed holdout stage ran for a trial that became the best. */
   'trial.holdout_measured': Omit<HoldoutResult, 'createdAt'> & { studyId: number };
   /** An orchestrator session began scheduling with this many slots; the duty cycle's capacity is counted from here. */
-  'study.session_started': { studyId: number; slots: number; executor: string; lookahead: number };
+  /** `speculate` is absent when off (and in events written before speculation). */
+  'study.session_started': { studyId: number; slots: number; executor: string; lookahead: number; speculate?: boolean };
   /** The executor named the trial's external job (a SLURM job id) once it had one. */
   'trial.submitted': { trialId: number; externalId: string };
   /**
@@ -67,6 +68,24 @@ export interface ResearchEvents {
     ontoCommit: string;
     rebasedCommit: string | null;
     rerunTrialId: number | null;
+    conflicts: string[];
+  };
+  /**
+   * A speculative proposal (`executor.speculate`) went stale before it ran: trial `keptTrialId` was kept meanwhile.
+   * The trial goes back to `queued` on the new best (`ontoCommit`) without a candidate, to be proposed again from
+   * `rebasedCommit` (its change re-applied onto the new best; null on a conflict). The stale proposal's commit stays
+   * on `staleRef`; `meta.speculation.stale` counts the proposals this trial has wasted.
+   */
+  'trial.speculation_stale': {
+    studyId: number;
+    trialId: number;
+    keptTrialId: number;
+    keptSeq: number;
+    staleCommit: string;
+    staleRef: string;
+    description: string;
+    ontoCommit: string;
+    rebasedCommit: string | null;
     conflicts: string[];
   };
 }
@@ -96,9 +115,26 @@ export const researchProjections: Projections<ResearchEvents> = {
   },
   'trial.rebased': (db, e) =>
     setTrialMeta(db, e.trialId, 'rebase', { outcome: e.outcome, onto: e.ontoCommit, commit: e.rebasedCommit, rerunTrialId: e.rerunTrialId, conflicts: e.conflicts }),
+  'trial.speculation_stale': (db, e) => {
+    const speculation = {
+      keptTrialId: e.keptTrialId,
+      keptSeq: e.keptSeq,
+      staleCommit: e.staleCommit,
+      description: e.description,
+      rebasedCommit: e.rebasedCommit,
+      conflicts: e.conflicts,
+    };
+    prepared(
+      db,
+      `UPDATE trials SET parent_commit = ?, candidate_commit = NULL, diff = NULL,
+         meta_json = json_set(json_set(COALESCE(meta_json, '{}'), '$.speculation', json(?)), '$.speculation.stale', COALESCE(json_extract(meta_json, '$.speculation.stale'), 0) + 1)
+       WHERE id = ?`,
+    ).run(e.ontoCommit, JSON.stringify(speculation), e.trialId);
+  },
 };
 
 export const researchBounds: PayloadBounds<ResearchEvents> = {
   'trial.rechecked': (e) => ({ ...e, reason: boundText(e.reason, TEXT_LIMITS.reason) }),
   'trial.holdout_measured': (e) => ({ ...e, reason: boundNullable(e.reason, TEXT_LIMITS.reason) }),
+  'trial.speculation_stale': (e) => ({ ...e, description: boundText(e.description, TEXT_LIMITS.description) }),
 };

@@ -69,7 +69,18 @@ function studyFacts(context: ProposalContext, files: ProjectFiles, format: Brief
   lines.push(`- Editable files: ${editable.length === 0 ? `(none yet; globs: ${config.editable.join(', ')})` : editable.map((file) => `${file.path} (${file.bytes} bytes)`).join(', ')}.`);
   if (config.protected.length > 0) lines.push(`- Protected (read-only, checked every trial): ${config.protected.join(', ')}.`);
   if (context.inFlight.length > 0) {
-    lines.push(`- Running now in parallel (propose something different): ${context.inFlight.map((trial) => `#${trial.seq} ${trial.description || '(being proposed)'}`).join('; ')}.`);
+    // With speculation the proposal is made while these run: the model must not re-propose what they try.
+    lines.push(
+      `- Running now, results not known yet (propose something different, as if they will be discarded): ${context.inFlight.map((trial) => `#${trial.seq} ${trial.description || '(being proposed)'}`).join('; ')}.`,
+    );
+  }
+  if (context.revising) {
+    const { description, keptSeq, reapplied, conflicts } = context.revising;
+    lines.push(
+      reapplied
+        ? `- Revise: your earlier proposal "${description}" was made before trial #${keptSeq} was kept; it is re-applied onto the new best in these files. Keep it, adapt it to the new result, or undo it.`
+        : `- Revise: your earlier proposal "${description}" was made before trial #${keptSeq} was kept and conflicts with it in ${conflicts.join(', ')}; the files hold the new best. Redo the idea on it if it still makes sense.`,
+    );
   }
   if (format === 'tools' || format === 'command') {
     const others = listed.filter((file) => !file.editable).slice(0, 60);

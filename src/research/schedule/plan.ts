@@ -6,6 +6,13 @@
  * here touches processes, git or the ledger, so every state the scheduler
  * can be in is tested on its own (test/research/plan.test.ts).
  *
+ * Speculation (`executor.speculate`, the default on one slot): while the
+ * only slot runs a trial, the next proposal is made as if that trial will be
+ * discarded — the common case — so the slot starts it the moment the trial
+ * ends. A proposal whose assumption broke (a keep moved the best under it)
+ * is `stale`: it never starts on the old best; the plan hands it back as a
+ * revision (re-applied onto the new best, then revised by the proposer).
+ *
  * The one promise the plan keeps: it never says "wait" when nothing is in
  * flight. Either something starts, something is still running, or the
  * session ends with a reason — a stuck state is named, never waited on.
@@ -39,8 +46,11 @@ export interface PlanSnapshot {
   freeSlots: readonly string[];
   /** Ledger-held trials that may start, oldest first (queued re-runs, resumed decisions), excluding ones this session runs. */
   runnable: readonly RunnableTrial[];
-  /** Proposals prepared ahead in this session, oldest first (the baseline among them, when it was just made). */
-  ready: readonly { id: number; baseline: boolean }[];
+  /**
+   * Proposals prepared ahead in this session, oldest first (the baseline among them, when it was just made). `stale`: a
+   * speculative proposal made on a best that a keep has since replaced (only with `speculate`).
+   */
+  ready: readonly { id: number; baseline: boolean; stale?: boolean }[];
   /** A screened trial to promote to the full budget (research.fidelity), if one qualifies. */
   promotion: number | null;
   /** Trials this session runs or judges. */
@@ -53,6 +63,11 @@ export interface PlanSnapshot {
   freeProposalWorkers: number;
   concurrentProposals: number;
   lookahead: number;
+  /**
+   * Speculative proposals: at least one proposal is made ahead while the slots run (as if the running trials will be
+   * discarded), and a stale one is revised instead of started. Absent: off. Never together with `serial`.
+   */
+  speculate?: boolean;
   /**
    * The baseline: `settled` once it has a result; `running` while this session runs or judges it; `pending` while it is
    * queued or being prepared; `missing` when no trial will produce one (the next proposal makes it).
@@ -84,6 +99,11 @@ export interface Plan {
   judges: number[];
   /** Proposals to begin now. */
   proposals: number;
+  /**
+   * Stale speculative proposals (ready ids) to revise now, before any new proposal: each takes a proposal worker,
+   * re-applies its change onto the new best and asks the proposer again. Absent when there are none to revise.
+   */
+  revisions?: number[];
   /** Check out the next ready candidates in idle worktrees (every device busy). */
   prefetch: boolean;
   /** `wait` for the next event, or end the session. */
@@ -104,7 +124,9 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
 
   const starts: StartStep[] = [];
   const runnable = [...snapshot.runnable];
-  const ready = [...snapshot.ready];
+  // A stale speculative proposal never starts: it was made for a best that is gone.
+  const ready = snapshot.ready.filter((trial) => !(snapshot.speculate && trial.stale));
+  const stale = snapshot.speculate ? snapshot.ready.filter((trial) => trial.stale).map((trial) => trial.id) : [];
   let promotion = snapshot.promotion;
   let inFlight = snapshot.inFlight;
   const judges: number[] = [];
@@ -156,11 +178,19 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
   const freeAfter = snapshot.freeSlots.length - starts.length;
   let proposals = 0;
   let committed = snapshot.committed;
-  const proposing = () => snapshot.proposing + proposals;
+  const revisions: number[] = [];
+  const proposing = () => snapshot.proposing + revisions.length + proposals;
+  // Revisions first: their trials are counted already, and a slot may be waiting for them.
+  for (const id of stale) {
+    if (revisions.length >= snapshot.freeProposalWorkers || proposing() >= snapshot.concurrentProposals) break;
+    revisions.push(id);
+  }
+  // Speculation keeps one proposal ahead of the slots even where lookahead is 0.
+  const lookahead = snapshot.speculate ? Math.max(1, snapshot.lookahead) : snapshot.lookahead;
   while (
-    proposals < snapshot.freeProposalWorkers &&
+    revisions.length + proposals < snapshot.freeProposalWorkers &&
     proposing() < snapshot.concurrentProposals &&
-    ready.length + proposing() < freeAfter + snapshot.lookahead &&
+    ready.length + proposing() < freeAfter + lookahead &&
     (snapshot.maxTrials === undefined || committed < snapshot.maxTrials)
   ) {
     proposals++;
@@ -169,9 +199,10 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
   // The baseline is made by the first proposal; a missing one with no proposal possible is a stuck state, named below.
   const prefetch = !snapshot.serial && freeAfter === 0 && ready.length > 0;
 
-  const nothingLeft = idle && starts.length === 0 && judges.length === 0 && proposals === 0;
-  if (nothingLeft) return { starts, judges, proposals, prefetch: false, next: { kind: 'stop', stop: idleStop(snapshot) } };
-  return { starts, judges, proposals, prefetch, next: { kind: 'wait' } };
+  const revising = revisions.length > 0 ? { revisions } : {};
+  const nothingLeft = idle && starts.length === 0 && judges.length === 0 && proposals === 0 && revisions.length === 0;
+  if (nothingLeft) return { starts, judges, proposals, ...revising, prefetch: false, next: { kind: 'stop', stop: idleStop(snapshot) } };
+  return { starts, judges, proposals, ...revising, prefetch, next: { kind: 'wait' } };
 }
 
 /** Has a baseline trial been started by this plan? Candidates may then share the other devices. */
