@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { StrataError, StudyStateError, StudyStoppedError, UsageError } from '../core/errors.ts';
 import { terminalText } from '../core/terminal-text.ts';
 import { evolveCommand } from './commands/evolve.ts';
+import { finalizeCommand } from './commands/finalize.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
@@ -13,6 +14,7 @@ import { reportCommand } from './commands/report.ts';
 import { researchCommand } from './commands/research.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
+import { verifyCommand } from './commands/verify.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -65,6 +67,37 @@ export const commands: Record<string, Command> = {
         json: Boolean(values.json),
         all: Boolean(values.all),
         ...(values.study ? { study: str(values.study) } : {}),
+      }),
+  },
+  verify: {
+    summary: 'after the night: rerun the baseline and the best (interleaved) and the best without each kept change; intervals, contributions',
+    usage: 'strata verify [--config strata.yaml | --study NAME] [--repeats 5] [--max-time 2h] [--budget 2x] [--env K=V[,K=V]] [--json]',
+    options: { ...configOption, study: { type: 'string' }, repeats: { type: 'string' }, 'max-time': { type: 'string' }, budget: { type: 'string' }, env: { type: 'string' }, json: { type: 'boolean' } },
+    run: (values, _positionals, context) =>
+      verifyCommand({
+        config: str(values.config),
+        cwd: context.cwd,
+        json: Boolean(values.json),
+        signal: context.signal,
+        ...(values.study ? { study: str(values.study) } : {}),
+        ...(values.repeats ? { repeats: str(values.repeats) } : {}),
+        ...(values['max-time'] ? { maxTime: str(values['max-time']) } : {}),
+        ...(values.budget ? { budget: str(values.budget) } : {}),
+        ...(values.env ? { env: str(values.env).split(',') } : {}),
+      }),
+  },
+  finalize: {
+    summary: 'write a clean branch with the changes verify measured as needed, verify its tree, and a pull-request summary',
+    usage: 'strata finalize [--config strata.yaml | --study NAME] [--branch strata/<name>-final] [--json]',
+    options: { ...configOption, study: { type: 'string' }, branch: { type: 'string' }, json: { type: 'boolean' } },
+    run: (values, _positionals, context) =>
+      finalizeCommand({
+        config: str(values.config),
+        cwd: context.cwd,
+        json: Boolean(values.json),
+        signal: context.signal,
+        ...(values.study ? { study: str(values.study) } : {}),
+        ...(values.branch ? { branch: str(values.branch) } : {}),
       }),
   },
   export: {

@@ -18,12 +18,15 @@ export type FinalTrialStatus = Exclude<TrialStatus, 'queued' | 'running'>;
  * are never kept themselves: `baseline-repeat` (the unmodified code again,
  * to estimate the run-to-run spread), `rerun` (a candidate or the incumbent
  * again, asked for by the acceptance rule), `incumbent-check` (the
- * incumbent again after `acceptance.recheck_every` decisions).
+ * incumbent again after `acceptance.recheck_every` decisions). `verify` runs
+ * are `strata verify`'s and `strata finalize`'s measurements (the baseline,
+ * the best, the best without one kept change, the final branch); they never
+ * inform the study's own decisions.
  */
-export type TrialRole = 'baseline' | 'candidate' | 'screen' | 'baseline-repeat' | 'rerun' | 'incumbent-check';
+export type TrialRole = 'baseline' | 'candidate' | 'screen' | 'baseline-repeat' | 'rerun' | 'incumbent-check' | 'verify';
 
-/** Roles of runs that only add a measurement of an existing commit. */
-export const REPEAT_ROLES: readonly TrialRole[] = ['baseline-repeat', 'rerun', 'incumbent-check'];
+/** Roles of runs that only add a measurement of an existing commit (never kept, never re-queued by recovery, not counted by max_trials). */
+export const REPEAT_ROLES: readonly TrialRole[] = ['baseline-repeat', 'rerun', 'incumbent-check', 'verify'];
 
 /**
  * Why a trial ended the way it did, as a fact decisions can test (never a

@@ -15,12 +15,14 @@ import { llmBounds, llmProjections, type LlmEvents } from './events/llm.ts';
 import { pipelineBounds, pipelineProjections, type PipelineEvents } from './events/pipeline.ts';
 import type { PayloadBounds, Projections } from './events/projection.ts';
 import { researchBounds, researchProjections, type ResearchEvents } from './events/research.ts';
+import { verifyBounds, verifyProjections, type VerifyEvents } from './events/verify.ts';
 
 export type { TrialAssessment, HoldoutResult, HoldoutStatus } from './events/research.ts';
 export type { StageBest, StageSpend } from './events/pipeline.ts';
+export type { VerifyArm, VerifyConflict } from './events/verify.ts';
 
 /** The typed event map: event type → payload. */
-export interface LedgerEvents extends CoreEvents, ResearchEvents, EvolveEvents, LlmEvents, PipelineEvents {}
+export interface LedgerEvents extends CoreEvents, ResearchEvents, EvolveEvents, LlmEvents, PipelineEvents, VerifyEvents {}
 
 export type LedgerEventType = keyof LedgerEvents;
 
@@ -41,6 +43,7 @@ export const projections: Projections<LedgerEvents> = {
   ...evolveProjections,
   ...llmProjections,
   ...pipelineProjections,
+  ...verifyProjections,
 };
 
 /** How each event's texts are bounded before it is written. */
@@ -50,6 +53,7 @@ export const payloadBounds: PayloadBounds<LedgerEvents> = {
   ...evolveBounds,
   ...llmBounds,
   ...pipelineBounds,
+  ...verifyBounds,
 };
 
 /** The payload as the ledger stores it: every text within its bound (TEXT_LIMITS). */

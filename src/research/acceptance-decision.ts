@@ -225,11 +225,14 @@ async function maybeRecheckIncumbent(opened: OpenedStudy, deps: TrialDependencie
   if (!stillBetter) opened.warnings.push(`incumbent #${best.seq} ${reason}`);
 }
 
-/** Every valid measurement of a commit at the full budget: trials of any role that ended keep or discard. */
+/**
+ * Every valid measurement of a commit at the full budget: trials of any role that ended keep or discard, except
+ * verify runs (`strata verify` may run at another budget or setting, and must never change what the study decided).
+ */
 export function runsOfCommit(opened: OpenedStudy, commit: string): number[] {
   return opened.ledger
     .trials(opened.study.id)
-    .filter((trial) => trial.candidateCommit === commit && trial.role !== 'screen' && (trial.status === 'keep' || trial.status === 'discard') && trial.metric !== null)
+    .filter((trial) => trial.candidateCommit === commit && trial.role !== 'screen' && trial.role !== 'verify' && (trial.status === 'keep' || trial.status === 'discard') && trial.metric !== null)
     .map((trial) => trial.metric!);
 }
 
@@ -237,7 +240,7 @@ export function runsOfCommit(opened: OpenedStudy, commit: string): number[] {
 function otherCommitRuns(opened: OpenedStudy, exclude: readonly string[]): number[][] {
   const groups = new Map<string, number[]>();
   for (const trial of opened.ledger.trials(opened.study.id)) {
-    if (trial.candidateCommit === null || exclude.includes(trial.candidateCommit) || trial.role === 'screen') continue;
+    if (trial.candidateCommit === null || exclude.includes(trial.candidateCommit) || trial.role === 'screen' || trial.role === 'verify') continue;
     if ((trial.status !== 'keep' && trial.status !== 'discard') || trial.metric === null) continue;
     const group = groups.get(trial.candidateCommit) ?? [];
     group.push(trial.metric);

@@ -1,0 +1,77 @@
+import { formatDuration, parseDuration } from '../../core/duration.ts';
+import { StudyStateError } from '../../core/errors.ts';
+import { safeJson } from '../../core/terminal-text.ts';
+import { runVerify } from '../../verify/run-verify.ts';
+import { loadConfig } from '../load-config.ts';
+import { renderVerify } from '../verify-view.ts';
+
+export interface VerifyCommandOptions {
+  config: string;
+  cwd: string;
+  study?: string;
+  repeats?: string;
+  maxTime?: string;
+  budget?: string;
+  env?: readonly string[];
+  json?: boolean;
+  signal?: AbortSignal;
+  out?: NodeJS.WritableStream;
+}
+
+/** `strata verify`: measure the baseline, the best and the best without each kept change, interleaved; report intervals. */
+export async function verifyCommand(options: VerifyCommandOptions): Promise<number> {
+  const out = options.out ?? process.stdout;
+  const settings = verifySettings(options);
+  const { path, config } = loadConfig(options.config, options.cwd, 'research');
+  const studyConfig = options.study ? { ...config, name: options.study } : config;
+  const metric = studyConfig.research!.metric.name;
+  const result = await runVerify({
+    configPath: path,
+    config: studyConfig,
+    repeats: settings.repeats,
+    ...(settings.maxTimeMs !== undefined ? { maxTimeMs: settings.maxTimeMs } : {}),
+    budgetFactor: settings.budgetFactor,
+    env: settings.env,
+    ...(options.signal ? { signal: options.signal } : {}),
+    observer: options.json
+      ? {}
+      : {
+          planned: ({ plan, left, estimateMs, resumed }) => {
+            out.write(
+              `verify ${studyConfig.name}${resumed ? ' (resumed)' : ''}: ${plan.arms.length} arms × ${plan.repeats} runs = ${plan.arms.length * plan.repeats} runs, ${left} to run, about ${formatDuration(estimateMs)}` +
+                `${plan.budgetMs !== studyConfig.research!.budgetMs ? ` at budget ${formatDuration(plan.budgetMs)}` : ''}${Object.keys(plan.env).length > 0 ? ` with ${Object.entries(plan.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}\n`,
+            );
+            for (const conflict of plan.conflicts) out.write(`  conflict: kept trial ${conflict.changeTrialId}: ${conflict.message}\n`);
+          },
+          runFinished: ({ done, total, arm, trial }) => {
+            const value = trial.status === 'discard' && trial.metric !== null ? `${metric}=${trial.metric}` : `${trial.status}${trial.statusReason ? `: ${trial.statusReason}` : ''}`;
+            out.write(`[${String(done).padStart(String(total).length)}/${total}] #${trial.seq} ${arm.label}: ${value}\n`);
+          },
+        },
+  });
+  if (options.json) {
+    out.write(`${safeJson(result, 2)}\n`);
+  } else {
+    out.write(`\n${renderVerify(result, metric)}\n`);
+    if (result.plan.finished === null) out.write(`\n${result.runs.done} of ${result.runs.planned} runs done: run strata verify again to finish (the figures above are partial)\n`);
+    else out.write(`\n${result.runs.done} runs, ${formatDuration(result.runs.wallMs)} of run time; next: strata finalize\n`);
+  }
+  return 0;
+}
+
+/** --repeats, --max-time, --budget 2x, --env K=V, each checked with a message that names the fix. */
+export function verifySettings(options: Pick<VerifyCommandOptions, 'repeats' | 'maxTime' | 'budget' | 'env'>): { repeats: number; maxTimeMs?: number; budgetFactor: number; env: Record<string, string> } {
+  const repeats = options.repeats === undefined ? 5 : Number(options.repeats);
+  if (!Number.isInteger(repeats) || repeats < 2 || repeats > 100) throw new StudyStateError(`--repeats must be an integer from 2 to 100 (each arm needs two runs for an interval), got ${options.repeats}`);
+  const maxTimeMs = options.maxTime === undefined ? undefined : parseDuration(options.maxTime);
+  if (maxTimeMs === null) throw new StudyStateError(`--max-time must be a duration like 2h or 30m, got ${options.maxTime}`);
+  const factor = options.budget === undefined ? 1 : Number(options.budget.replace(/x$/i, ''));
+  if (!(factor > 0 && factor <= 100)) throw new StudyStateError(`--budget must be a multiple of research.budget like 2x or 0.5x, got ${options.budget}`);
+  const env: Record<string, string> = {};
+  for (const item of options.env ?? []) {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new StudyStateError(`--env must be KEY=VALUE, got ${item}`);
+    env[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return { repeats, ...(maxTimeMs !== undefined ? { maxTimeMs } : {}), budgetFactor: factor, env };
+}
