@@ -120,7 +120,11 @@ exit $status
  * // "trap '' TERM INT\nexec '/usr/bin/bwrap' '--unshare-user' … '--unshare-net' … '--' 'env' '--default-signal=TERM,INT' '/bin/sh' '-c' '…' 'strata-sandbox' 'python train.py'"
  */
 export function containCommand(command: string, containment: Containment, support: BubblewrapSupport | null): string {
-  const prefix: string[] = containment.cgroupProcs.map((file) => `echo $$ > ${shellQuote(file)} || { echo ${shellQuote(`strata sandbox: could not join the cgroup ${file}`)} >&2; exit 125; }`);
+  // Joining can fail for a moment on a loaded cgroup v1 hierarchy (EBUSY while the kernel settles a removed sibling): try three times.
+  const prefix: string[] = containment.cgroupProcs.map(
+    (file) =>
+      `{ echo $$ > ${shellQuote(file)} || { sleep 0.2; echo $$ > ${shellQuote(file)}; } || { sleep 0.5; echo $$ > ${shellQuote(file)}; }; } || { echo ${shellQuote(`strata sandbox: could not join the cgroup ${file}`)} >&2; exit 125; }`,
+  );
   const rlimits = containment.rlimits;
   const limitArgv =
     rlimits && (rlimits.addressSpaceBytes !== undefined || rlimits.processes !== undefined)

@@ -34,6 +34,9 @@ export function hiddenMarkerFolder(scratchDir: string): string {
  */
 export function setupFailure(result: { status: string; exitCode: number | null; output: string }, statusFile: string): string | null {
   if (result.status !== 'exited' || result.exitCode === 0) return null;
+  // Killed by a signal from outside (the OOM killer, another program): bubblewrap did not refuse the setup, which it
+  // reports with an exit code and a line of its own. The run is judged as the crash it is.
+  if (result.exitCode === null) return null;
   let status = '';
   try {
     status = readFileSync(statusFile, 'utf8');

@@ -133,6 +133,8 @@ export class StudySandbox {
 
     const warnings: string[] = [];
     const parts: string[] = [];
+    // Cgroups of trials whose orchestrator was killed are never removed by it: the next study to start does.
+    if (capabilities.cgroup && local) await TrialCgroup.removeStale(capabilities.cgroup);
     if (namespaces) {
       parts.push(`bubblewrap (${namespaces.userNamespace ? 'user namespace, ' : ''}no capabilities, read-only file system, private /tmp)`);
       if (!namespaces.gracefulStop) warnings.push(`trials are killed at once at budget + grace, without SIGTERM first: ${capabilities.notes.find((note) => note.startsWith('env --default-signal')) ?? 'env --default-signal is missing'}`);

@@ -5,7 +5,7 @@
  * daemon that escaped its process group cannot outlive the trial even where
  * PID namespaces are not available.
  */
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StrataError, errorMessage } from '../core/errors.ts';
 import type { CgroupSupport } from './sandbox-capabilities.ts';
@@ -76,6 +76,28 @@ export class TrialCgroup {
     return cgroup;
   }
 
+  /**
+   * Remove the trial cgroups an orchestrator that died (kill -9, OOM) left
+   * behind: `strata-<pid>-…` folders whose pid is gone, swept of any process
+   * still in them. Returns how many were removed.
+   *
+   * @example
+   * await TrialCgroup.removeStale(capabilities.cgroup);
+   */
+  static async removeStale(support: CgroupSupport): Promise<number> {
+    const parents = support.version === 1 ? [support.memoryParent, support.pidsParent].filter((parent): parent is string => parent !== null) : [support.parent];
+    const byName = new Map<string, string[]>();
+    for (const parent of parents) {
+      for (const entry of await readdir(parent).catch(() => [] as string[])) {
+        const owner = /^strata-(\d+)-/.exec(entry)?.[1];
+        if (owner === undefined || processAlive(Number(owner))) continue;
+        byName.set(entry, [...(byName.get(entry) ?? []), join(parent, entry)]);
+      }
+    }
+    for (const folders of byName.values()) await new TrialCgroup(support, folders).killAndRemove();
+    return byName.size;
+  }
+
   /** The files a process writes its pid into to join. */
   get procsFiles(): string[] {
     return this.folders.map((folder) => join(folder, 'cgroup.procs'));
@@ -127,10 +149,28 @@ export class TrialCgroup {
 
   private async remove(): Promise<void> {
     for (const folder of this.folders) {
-      await rmdir(folder).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return;
+      // A cgroup whose last tasks were just killed stays busy until the kernel has reaped them: wait a little.
+      for (let attempt = 0; ; attempt++) {
+        const error = await rmdir(folder).then(
+          () => undefined,
+          (failure: NodeJS.ErrnoException) => failure,
+        );
+        if (!error || error.code === 'ENOENT') break;
+        if (error.code === 'EBUSY' && attempt < 40) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          continue;
+        }
         throw new StrataError('sandbox_cgroup_failed', `could not remove the trial's cgroup ${folder}: ${error.message}`, { cause: error, details: { folder } });
-      });
+      }
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

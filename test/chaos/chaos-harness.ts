@@ -5,7 +5,7 @@
  * delay, resume, and check what must survive any kill.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import type { TrialRecord } from '../../src/ledger/records.ts';
@@ -55,6 +55,11 @@ export function strata(cwd: string, args: readonly string[], options: { kill?: K
     child.on('error', reject);
     child.on('close', (code, signal) => {
       for (const timer of timers) clearTimeout(timer);
+      // CHAOS_REPORT=<file>: one JSON line per killed run, for docs/overnight.md's table.
+      if (kill && process.env.CHAOS_REPORT) {
+        const what = kill.phase ? `${kill.phase}#${kill.n ?? 1}` : 'random';
+        appendFileSync(process.env.CHAOS_REPORT, `${JSON.stringify({ command: args[0], kill: what, group: kill.group ?? false, landed: signal === 'SIGKILL', cwd })}\n`);
+      }
       // A kill of the orchestrator alone leaves its trial processes running: the next `strata research` must find and end them.
       resolve({ code, signal, stdout, stderr });
     });
@@ -76,10 +81,13 @@ export function seededRandom(seed: number): () => number {
 
 /** The trials and study of `name` in the repository's ledger. */
 export function readStudy(repo: string, name: string): { state: string; stopReason: string | null; trials: TrialRecord[]; bestCommit: string | null; bestTrialId: number | null } {
+  // A kill before the study was created leaves no ledger (or no study in it): nothing to check yet.
+  const missing = { state: 'missing', stopReason: null, trials: [], bestCommit: null, bestTrialId: null };
+  if (!existsSync(join(repo, '.strata', 'ledger.db'))) return missing;
   const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
   try {
     const study = ledger.studyByName(name);
-    if (!study) throw new Error(`no study ${name}`);
+    if (!study) return missing;
     const trials = ledger.trials(study.id);
     const best = study.bestTrialId === null ? undefined : trials.find((trial) => trial.id === study.bestTrialId);
     return { state: study.state, stopReason: study.stopReason, trials, bestCommit: best?.keptCommit ?? null, bestTrialId: study.bestTrialId };

@@ -65,7 +65,7 @@ async function sequence(scenario: Scenario, plans: readonly KillPlan[], label: s
   }
   for (let attempt = 0; readStudy(repo, scenario.name).state !== 'done'; attempt++) {
     const run = await strata(repo, ['research']);
-    expect(run.code, `${label}: resume ${attempt} exited ${run.code}: ${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.code, `${label}: resume ${attempt} in ${repo} exited ${run.code}: ${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stderr).not.toMatch(/unsettled top-level await/);
     if (attempt > 3) throw new Error(`${label}: not done after ${attempt} resumes: ${readStudy(repo, scenario.name).stopReason}`);
   }
@@ -93,7 +93,11 @@ writeFileSync('train.mjs', lines.join('\\n'));
 console.log('turn on knob ' + knob);
 `;
 
+// One slot speculates by default: `serial` proposes while its slot runs; `unspeculative` is the serial loop itself.
 const serial: Scenario = { name: 'serial', maxTrials: 6 };
+const unspeculative: Scenario = { name: 'unspeculative', maxTrials: 5, extra: '  executor: {speculate: false}\n' };
+// Every knob improves the loss, so most trials are kept and the proposal made while one runs goes stale and is revised.
+const speculativeCode: Scenario = { name: 'speculative', maxTrials: 6, code: true };
 const twoSlots: Scenario = { name: 'slots', maxTrials: 7, extra: '  executor: {slots: 2}\n' };
 const twoSlotsCode: Scenario = { name: 'code', maxTrials: 8, code: true, extra: '  executor: {slots: 2}\n' };
 const screened: Scenario = { name: 'screened', maxTrials: 8, extra: '  fidelity: {screen_budget: 2s, promote_top: 0.5}\n' };
@@ -109,6 +113,9 @@ describe('chaos: research survives a kill at every phase', () => {
     [serial, 'before-keep', 2],
     [serial, 'after-keep', 2],
     [serial, 'holdout', 1],
+    [unspeculative, 'proposing', 2],
+    [speculativeCode, 'speculation-stale', 1],
+    [speculativeCode, 'speculation-stale', 2],
     [twoSlots, 'measured', 4],
     [twoSlots, 'after-keep', 2],
     [twoSlotsCode, 'rebased', 1],
