@@ -5,7 +5,7 @@
  * result must equal an uninterrupted run's; a pipeline must finish every
  * stage; `strata ledger check` must pass. CHAOS_SEED=<n> replays a sequence.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,9 +71,12 @@ evolve:
 
 /** What an evolve study found: every candidate's texts and validation mean, in order, and the state. */
 function evolveResult(dir: string): { state: string; pool: string[] } {
+  // Killed before the study was created: nothing to compare yet.
+  if (!existsSync(join(dir, '.strata', 'ledger.db'))) return { state: 'missing', pool: [] };
   const ledger = Ledger.open(join(dir, '.strata', 'ledger.db'));
   try {
-    const study = ledger.studyByName('triage')!;
+    const study = ledger.studyByName('triage');
+    if (!study) return { state: 'missing', pool: [] };
     return { state: study.state, pool: ledger.evolve.pool(study.id).map((candidate) => `${candidate.idx}:${JSON.stringify(candidate.components)}:${candidate.valMean}`) };
   } finally {
     ledger.close();
