@@ -37,6 +37,7 @@ function ok(result: SpawnSyncReturns<string>): string {
 }
 
 let packed: string[] = [];
+let tarball = '';
 
 beforeAll(() => {
   // Pack a copy of the working tree (what git tracks or would track), so this test never rewrites the clone's own dist/.
@@ -55,10 +56,12 @@ beforeAll(() => {
 
   mkdirSync(consumer);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  ok(run('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', join(work, info.filename)], consumer));
+  tarball = join(work, info.filename);
+  ok(run('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', tarball], consumer));
 }, 480_000);
 
-describe('the packed package, installed from its tarball', () => {
+// Real npm, tsc and studies on two shared cores: minutes, not the default minute.
+describe('the packed package, installed from its tarball', { timeout: 240_000 }, () => {
   it('ships the build, its declarations, the schema, templates, dashboard assets, README and LICENSE, and nothing else', () => {
     for (const path of [
       'package.json',
@@ -105,6 +108,24 @@ describe('the packed package, installed from its tarball', () => {
     gitIn(consumer, 'init', '-q');
     ok(run('npx', ['strata', 'init'], consumer));
     expect(readFileSync(join(consumer, 'strata.yaml'), 'utf8')).toContain('# yaml-language-server: $schema=./node_modules/strata/schema/strata.schema.json\n');
+  });
+
+  it('installed globally, as for a Python repository: npx strata init there, npx strata research in a repository of its own', () => {
+    const global = join(work, 'global');
+    ok(run('npm', ['install', '--global', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', tarball], work, { npm_config_prefix: global }));
+    // npx finds the global install (outside any project that installed strata, it would fetch whatever the registry calls strata).
+    const globalEnv = { PATH: [join(global, 'bin'), env.PATH].join(delimiter), npm_config_prefix: global };
+    const repo = makeRepo(autoresearchFiles());
+    const init = ok(run('npx', ['--no-install', 'strata', 'init'], repo, globalEnv));
+    expect(init).toContain('(an autoresearch-style repository)');
+    const text = readFileSync(join(repo, 'strata.yaml'), 'utf8');
+    expect(text).toMatch(/^ {2}run: "(uv run|python3) train\.py"/m);
+    const reference = /^# yaml-language-server: \$schema=(.+)$/m.exec(text)?.[1];
+    expect(reference).toBe(join(global, 'lib/node_modules/strata/schema/strata.schema.json'));
+    expect(existsSync(reference!)).toBe(true);
+
+    const own = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': quadraticConfig({ maxTrials: 2 }) });
+    expect(ok(run('npx', ['--no-install', 'strata', 'research'], own, globalEnv))).toContain('2 runs: ');
   });
 
   it('strata research with the search proposer runs a short study, and strata status --json describes it', () => {
