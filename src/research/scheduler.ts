@@ -19,7 +19,7 @@
 import { join } from 'node:path';
 import type { ExecutorConfig } from '../core/config/executor-config.ts';
 import { errorMessage } from '../core/errors.ts';
-import type { TrialRole } from '../core/trial.ts';
+import { FINAL_STATUSES, type FinalTrialStatus, type TrialRole } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { chaosPoint } from '../study/chaos-point.ts';
 import { watchProgress } from '../study/progress-watch.ts';
@@ -84,6 +84,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   const signal = AbortSignal.any([options.deps.signal, stopWork.signal]);
   const decisionLock = new DecisionLock();
   const wake = new Wakeup(signal);
+  // A decision ends before its trial's cleanup: a speculative proposal waiting for it starts at once (see `waitsForDecision`).
+  const decisions = new NotifyingDecisionLock(decisionLock, () => wake.notify());
 
   /** Who holds each slot's device: outside the serial loop a trial holds it only while its process runs. */
   const devices = new DevicePool(slots, () => wake.notify());
@@ -106,6 +108,14 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   let fatal: { error: unknown } | undefined;
   /** Speculation: fresh proposals made here → the best trial they assumed (null: none yet). */
   const assumedBest = new Map<number, number | null>();
+  /**
+   * One slot: the trials a speculative proposal was made beside (it assumed them discarded). It starts only once they are
+   * decided, so a keep is known before it runs; the device itself is free as soon as their processes end. With several
+   * slots nothing waits: a late keep makes a finished candidate a stale winner (rebase.ts).
+   */
+  const speculatedOn = new Map<number, number[]>();
+  const waitsForDecision = (trial: TrialRecord): boolean =>
+    (speculatedOn.get(trial.id) ?? []).some((id) => trialWork.has(id) && !FINAL_STATUSES.includes(trials.get(id).status as FinalTrialStatus));
   /** A ready speculative proposal whose best a keep has replaced (a candidate built on the new best, like a repair of one, is not). */
   const isStale = (trial: TrialRecord): boolean => {
     if (!speculate || !assumedBest.has(trial.id)) return false;
@@ -140,7 +150,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     ...options.deps,
     signal,
     worktree,
-    decisionLock,
+    decisionLock: decisions,
     ...(trial && trial.role !== 'baseline' ? { beforeJudge: waitForBaseline } : {}),
     ...(slot
       ? {
@@ -260,6 +270,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     const work = (async () => {
       try {
         await chaosPoint('proposing');
+        const beside = speculate && slots.length === 1 ? [...trialWork.keys()] : [];
         const best = trials.best();
         const queued = revise && best ? await settleStaleSpeculation(opened, revise, best) : trial;
         const prepared = await prepareCandidate(opened, queued, depsFor(worktree), { keepWorktree: serial });
@@ -267,7 +278,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
           ready.push(prepared.ready);
           const fresh = queued.candidateCommit === null && queued.role !== 'baseline';
           if (fresh) proposedHere = prepared.ready.id;
-          if (fresh && speculate) assumedBest.set(trial.id, best?.id ?? null);
+          if (fresh && speculate) {
+            assumedBest.set(trial.id, best?.id ?? null);
+            speculatedOn.set(trial.id, beside);
+          }
           return;
         }
         claimed.delete(trial.id);
@@ -304,7 +318,11 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     return {
       freeSlots: slots.filter((slot) => !devices.isHeld(slot) && !(serial && !isIdle(slot.worktree))).map((slot) => slot.name),
       runnable,
-      ready: ready.map((trial) => ({ id: trial.id, baseline: trial.role === 'baseline', ...(isStale(trial) ? { stale: true } : {}) })),
+      ready: ready.map((trial) => ({
+        id: trial.id,
+        baseline: trial.role === 'baseline',
+        ...(isStale(trial) ? { stale: true } : waitsForDecision(trial) ? { waiting: true } : {}),
+      })),
       promotion,
       inFlight: trialWork.size,
       proposing: proposing.size,
@@ -381,6 +399,26 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
 
 function describeSnapshot(snapshot: PlanSnapshot): string {
   return `baseline ${snapshot.baseline}, ${snapshot.runnable.length} runnable, ${snapshot.ready.length} ready, ${snapshot.freeSlots.length} of the slots free, ${snapshot.freeProposalWorkers} proposal workers free`;
+}
+
+/** The study's decision lock, telling the scheduler each time a decision ends (a keep or a discard is in the ledger). */
+class NotifyingDecisionLock extends DecisionLock {
+  private readonly inner: DecisionLock;
+  private readonly onRelease: () => void;
+
+  constructor(inner: DecisionLock, onRelease: () => void) {
+    super();
+    this.inner = inner;
+    this.onRelease = onRelease;
+  }
+
+  override async acquire(): Promise<() => void> {
+    const release = await this.inner.acquire();
+    return () => {
+      release();
+      this.onRelease();
+    };
+  }
 }
 
 /** Wakes the scheduler when any work item ends, the signal aborts, or a deadline passes. */

@@ -191,10 +191,13 @@ describe('the schedule planner', () => {
 
 /** Snapshots with speculation on or off and some ready proposals stale (a keep moved the best under them). */
 const speculativeArbitrary: fc.Arbitrary<PlanSnapshot> = fc
-  .tuple(snapshotArbitrary, fc.boolean(), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
-  .map(([snapshot, speculate, staleFlags]) => ({
+  .tuple(snapshotArbitrary, fc.boolean(), fc.array(fc.constantFrom('holds' as const, 'stale' as const, 'waiting' as const), { minLength: 4, maxLength: 4 }))
+  .map(([snapshot, speculate, assumptions]) => ({
     ...snapshot,
-    ready: snapshot.ready.map((trial, index) => (speculate && !trial.baseline && staleFlags[index] ? { ...trial, stale: true } : trial)),
+    ready: snapshot.ready.map((trial, index) => {
+      const assumption = speculate && !trial.baseline ? assumptions[index] : 'holds';
+      return assumption === 'stale' ? { ...trial, stale: true } : assumption === 'waiting' ? { ...trial, waiting: true } : trial;
+    }),
     ...(speculate ? { speculate } : {}),
     // Speculation proposes in a worktree of its own: never the serial loop.
     serial: snapshot.serial && !speculate,
@@ -228,11 +231,19 @@ describe('the schedule planner with speculation', () => {
     expect(busy.revisions).toBeUndefined();
   });
 
-  it('property: never starts a stale proposal, and never waits with nothing in flight', () => {
+  it('waits for the decision of the trial a proposal was made beside before starting it, checking it out meanwhile', () => {
+    const measured = planSchedule({ ...running, freeSlots: ['slot-0'], ready: [{ id: 7, baseline: false, waiting: true }] });
+    expect(measured.starts).toEqual([]);
+    expect(measured.proposals).toBe(0);
+    expect(measured.next).toEqual({ kind: 'wait' });
+    expect(planSchedule({ ...running, ready: [{ id: 7, baseline: false, waiting: true }] }).prefetch).toBe(true);
+  });
+
+  it('property: never starts a stale proposal or one waiting for a decision, and never waits with nothing in flight', () => {
     fc.assert(
       fc.property(speculativeArbitrary, (snapshot) => {
         const plan = planSchedule(snapshot);
-        const stale = new Set(snapshot.ready.filter((trial) => trial.stale).map((trial) => trial.id));
+        const stale = new Set(snapshot.ready.filter((trial) => trial.stale || trial.waiting).map((trial) => trial.id));
         expect(plan.starts.filter((start) => start.kind === 'ready' && stale.has(start.id))).toEqual([]);
         const inFlightAfter =
           snapshot.inFlight + snapshot.proposing + snapshot.background + plan.starts.length + plan.judges.length + plan.proposals + (plan.revisions?.length ?? 0);

@@ -48,9 +48,10 @@ export interface PlanSnapshot {
   runnable: readonly RunnableTrial[];
   /**
    * Proposals prepared ahead in this session, oldest first (the baseline among them, when it was just made). `stale`: a
-   * speculative proposal made on a best that a keep has since replaced (only with `speculate`).
+   * speculative proposal made on a best that a keep has since replaced; `waiting`: one whose running trial (on one slot)
+   * has not been decided yet, so whether it is stale is not known (only with `speculate`).
    */
-  ready: readonly { id: number; baseline: boolean; stale?: boolean }[];
+  ready: readonly { id: number; baseline: boolean; stale?: boolean; waiting?: boolean }[];
   /** A screened trial to promote to the full budget (research.fidelity), if one qualifies. */
   promotion: number | null;
   /** Trials this session runs or judges. */
@@ -125,7 +126,9 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
   const starts: StartStep[] = [];
   const runnable = [...snapshot.runnable];
   // A stale speculative proposal never starts: it was made for a best that is gone.
-  const ready = snapshot.ready.filter((trial) => !(snapshot.speculate && trial.stale));
+  const ready = snapshot.ready.filter((trial) => !(snapshot.speculate && (trial.stale || trial.waiting)));
+  // Waiting ones count as ready ahead (no more proposals for them) but never start before the decision they wait for.
+  const waiting = snapshot.speculate ? snapshot.ready.filter((trial) => trial.waiting && !trial.stale).length : 0;
   const stale = snapshot.speculate ? snapshot.ready.filter((trial) => trial.stale).map((trial) => trial.id) : [];
   let promotion = snapshot.promotion;
   let inFlight = snapshot.inFlight;
@@ -175,7 +178,8 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
     inFlight++;
   }
 
-  const freeAfter = snapshot.freeSlots.length - starts.length;
+  // A proposal waiting for a decision has a free slot reserved: no other proposal is made for that slot meanwhile.
+  const freeAfter = Math.max(0, snapshot.freeSlots.length - starts.length - waiting);
   let proposals = 0;
   let committed = snapshot.committed;
   const revisions: number[] = [];
@@ -190,14 +194,14 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
   while (
     revisions.length + proposals < snapshot.freeProposalWorkers &&
     proposing() < snapshot.concurrentProposals &&
-    ready.length + proposing() < freeAfter + lookahead &&
+    ready.length + waiting + proposing() < freeAfter + lookahead &&
     (snapshot.maxTrials === undefined || committed < snapshot.maxTrials)
   ) {
     proposals++;
     committed++;
   }
   // The baseline is made by the first proposal; a missing one with no proposal possible is a stuck state, named below.
-  const prefetch = !snapshot.serial && freeAfter === 0 && ready.length > 0;
+  const prefetch = !snapshot.serial && freeAfter === 0 && ready.length + waiting > 0;
 
   const revising = revisions.length > 0 ? { revisions } : {};
   const nothingLeft = idle && starts.length === 0 && judges.length === 0 && proposals === 0 && revisions.length === 0;
