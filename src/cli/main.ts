@@ -14,6 +14,11 @@ import { reportCommand } from './commands/report.ts';
 import { researchCommand } from './commands/research.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
+import { guideCommand } from './commands/guide.ts';
+import { pauseCommand } from './commands/pause.ts';
+import { resumeCommand } from './commands/resume.ts';
+import { stopCommand } from './commands/stop.ts';
+import { vetoCommand } from './commands/veto.ts';
 import { verifyCommand } from './commands/verify.ts';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -153,6 +158,68 @@ export const commands: Record<string, Command> = {
     options: { ...configOption, study: { type: 'string' }, out: { type: 'string', default: 'progress.svg' }, ledger: { type: 'string' } },
     run: (values, _positionals, context) =>
       plotCommand({ cwd: context.cwd, config: str(values.config), out: str(values.out), ...(values.study ? { study: str(values.study) } : {}), ...(values.ledger ? { ledger: str(values.ledger) } : {}) }),
+  },
+  guide: {
+    summary: 'steer a study, running or not: add a note its proposers read at the next proposal (--list, --retire N)',
+    usage: 'strata guide "note" | --list | --retire N [--config strata.yaml | --study NAME] [--json]',
+    options: { ...configOption, study: { type: 'string' }, list: { type: 'boolean' }, retire: { type: 'string' }, author: { type: 'string' }, json: { type: 'boolean' } },
+    run: (values, positionals, context) => {
+      if (positionals.length > 1) throw new UsageError('give the note as one argument in quotes, e.g. strata guide "leave the tokenizer alone"');
+      return guideCommand({
+        config: str(values.config),
+        cwd: context.cwd,
+        list: Boolean(values.list),
+        json: Boolean(values.json),
+        ...(positionals[0] !== undefined ? { text: positionals[0] } : {}),
+        ...(values.retire ? { retire: str(values.retire) } : {}),
+        ...(values.author ? { author: str(values.author) } : {}),
+        ...(values.study ? { study: str(values.study) } : {}),
+      });
+    },
+  },
+  veto: {
+    summary: 'undo one kept trial: the branch is rebuilt without it, later keeps re-applied (or queued again)',
+    usage: 'strata veto <trial> [--why "..."] [--config strata.yaml | --study NAME]',
+    options: { ...configOption, study: { type: 'string' }, why: { type: 'string' }, author: { type: 'string' } },
+    run: (values, positionals, context) => {
+      if (positionals.length !== 1) throw new UsageError('give one trial number, e.g. strata veto 7 --why "leaks the validation set"');
+      return vetoCommand({
+        config: str(values.config),
+        cwd: context.cwd,
+        trial: positionals[0]!,
+        ...(values.why ? { why: str(values.why) } : {}),
+        ...(values.author ? { author: str(values.author) } : {}),
+        ...(values.study ? { study: str(values.study) } : {}),
+      });
+    },
+  },
+  pause: {
+    summary: 'pause a running study from another terminal once its running trial ends (--now: stop that trial too)',
+    usage: 'strata pause [--now] [--why "..."] [--config strata.yaml | --study NAME]',
+    options: { ...configOption, study: { type: 'string' }, now: { type: 'boolean' }, why: { type: 'string' }, author: { type: 'string' } },
+    run: (values, _positionals, context) =>
+      pauseCommand({
+        config: str(values.config),
+        cwd: context.cwd,
+        now: Boolean(values.now),
+        ...(values.why ? { why: str(values.why) } : {}),
+        ...(values.author ? { author: str(values.author) } : {}),
+        ...(values.study ? { study: str(values.study) } : {}),
+      }),
+  },
+  resume: {
+    summary: 'resume a paused study in the background (--print: only say how); withdraws a pending pause',
+    usage: 'strata resume [--print] [--config strata.yaml | --study NAME]',
+    options: { ...configOption, study: { type: 'string' }, print: { type: 'boolean' }, author: { type: 'string' } },
+    run: (values, _positionals, context) =>
+      resumeCommand({ config: str(values.config), cwd: context.cwd, print: Boolean(values.print), ...(values.author ? { author: str(values.author) } : {}), ...(values.study ? { study: str(values.study) } : {}) }),
+  },
+  stop: {
+    summary: 'end a study for good from another terminal (a running trial is interrupted)',
+    usage: 'strata stop [--why "..."] [--config strata.yaml | --study NAME]',
+    options: { ...configOption, study: { type: 'string' }, why: { type: 'string' }, author: { type: 'string' } },
+    run: (values, _positionals, context) =>
+      stopCommand({ config: str(values.config), cwd: context.cwd, ...(values.why ? { why: str(values.why) } : {}), ...(values.author ? { author: str(values.author) } : {}), ...(values.study ? { study: str(values.study) } : {}) }),
   },
 };
 

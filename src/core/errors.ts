@@ -150,6 +150,17 @@ export class OutputError extends StrataError {
   }
 }
 
+/**
+ * An oversight action that cannot be done as asked (veto of the baseline or
+ * of a trial that was not kept, an unknown trial or note, pausing a study
+ * that is not running); the message says what can be done instead.
+ */
+export class OversightError extends StrataError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('oversight_refused', message, { details });
+  }
+}
+
 /** Turn anything thrown into a readable one-line message. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -25,6 +25,30 @@ export interface TrialSummary {
   cause: TrialCause | null;
   /** The trial this one follows up (for a crash repair: the first trial of the idea). */
   relatedTrialId: number | null;
+  /** Why a researcher vetoed this kept change (`strata veto`): it is off the branch, and must not be proposed again. */
+  vetoed?: string;
+  /** The researcher's notes (by number) this trial was proposed under. */
+  notes?: readonly number[];
+}
+
+/** A researcher's note, as a proposer reads it (untrusted text: a proposer quotes it, never runs it). */
+export interface GuidanceNote {
+  id: number;
+  text: string;
+  author: string;
+}
+
+/**
+ * What the researcher says now, read afresh for every proposal: their active
+ * notes (`strata guide`) and the research program as the file reads now
+ * (edits during a run are picked up at the next proposal).
+ */
+export interface ProposalGuidance {
+  notes: readonly GuidanceNote[];
+  /** The program text now, placeholders filled; absent when the study has no program (search). */
+  program?: string;
+  /** sha256 of the program text now (null without one), recorded on the trial. */
+  programHash: string | null;
 }
 
 /** What a proposer gets for one proposal. */
@@ -61,6 +85,8 @@ export interface ProposalContext {
   /** This proposal's own seeded generator (derived from the study seed and `seq`). */
   rng: Random;
   signal: AbortSignal;
+  /** The researcher's notes and the program as it reads now (see ProposalGuidance). */
+  guidance?: ProposalGuidance;
 }
 
 /** What a proposer returns after editing files in `projectDir`. */

@@ -68,9 +68,10 @@ export type StudyState = 'running' | 'paused' | 'done' | 'failed';
  * Why a study stopped, for decisions made on it later (a pipeline deciding
  * whether an evaluation study ended for good):
  * `complete` (a budget or bound reached, nothing left), `user` (stopped by the user),
- * `baseline-failed`, `proposals-failing`, `model-unavailable`, `error`, `branch-moved`.
+ * `baseline-failed`, `proposals-failing`, `model-unavailable`, `error`, `branch-moved`,
+ * `oversight` (a person asked from outside the process: `strata pause`/`stop`, the dashboard, or an `oversight.pause_on` condition).
  */
-export type StudyStopCause = 'complete' | 'user' | 'baseline-failed' | 'proposals-failing' | 'model-unavailable' | 'error' | 'branch-moved';
+export type StudyStopCause = 'complete' | 'user' | 'baseline-failed' | 'proposals-failing' | 'model-unavailable' | 'error' | 'branch-moved' | 'oversight';
 export type StudyKind = 'research' | 'evolve' | 'pipeline';
 export type MetricGoal = 'minimize' | 'maximize';
 

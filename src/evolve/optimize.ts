@@ -152,7 +152,8 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
       attempts: engineOptions.reflection.attempts,
       maxComponentChars: engineOptions.maxComponentChars,
     });
-    const signal = options.signal ?? new AbortController().signal;
+    // The session's signal: it follows options.signal and also aborts on `strata pause --now` / `strata stop` from another process.
+    const signal = opened.session.signal;
     if (options.checkModels) await client.check(signal);
     await options.prepare?.({ ledger, studyId: study.id, usd }, signal);
     const byId = <T>(list: readonly T[], keys: string[]) => new Map(keys.map((key, i) => [key, list[i]!]));

@@ -38,6 +38,8 @@ export function buildReflectionPrompt(input: {
   rejected: readonly RejectedAttempt[];
   /** Why the previous reply in this proposal was unusable, if it was. */
   retryReason?: string;
+  /** The researcher's active notes (`strata guide`), read afresh for every reflection. */
+  notes?: readonly { id: number; text: string; author: string }[];
 }): string {
   const examples = input.records.map((record, i) => formatRecord(record, i + 1)).join('\n\n');
   let rejected = '';
@@ -45,6 +47,10 @@ export function buildReflectionPrompt(input: {
     rejected = `\nEarlier rewrites of this text were tried and turned down; do not repeat them:\n${input.rejected
       .map((attempt) => `- ${attempt.reason}: ${JSON.stringify(attempt.excerpt)}`)
       .join('\n')}\n`;
+  }
+  // In the {rejected} slot, so a custom template that predates notes still carries them.
+  if (input.notes && input.notes.length > 0) {
+    rejected += `\nNotes from the researcher (follow them; they take precedence):\n${input.notes.map((note) => `- [note ${note.id}, ${note.author}] ${note.text.replace(/\s+/g, ' ').trim()}`).join('\n')}\n`;
   }
   if (input.retryReason) rejected += `\nYour previous reply could not be used (${input.retryReason}). Reply again, following the format exactly.\n`;
   const values: Record<string, string> = { component: input.component, current_text: input.currentText, examples, rejected };

@@ -65,6 +65,7 @@ export class Reflector {
           currentText: request.currentText,
           records: request.records,
           rejected: request.rejected,
+          notes: this.options.ledger.oversight.activeNotes(this.options.studyId),
           ...(reasons.length > 0 ? { retryReason: reasons[reasons.length - 1]! } : {}),
         });
         const answer = await this.options.client.call({ role: 'reflection', prompt, maxOutputTokens: this.options.maxOutputTokens, signal: request.signal });

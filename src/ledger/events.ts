@@ -12,6 +12,7 @@
 import { coreBounds, coreProjections, type CoreEvents } from './events/core.ts';
 import { evolveBounds, evolveProjections, type EvolveEvents } from './events/evolve.ts';
 import { llmBounds, llmProjections, type LlmEvents } from './events/llm.ts';
+import { oversightBounds, oversightProjections, type OversightEvents } from './events/oversight.ts';
 import { pipelineBounds, pipelineProjections, type PipelineEvents } from './events/pipeline.ts';
 import type { PayloadBounds, Projections } from './events/projection.ts';
 import { researchBounds, researchProjections, type ResearchEvents } from './events/research.ts';
@@ -20,9 +21,10 @@ import { verifyBounds, verifyProjections, type VerifyEvents } from './events/ver
 export type { TrialAssessment, HoldoutResult, HoldoutStatus } from './events/research.ts';
 export type { StageBest, StageSpend } from './events/pipeline.ts';
 export type { VerifyArm, VerifyConflict } from './events/verify.ts';
+export type { ControlAction, OversightSource, VetoFollower } from './events/oversight.ts';
 
 /** The typed event map: event type → payload. */
-export interface LedgerEvents extends CoreEvents, ResearchEvents, EvolveEvents, LlmEvents, PipelineEvents, VerifyEvents {}
+export interface LedgerEvents extends CoreEvents, ResearchEvents, EvolveEvents, LlmEvents, PipelineEvents, OversightEvents, VerifyEvents {}
 
 export type LedgerEventType = keyof LedgerEvents;
 
@@ -43,6 +45,7 @@ export const projections: Projections<LedgerEvents> = {
   ...evolveProjections,
   ...llmProjections,
   ...pipelineProjections,
+  ...oversightProjections,
   ...verifyProjections,
 };
 
@@ -53,6 +56,7 @@ export const payloadBounds: PayloadBounds<LedgerEvents> = {
   ...evolveBounds,
   ...llmBounds,
   ...pipelineBounds,
+  ...oversightBounds,
   ...verifyBounds,
 };
 

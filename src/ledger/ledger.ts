@@ -11,6 +11,7 @@ import { ledgerFault } from './sqlite-faults.ts';
 import { EventStore } from './stores/event-store.ts';
 import { EvolveStore } from './stores/evolve-store.ts';
 import { LlmStore } from './stores/llm-store.ts';
+import { OversightStore } from './stores/oversight-store.ts';
 import { ResearchStore } from './stores/research-store.ts';
 
 /** A heartbeat older than this means the orchestrator that owned a study is gone. */
@@ -53,6 +54,8 @@ export class Ledger {
   readonly evolve: EvolveStore;
   /** Model calls and what they cost. */
   readonly llm: LlmStore;
+  /** Notes, control requests, vetoes, pause conditions and notification deliveries. */
+  readonly oversight: OversightStore;
   private depth = 0;
 
   static {
@@ -67,6 +70,7 @@ export class Ledger {
     this.research = new ResearchStore(db, this.eventLog);
     this.evolve = new EvolveStore(db, this.eventLog);
     this.llm = new LlmStore(db);
+    this.oversight = new OversightStore(db, this.eventLog);
   }
 
   /**

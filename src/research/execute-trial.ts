@@ -8,6 +8,7 @@ import { Random } from '../core/random.ts';
 import { paramsKey, type ParamValues } from '../core/search-space.ts';
 import { improvement, REPEAT_ROLES, type FinalTrialStatus, type TrialCause } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
+import { oversightFacts, proposalGuidance, withGuidance } from '../oversight/proposal-guidance.ts';
 import { chaosPoint } from '../study/chaos-point.ts';
 import { awaitsDecision, NO_RUN, type RunFacts } from '../study/study-trials.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
@@ -217,7 +218,10 @@ export async function propose(
   const { trials, study, repo, research } = opened;
   const history = trials.all().filter((other) => other.id !== trial.id);
   let proposal;
+  let guidance;
   try {
+    // Read afresh for every proposal: notes added and program edits made since the last one count from this one on.
+    guidance = proposalGuidance(opened);
     // Repeat runs only measure noise: the decision on the trial they repeat says what they found.
     const finished = history.filter((other) => other.status !== 'running' && other.status !== 'queued' && !REPEAT_ROLES.includes(other.role));
     // A repair starts from the crashed candidate it fixes (see Proposer.repairTarget).
@@ -236,6 +240,7 @@ export async function propose(
       projectDir,
       rng: Random.fromSeed(`${deps.studySeed}:${trial.seq}:${trial.attempt}`),
       signal: deps.signal,
+      guidance,
     });
   } catch (error) {
     // Ctrl-C while the proposer works (a model call, a coding agent) is a stop, not a bad proposal.
@@ -252,7 +257,8 @@ export async function propose(
   // The count of wasted speculative proposals outlives the proposal that replaces them.
   const speculation = trial.meta?.speculation;
   const meta = speculation === undefined ? (proposal.meta ?? null) : { ...(proposal.meta ?? {}), speculation };
-  const record = (candidateCommit: string | null, diff: string) => trials.propose(trial, { description, candidateCommit, diff, params, paramsKey: key, meta });
+  const stamped = withGuidance(meta, guidance);
+  const record = (candidateCommit: string | null, diff: string) => trials.propose(trial, { description, candidateCommit, diff, params, paramsKey: key, meta: stamped });
   if (committed === null) {
     record(null, '');
     return { unrun: { cause: 'no-change', reason: 'the proposal changed nothing' } };
@@ -287,6 +293,7 @@ export function summarize(goal: 'minimize' | 'maximize') {
     reason: trial.statusReason,
     cause: trial.cause,
     relatedTrialId: trial.relatedTrialId,
+    ...oversightFacts(trial),
   });
 }
 

@@ -15,6 +15,7 @@ import { isStrictlyBetter } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { chaosPoint } from '../study/chaos-point.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
+import { pickOnto } from '../workspace/pick-onto.ts';
 import { reapplyOnto, treeOf } from '../workspace/reapply-onto.ts';
 import type { OpenedStudy } from './open-study.ts';
 
@@ -67,7 +68,10 @@ export async function settleStaleCandidate(
   }
 
   const takeWhole = trial.params !== null ? [opened.projectPrefix ? `${opened.projectPrefix}/${PARAMS_FILE}` : PARAMS_FILE] : [];
-  const { tree, conflicts } = await reapplyOnto(repo.root, { candidate: trial.candidateCommit, onto: tip, takeCandidateFor: takeWhole });
+  // A veto can take the trial's parent off the branch; merging by history would bring the vetoed change back, so pick its own change.
+  const { tree, conflicts } = (await repo.isAncestor(trial.parentCommit, tip))
+    ? await reapplyOnto(repo.root, { candidate: trial.candidateCommit, onto: tip, takeCandidateFor: takeWhole })
+    : await pickOnto(repo.root, { base: trial.parentCommit, change: trial.candidateCommit, onto: tip });
   const refs = { studyId: study.id, trialId: trial.id };
   if (conflicts.length > 0) {
     return {

@@ -19,6 +19,8 @@ import { openResearchStudy, type OpenedStudy } from './open-study.ts';
 import { recoverStudy } from './recover-study.ts';
 import type { ResearchObserver } from './research-observer.ts';
 import { runSchedule, type StopDecision } from './scheduler.ts';
+import { DecisionLock } from './decision-lock.ts';
+import { watchResearch, type ResearchOversight } from '../oversight/research-oversight.ts';
 import { summarizeStudy, type StudySummary } from './study-summary.ts';
 import { prepareStudyTrust } from './study-trust.ts';
 
@@ -62,6 +64,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
   const { ledger, study, session, trials } = opened;
   const observer = options.observer ?? {};
   const signal = session.signal;
+  let oversight: ResearchOversight | undefined;
   try {
     const executor = options.executor ?? createExecutor(opened);
     const recovery = await recoverStudy(opened, executor);
@@ -82,7 +85,11 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       sandbox: trust.sandbox.summary,
     });
     let requestedStop: StudyStop | undefined;
+    // One decision lock for keeps and for vetoes asked for while the study runs (strata veto from another terminal).
+    const decisionLock = new DecisionLock();
+    oversight = watchResearch(opened, decisionLock);
     const deps = {
+      decisionLock,
       proposer,
       stopStudy: (request: StudyStop) => {
         requestedStop ??= request;
@@ -105,11 +112,13 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       policy: {
         nextTrial: (claimed, role) => nextTrial(opened, proposer, claimed, role),
         stopCondition: () => requestedStop ?? stopCondition(opened, signal, elapsed()),
+        drainCondition: () => oversight?.drainCondition(),
         timeLeftMs: () => (opened.research.maxTimeMs === undefined ? undefined : opened.research.maxTimeMs - elapsed()),
         counts: countsAgainstMaxTrials,
         afterTrial: (finished) => {
           failedProposals = finished.cause !== null && FAILED_PROPOSAL_CAUSES.includes(finished.cause) ? failedProposals + 1 : 0;
           if (requestedStop) return requestedStop;
+          oversight?.afterTrial(finished, { ...(opened.research.maxTrials !== undefined ? { maxTrials: opened.research.maxTrials } : {}), counted: countedTrials(opened), ...(opened.research.maxTimeMs !== undefined ? { maxTimeMs: opened.research.maxTimeMs } : {}), elapsedMs: elapsed() });
           if (finished.role === 'baseline' && finished.status !== 'keep' && finished.status !== 'interrupted') {
             return { state: 'failed', cause: 'baseline-failed', reason: `the baseline (unmodified code) ended ${finished.status}: ${finished.statusReason ?? ''}; fix the training script or config, then run again` };
           }
@@ -137,6 +146,7 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
     session.endOnError(error);
     throw error;
   } finally {
+    await oversight?.settle();
     session.close();
     ledger.close();
   }

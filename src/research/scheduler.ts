@@ -42,6 +42,8 @@ export interface SchedulerPolicy {
   nextTrial(claimed: ReadonlySet<number>, role: Exclude<TrialRole, 'baseline'>): TrialRecord;
   /** A reason to stop before starting more work: the user's signal, max_trials, max_time. */
   stopCondition(): StopDecision | undefined;
+  /** A stop that lets work in flight finish first (`strata pause`, an oversight.pause_on condition): nothing new starts, and the session ends once idle. */
+  drainCondition?(): StopDecision | undefined;
   /** A reason to stop after this trial ended: a failed baseline, repeated failed proposals. */
   afterTrial(finished: TrialRecord): StopDecision | undefined;
   /** Milliseconds left until max_time, if there is one. */
@@ -82,7 +84,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     : Array.from({ length: executorConfig.concurrentProposals }, (_, index) => join(opened.worktreesDir, `propose-${index}`));
   const stopWork = new AbortController();
   const signal = AbortSignal.any([options.deps.signal, stopWork.signal]);
-  const decisionLock = new DecisionLock();
+  // Shared with the caller when it gives one: a veto applied by the running study takes the same lock as a keep.
+  const decisionLock = options.deps.decisionLock ?? new DecisionLock();
   const wake = new Wakeup(signal);
   // A decision ends before its trial's cleanup: a speculative proposal waiting for it starts at once (see `waitsForDecision`).
   const decisions = new NotifyingDecisionLock(decisionLock, () => wake.notify());
@@ -302,7 +305,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
   /** Where the study stands, for the planner. */
   const snapshot = (): PlanSnapshot => {
     const all = trials.all();
-    const decided = stop ?? (fatal ? { state: 'paused' as const, reason: `error: ${errorMessage(fatal.error)}` } : policy.stopCondition());
+    const drain = policy.drainCondition?.();
+    const idleNow = trialWork.size + proposing.size + prefetching.size === 0;
+    const decided = stop ?? (fatal ? { state: 'paused' as const, reason: `error: ${errorMessage(fatal.error)}` } : (policy.stopCondition() ?? (drain && idleNow ? drain : undefined)));
     const runnable: RunnableTrial[] = all
       .filter((trial) => !claimed.has(trial.id) && (awaitsDecision(trial) || (trial.status === 'queued' && (trial.candidateCommit !== null || trial.role === 'baseline'))))
       .map((trial) => ({ id: trial.id, baseline: trial.role === 'baseline', source: awaitsDecision(trial) ? 'judge' : 'queued' }));
@@ -332,7 +337,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       lookahead: executorConfig.lookahead,
       ...(speculate ? { speculate } : {}),
       baseline,
-      ...(research.maxTrials !== undefined ? { maxTrials: research.maxTrials } : {}),
+      // Draining: a cap at what is running now holds back every new start and proposal.
+      ...(drain ? { maxTrials: Math.min(research.maxTrials ?? Infinity, all.filter((trial) => policy.counts(trial)).length + trialWork.size) } : research.maxTrials !== undefined ? { maxTrials: research.maxTrials } : {}),
       counted: all.filter((trial) => policy.counts(trial)).length,
       committed: all.filter((trial) => policy.counts(trial) || trial.status === 'queued' || trial.status === 'running').length,
       ...(decided ? { stop: decided } : {}),

@@ -9,10 +9,17 @@
  * - ends it exactly once: done, paused or failed with a reason, and on an
  *   unexpected error paused with the error, so fixing the cause and running
  *   again resumes it,
+ * - takes up control requests another process wrote to the ledger
+ *   (`strata pause [--now]`, `resume`, `stop`, `veto`, or the dashboard),
+ *   polled beside the heartbeat: `pause --now` and `stop` abort the signal
+ *   and set how the study ends; a plain `pause` is asked of the loop, which
+ *   finishes its running trial first (loops that cannot pause gracefully
+ *   stop at once),
  * - releases the claim, whatever happened.
  */
 import { errorMessage, StrataError } from '../core/errors.ts';
 import type { StudyState, StudyStopCause } from '../core/trial.ts';
+import type { LedgerEvents } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 
 /** How often the owner writes its heartbeat; STALE_OWNER_MS (ledger.ts) is six of these. */
@@ -25,6 +32,30 @@ export interface StudySessionOptions {
   /** The user's stop (Ctrl-C, SIGTERM); the session's own signal follows it. */
   signal?: AbortSignal;
   heartbeatMs?: number;
+  /** How often control requests are looked for (default 1 s: `strata pause` should feel immediate). */
+  controlPollMs?: number;
+}
+
+/** How often the owner looks for control requests by default. */
+export const CONTROL_POLL_MS = 1000;
+
+/** A control request as the session hands it to the loop. */
+export type ControlRequest = LedgerEvents['oversight.control_requested'] & { id: number };
+
+/** How a study asked to end from outside (pause --now, stop) ends once its loop has stopped. */
+export interface RequestedEnd {
+  state: EndState;
+  reason: string;
+  cause: StudyStopCause;
+}
+
+/** What the loop does with requests it handles itself: a graceful pause, a veto. Returns the outcome in words. */
+export interface ControlHandlers {
+  /** Finish the running trial, then pause with `end`. Absent: a plain pause stops at once, like `pause --now`. */
+  pause?: (end: RequestedEnd) => string;
+  /** A pending graceful pause was withdrawn (`strata resume` before it took effect). */
+  cancelPause?: () => string;
+  veto?: (request: ControlRequest) => Promise<string>;
 }
 
 /**
@@ -50,6 +81,14 @@ export class StudySession {
   private ended: { state: EndState; reason: string; cause: StudyStopCause } | undefined;
   private closed = false;
   private readonly userSignal: AbortSignal;
+  private readonly controlPoll: NodeJS.Timeout;
+  /** Control requests after this event id are new to this session (older ones were meant for an earlier one). */
+  private controlCursor: number;
+  private handlers: ControlHandlers = {};
+  private requestedEnd: RequestedEnd | undefined;
+  private readonly endListeners: ((state: EndState, reason: string, cause: StudyStopCause) => void)[] = [];
+  /** Requests being handled (a veto runs git): awaited before the session closes. */
+  private readonly handling = new Set<Promise<void>>();
 
   private constructor(ledger: Ledger, studyId: number, options: StudySessionOptions) {
     this.ledger = ledger;
@@ -58,6 +97,80 @@ export class StudySession {
     this.signal = AbortSignal.any([this.userSignal, this.controller.signal]);
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.controlCursor = ledger.oversight.lastEventId();
+    this.controlPoll = setInterval(() => this.pollControl(), options.controlPollMs ?? CONTROL_POLL_MS);
+    this.controlPoll.unref();
+  }
+
+  /** Let the loop handle graceful pauses and vetoes (see ControlHandlers). */
+  handleControl(handlers: ControlHandlers): void {
+    this.handlers = handlers;
+  }
+
+  /** Be told when the study ends (notifications); a listener that throws is ignored. */
+  onEnd(listener: (state: EndState, reason: string, cause: StudyStopCause) => void): void {
+    this.endListeners.push(listener);
+  }
+
+  /** The ending a control request asked for (pause --now, stop), if one did. */
+  get requested(): RequestedEnd | undefined {
+    return this.requestedEnd;
+  }
+
+  /** Look for control requests now (the timer does this every CONTROL_POLL_MS). */
+  pollControl(): void {
+    let requests;
+    try {
+      requests = this.ledger.oversight.records(this.studyId, 'oversight.control_requested', this.controlCursor);
+    } catch {
+      return; // a busy or closed ledger: the next poll looks again
+    }
+    for (const record of requests) {
+      this.controlCursor = record.id;
+      const request: ControlRequest = { ...record.payload, id: record.id };
+      const work = this.apply(request)
+        .then((outcome) => this.acknowledge(request, outcome))
+        .catch((error: unknown) => this.acknowledge(request, `failed: ${errorMessage(error)}`))
+        .finally(() => this.handling.delete(work));
+      this.handling.add(work);
+    }
+  }
+
+  /** Wait for control requests being handled (a veto) to finish. */
+  async settleControl(): Promise<void> {
+    await Promise.all([...this.handling]);
+  }
+
+  private async apply(request: ControlRequest): Promise<string> {
+    const by = `${request.author} from the ${request.source}`;
+    const why = request.reason ? `: ${request.reason}` : '';
+    switch (request.action) {
+      case 'pause':
+      case 'pause-now': {
+        const end: RequestedEnd = { state: 'paused', cause: 'oversight', reason: `paused by ${by}${why}; resume with strata resume` };
+        if (request.action === 'pause' && this.handlers.pause) return this.handlers.pause(end);
+        this.requestedEnd ??= end;
+        this.abort();
+        return 'stopping now; the running trial is interrupted and queued again';
+      }
+      case 'stop':
+        this.requestedEnd = { state: 'done', cause: 'oversight', reason: `stopped by ${by}${why}` };
+        this.abort();
+        return 'stopping now; the study ends';
+      case 'resume':
+        return this.handlers.cancelPause?.() ?? 'already running';
+      case 'veto':
+        if (!this.handlers.veto) return 'this study has no kept changes to veto';
+        return this.handlers.veto(request);
+    }
+  }
+
+  private acknowledge(request: ControlRequest, outcome: string): void {
+    try {
+      this.ledger.record('oversight.control_applied', { studyId: this.studyId, requestId: request.id, action: request.action, outcome }, { studyId: this.studyId });
+    } catch {
+      // A ledger that cannot be written: the requester's wait times out and says so.
+    }
   }
 
   /**
@@ -93,8 +206,17 @@ export class StudySession {
   /** End the study in `state`; later calls are ignored (the first ending is the true one). */
   end(state: EndState, reason: string, cause: StudyStopCause): void {
     if (this.ended) return;
+    // The loop sees an aborted signal as the user's stop; a control request says who asked and how the study ends.
+    if (this.requestedEnd && cause === 'user' && !this.userSignal.aborted) ({ state, reason, cause } = this.requestedEnd);
     this.ended = { state, reason, cause };
     this.ledger.record('study.state_changed', { studyId: this.studyId, state, reason, cause }, { studyId: this.studyId });
+    for (const listener of this.endListeners) {
+      try {
+        listener(state, reason, cause);
+      } catch {
+        // A listener (a notifier) must never change how the study ends.
+      }
+    }
   }
 
   /**
@@ -104,7 +226,7 @@ export class StudySession {
    */
   endOnError(error: unknown): void {
     if (this.ended) return;
-    const user = this.stoppedByUser;
+    const user = this.stoppedByUser || (this.requestedEnd !== undefined && this.signal.aborted);
     const reason = user ? 'stopped by the user; run again to resume' : `error: ${errorMessage(error)}`.slice(0, 1000);
     const cause: StudyStopCause = user ? 'user' : error instanceof StrataError && error.code === 'branch_moved' ? 'branch-moved' : 'error';
     try {
@@ -121,6 +243,7 @@ export class StudySession {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.controlPoll);
     try {
       this.ledger.release(this.studyId);
     } catch {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { normalizeEvolve, type EvolveConfig } from './evolve-config.ts';
 import { normalizeLlm, type LlmConfig } from './llm-config.ts';
+import { normalizeOversight, type OversightConfig } from './oversight-config.ts';
 import { normalizeResearch, type ResearchConfig } from './research-config.ts';
 import { configSchema, type RawConfig } from './schema.ts';
 import { STUDY_NAME_PATTERN } from './study-name.ts';
@@ -13,6 +14,8 @@ export interface StudyConfig {
   research?: ResearchConfig;
   evolve?: EvolveConfig;
   llm?: LlmConfig;
+  /** `oversight:` (pause_on, notify); no pauses and no notifications when the file has none. */
+  oversight: OversightConfig;
   /** The validated file as written (snake_case keys), kept for the ledger. */
   raw: RawConfig;
   /** Defaults chosen from the rest of the file rather than the schema's, each a line to show the user when the run starts. */
@@ -55,7 +58,7 @@ export function validateConfig(data: unknown, file?: string): StudyConfig {
     issues.push({ path: 'llm', message: 'proposer: agent needs a model: add an `llm:` section, e.g. llm: {model: anthropic:claude-sonnet-4-5}' });
   }
   if (issues.length > 0) throw new ConfigError(issues, file);
-  return { name: raw.name, ...(research ? { research } : {}), ...(evolve ? { evolve } : {}), ...(llm ? { llm } : {}), raw, ...(notes.length > 0 ? { notes } : {}) };
+  return { name: raw.name, ...(research ? { research } : {}), ...(evolve ? { evolve } : {}), ...(llm ? { llm } : {}), oversight: normalizeOversight(raw.oversight), raw, ...(notes.length > 0 ? { notes } : {}) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { evolveSchema } from './evolve-schema.ts';
 import { llmSchema } from './llm-schema.ts';
+import { oversightSchema } from './oversight-schema.ts';
 import { pipelineSchema } from './pipeline-schema.ts';
 import { researchSchema } from './research-schema.ts';
 import { STUDY_NAME_PATTERN, STUDY_NAME_RULE, studyNameProblem } from './study-name.ts';
@@ -16,6 +17,7 @@ export const configSchema = z.strictObject({
   evolve: evolveSchema.optional(),
   llm: llmSchema.optional(),
   pipeline: pipelineSchema.optional(),
+  oversight: oversightSchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -61,7 +61,15 @@ function render(history: readonly TrialSummary[], options: DigestOptions, level:
   const counts = countStatuses(history);
   out.push(`${history.length} trials so far: ${Object.entries(counts).map(([status, n]) => `${n} ${status}`).join(', ')}.`);
 
-  const lineage = history.filter((trial) => trial.status === 'keep');
+  const lineage = history.filter((trial) => trial.status === 'keep' && trial.vetoed === undefined);
+  const vetoed = history.filter((trial) => trial.vetoed !== undefined);
+  if (vetoed.length > 0) {
+    out.push('', 'Vetoed by the researcher (undone and off the branch; never propose these again):');
+    for (const trial of vetoed) {
+      out.push(line(trial));
+      shown.add(trial.id);
+    }
+  }
   if (lineage.length > 0) {
     out.push('', `Best lineage (each kept change, oldest first; delta = improvement over the best before it, positive is better):`);
     // Too long: the first (usually the baseline) and the latest ones, the rest counted.
@@ -110,7 +118,10 @@ function trialLine(trial: TrialSummary, options: DigestOptions, descriptionChars
   const description = clip(trial.description || '(no description)', descriptionChars);
   const why = trial.status === 'keep' || trial.status === 'discard' || !trial.reason ? '' : ` [${clip(trial.reason, 80)}]`;
   const repair = trial.relatedTrialId !== null && trial.status !== 'interrupted' ? ' (a fix)' : '';
-  return `  #${trial.seq} ${trial.status} ${options.metric}=${metric}${delta}${repair}: ${description}${why}`;
+  // A vetoed keep is off the branch: say so, with the researcher's reason, so the idea is not proposed again.
+  const vetoed = trial.vetoed !== undefined ? ` [VETOED by the researcher, do not propose again: ${clip(trial.vetoed, 160)}]` : '';
+  const notes = trial.notes && trial.notes.length > 0 ? ` (under note ${trial.notes.join(', ')})` : '';
+  return `  #${trial.seq} ${vetoed ? 'vetoed' : trial.status} ${options.metric}=${metric}${delta}${repair}${notes}: ${description}${why}${vetoed}`;
 }
 
 function countStatuses(trials: readonly TrialSummary[]): Record<string, number> {

@@ -40,7 +40,10 @@ const MIN_HISTORY_TOKENS = 150;
  */
 export function buildBrief(context: ProposalContext, files: ProjectFiles, options: BriefOptions): Brief {
   const system = systemPrompt(options.format);
-  const head = [`# Research program\n\n${options.program.trim()}`, `# This study\n\n${studyFacts(context, files, options.format)}`].join('\n\n');
+  // The program as the file reads now (an edit during the run counts from this proposal on), then the researcher's notes, prominently.
+  const program = context.guidance?.program ?? options.program;
+  const notes = researcherNotes(context);
+  const head = [`# Research program\n\n${program.trim()}`, ...(notes ? [notes] : []), `# This study\n\n${studyFacts(context, files, options.format)}`].join('\n\n');
   const task = context.repairOf ? repairTask(context.repairOf, context, options.format) : newIdeaTask(context, options.format);
   const fixed = estimateTokens(system) + estimateTokens(head) + estimateTokens(task) + 20;
   const historyBudget = options.maxTokens - fixed;
@@ -53,6 +56,17 @@ export function buildBrief(context: ProposalContext, files: ProjectFiles, option
   const history = digestHistory(context.history, { metric: context.config.metric.name, goal: context.goal, recentTrials: options.historyTrials, maxTokens: historyBudget });
   const prompt = [head, `# History\n\n${history}`, task].join('\n\n');
   return { system, prompt, tokens: estimateTokens(system) + estimateTokens(prompt) };
+}
+
+/** The researcher's active notes (`strata guide`), newest last; they outrank the program where the two differ. */
+function researcherNotes(context: ProposalContext): string | undefined {
+  const notes = context.guidance?.notes ?? [];
+  if (notes.length === 0) return undefined;
+  return [
+    '# Notes from the researcher (added during this study; follow them, they take precedence over the program)',
+    '',
+    ...notes.map((note) => `- [note ${note.id}, ${note.author}] ${note.text.replace(/\s+/g, ' ').trim()}`),
+  ].join('\n');
 }
 
 function studyFacts(context: ProposalContext, files: ProjectFiles, format: BriefFormat): string {

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkLedger } from '../../src/ledger/ledger-check.ts';
+import { runResearch } from '../../src/research/run-research.ts';
+import { strataProcess } from '../helpers/strata-process.ts';
+import { config, gitIn, makeRepo } from '../helpers/study-repo.ts';
+import { ledgerOf, scripted, studyYaml, trainer } from './oversight-fixtures.ts';
+
+const show = (repo: string, ref: string) => gitIn(repo, 'show', `${ref}:train.mjs`);
+
+describe('strata veto', () => {
+  it('rebuilds the branch without the vetoed keep, re-applies later keeps, and the next proposal sees the veto', async () => {
+    const yaml = studyYaml({ maxTrials: 3 });
+    const repo = makeRepo({ 'train.mjs': trainer(3), 'strata.yaml': yaml });
+    // #1 changes x (a keep), #2 changes y on a different line (a keep on top of #1).
+    const base = trainer(3);
+    const one = trainer(2);
+    const two = trainer(2, { y: 0.1 }).replace('const y = 0.1;', 'const y = 0.1; // smaller y');
+    await runResearch({
+      configPath: join(repo, 'strata.yaml'),
+      config: config(yaml),
+      proposer: scripted([
+        { description: 'x = 2', train: one },
+        { description: 'y = 0.1', train: two },
+      ]),
+    });
+    let ledger = ledgerOf(repo);
+    const before = ledger.trials(1);
+    expect(before.map((trial) => trial.status)).toEqual(['keep', 'keep', 'keep']);
+    ledger.close();
+    expect(show(repo, 'strata/steer')).toContain('const x = 2;');
+
+    // Veto #1 from another process: the branch no longer holds x = 2, #2's change survives.
+    const veto = await strataProcess(repo, ['veto', '1', '--why', 'x must stay <b>3</b>']);
+    expect(veto.stderr).toBe('');
+    expect(veto.code).toBe(0);
+    expect(veto.stdout).toMatch(/vetoed #1: the branch is rebuilt without it .* best #2; re-applied #2/);
+    const head = show(repo, 'strata/steer');
+    expect(head).toContain('const x = 3;');
+    expect(head).toContain('const y = 0.1; // smaller y');
+    ledger = ledgerOf(repo);
+    const study = ledger.study(1);
+    const best = ledger.trial(study.bestTrialId!);
+    expect(best.seq).toBe(2);
+    expect(best.keptCommit).toBe(gitIn(repo, 'rev-parse', 'strata/steer'));
+    expect(ledger.trialBySeq(1, 1)!.meta?.veto).toMatchObject({ reason: 'x must stay <b>3</b>', source: 'cli' });
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+
+    // Clear errors for what cannot be vetoed, never a stack trace.
+    for (const [trial, message] of [
+      ['0', /trial #0 is the baseline/],
+      ['1', /trial #1 was vetoed already/],
+      ['42', /no trial #42 in study "steer"/],
+    ] as const) {
+      const refused = await strataProcess(repo, ['veto', trial]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(message);
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+    }
+
+    // The study goes on from the rebuilt branch, and the proposer's history marks #1 vetoed with its reason.
+    const seen: Parameters<typeof scripted>[1] = [];
+    const yaml2 = studyYaml({ maxTrials: 4 });
+    await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml2), proposer: scripted([{ description: 'x = 1', train: trainer(1, { y: 0.1 }) }], seen, 3) });
+    expect(seen[0]!.history.find((trial) => trial.seq === 1)!.vetoed).toBe('x must stay <b>3</b>');
+    expect(seen[0]!.best!.seq).toBe(2);
+    ledger = ledgerOf(repo);
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+    expect(readFileSync(join(repo, 'train.mjs'), 'utf8')).toBe(base); // the user's checkout is never touched
+  }, 60_000);
+
+  it('re-queues a later keep whose change conflicts with the rebuilt branch, never dropping it silently', async () => {
+    const yaml = studyYaml({ maxTrials: 3 });
+    const repo = makeRepo({ 'train.mjs': trainer(3), 'strata.yaml': yaml });
+    await runResearch({
+      configPath: join(repo, 'strata.yaml'),
+      config: config(yaml),
+      proposer: scripted([
+        { description: 'x = 2', train: trainer(2) },
+        { description: 'x = 1.5', train: trainer(1.5) }, // the same line as #1: conflicts once #1 is gone
+      ]),
+    });
+    const veto = await strataProcess(repo, ['veto', '#1', '--why', 'wrong direction']);
+    expect(veto.code).toBe(0);
+    expect(veto.stdout).toMatch(/#2 conflicts in train.mjs: queued again as a new candidate/);
+    const ledger = ledgerOf(repo);
+    const trials = ledger.trials(1);
+    expect(ledger.trial(ledger.study(1).bestTrialId!).seq).toBe(0);
+    expect(gitIn(repo, 'rev-parse', 'strata/steer')).toBe(trials[0]!.keptCommit);
+    const requeued = trials.find((trial) => trial.seq === 3)!;
+    expect(requeued).toMatchObject({ status: 'queued', relatedTrialId: trials[2]!.id, parentCommit: trials[0]!.keptCommit });
+    expect(requeued.description).toMatch(/^redo #2 after the veto of #1/);
+    expect(trials[2]!.meta?.veto).toMatchObject({ after: 1 });
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  }, 60_000);
+});
