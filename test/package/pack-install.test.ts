@@ -85,6 +85,27 @@ describe('the packed package, installed from its tarball', { timeout: 240_000 },
     expect(packed.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toEqual([]);
   });
 
+  it('every file the build finds next to itself (new URL(…, import.meta.url)) is in the installed package', () => {
+    // The sources reach templates, the schema, the dashboard's assets and package.json this way; a path that holds in src/ but not in dist/ would fail only at run time.
+    const installed = join(consumer, 'node_modules/strata');
+    const found: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith('.js')) {
+          for (const match of readFileSync(path, 'utf8').matchAll(/new URL\((['"])(\.{1,2}\/[^'"]*)\1, import\.meta\.url\)/g)) {
+            const target = resolve(dirname(path), match[2]!);
+            expect(existsSync(target), `${path} needs ${match[2]}`).toBe(true);
+            found.push(target);
+          }
+        }
+      }
+    };
+    walk(join(installed, 'dist'));
+    expect(found).toEqual(expect.arrayContaining([join(installed, 'package.json'), join(installed, 'templates/program.md'), join(installed, 'schema/strata.schema.json')]));
+  });
+
   it('installs no dev dependency', () => {
     const installed = readdirSync(join(consumer, 'node_modules'));
     for (const dev of ['typescript', 'vitest', 'node', 'vite', 'playwright-core', 'fast-check']) expect(installed).not.toContain(dev);
