@@ -5,8 +5,9 @@
  * each sequence the invariants of chaos-harness.ts must hold and `strata
  * ledger check` must pass. Seeds are printed: CHAOS_SEED=<n> replays one.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitIn, makeRepo } from '../helpers/study-repo.ts';
@@ -94,11 +95,7 @@ console.log('turn on knob ' + knob);
 `;
 
 // One slot speculates by default: `serial` proposes while its slot runs; `unspeculative` is the serial loop itself.
-// One slot speculates by default: `serial` proposes while its slot runs; `unspeculative` is the serial loop itself.
 const serial: Scenario = { name: 'serial', maxTrials: 6 };
-const unspeculative: Scenario = { name: 'unspeculative', maxTrials: 5, extra: '  executor: {speculate: false}\n' };
-// Every knob improves the loss, so most trials are kept and the proposal made while one runs goes stale and is revised.
-const speculativeCode: Scenario = { name: 'speculative', maxTrials: 6, code: true };
 const unspeculative: Scenario = { name: 'unspeculative', maxTrials: 5, extra: '  executor: {speculate: false}\n' };
 // Every knob improves the loss, so most trials are kept and the proposal made while one runs goes stale and is revised.
 const speculativeCode: Scenario = { name: 'speculative', maxTrials: 6, code: true };
@@ -117,9 +114,6 @@ describe('chaos: research survives a kill at every phase', () => {
     [serial, 'before-keep', 2],
     [serial, 'after-keep', 2],
     [serial, 'holdout', 1],
-    [unspeculative, 'proposing', 2],
-    [speculativeCode, 'speculation-stale', 1],
-    [speculativeCode, 'speculation-stale', 2],
     [unspeculative, 'proposing', 2],
     [speculativeCode, 'speculation-stale', 1],
     [speculativeCode, 'speculation-stale', 2],
@@ -186,6 +180,30 @@ async function waitFor(predicate: () => boolean, ended: Promise<unknown>): Promi
   }
   return false;
 }
+
+const slurmUp = spawnSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8' }).status === 0;
+if (!slurmUp && !process.env.CI) console.warn('SLURM chaos skipped: no working sinfo here (scripts/slurm-localhost.sh start); in CI it must run');
+
+describe.runIf(slurmUp || process.env.CI)('chaos: research on SLURM survives kills while jobs are submitted and polled', () => {
+  const slurmStudy = (): Scenario => ({
+    name: 'cluster',
+    maxTrials: 5,
+    extra: `  executor:\n    kind: slurm\n    slots: 2\n    shared_dir: ${mkdtempSync(join(tmpdir(), 'strata-chaos-shared-'))}\n    slurm: {gpus_per_trial: 1, poll_interval: 0.3s, time_margin: 1m}\n`,
+  });
+  for (const group of [false, true]) {
+    it(`kill -9 ${group ? 'of the process group' : 'of the orchestrator alone'} right after a job is submitted: the job is followed, not submitted again`, async () => {
+      const { landed } = await sequence(slurmStudy(), [{ phase: 'submitted', n: 2, group }], `slurm submitted:2${group ? ':group' : ''}`);
+      expect(landed).toEqual([true]);
+    }, 180_000);
+  }
+  it('random kills while jobs are polled', async () => {
+    const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
+    const random = seededRandom(seed + 7);
+    const plans = Array.from({ length: 4 }, () => ({ afterMs: 1500 + Math.floor(random() * 3000), group: random() < 0.5 }));
+    console.log(`chaos slurm: CHAOS_SEED=${seed} kills ${JSON.stringify(plans)}`);
+    await sequence(slurmStudy(), plans, `slurm random (CHAOS_SEED=${seed})`);
+  }, 300_000);
+});
 
 describe('faults the study survives with a clear message', () => {
   it('a study branch moved outside Strata pauses the study with the command that puts it back; after it, the study finishes', async () => {
