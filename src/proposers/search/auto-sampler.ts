@@ -7,6 +7,11 @@ import { TpeSampler, type TpeOptions } from './tpe-sampler.ts';
 export interface AutoOptions {
   /** Finished trials up to which a Gaussian process models the study (200); beyond, multivariate TPE. */
   gpTrialLimit?: number;
+  /**
+   * Below this fitted signal-to-noise ratio (signal variance / noise
+   * variance) the Gaussian process sees mostly noise and TPE proposes instead (4).
+   */
+  minSignalToNoise?: number;
   gp?: GpOptions;
   tpe?: TpeOptions;
 }
@@ -20,8 +25,11 @@ export interface AutoOptions {
  *   it needs the fewest trials on smooth losses, which is what a
  *   hyperparameter budget of tens of trials calls for.
  * - Multivariate TPE for conditional spaces (one joint estimator per group
- *   of parameters that are active together) and for long studies, where a
- *   Gaussian process's cubic cost would exceed a proposal's time budget.
+ *   of parameters that are active together), for long studies, where a
+ *   Gaussian process's cubic cost would exceed a proposal's time budget, and
+ *   whenever the fitted process sees mostly noise (signal-to-noise below
+ *   `minSignalToNoise`): there expected improvement chases the model's own
+ *   uncertainty into the corners of the space.
  *
  * @example
  * const { params, sampler } = new AutoSampler().sample({ space, history, rng }); // sampler: 'gp' or 'tpe'
@@ -31,21 +39,23 @@ export class AutoSampler implements Sampler {
   private readonly gp: GpSampler;
   private readonly tpe: TpeSampler;
   private readonly gpTrialLimit: number;
+  private readonly minSignalToNoise: number;
 
   constructor(options: AutoOptions = {}) {
     this.gp = new GpSampler(options.gp);
     this.tpe = new TpeSampler({ multivariate: true, ...options.tpe });
     this.gpTrialLimit = options.gpTrialLimit ?? 200;
-  }
-
-  /** The sampler `auto` uses for this request. */
-  choose(request: Pick<SampleRequest, 'space' | 'history'>): Sampler {
-    if (isConditional(request.space) || request.history.length > this.gpTrialLimit) return this.tpe;
-    return this.gp;
+    this.minSignalToNoise = options.minSignalToNoise ?? 4;
   }
 
   sample(request: SampleRequest): SampleResult {
     assertValidSearchSpace(request.space);
-    return this.choose(request).sample(request);
+    if (isConditional(request.space) || request.history.length > this.gpTrialLimit) return this.tpe.sample(request);
+    const model = this.gp.fit(request);
+    if (model === undefined) return this.gp.startup(request);
+    // A model that explains the losses mostly as noise (severe noise, a rugged loss) chases its
+    // own uncertainty; TPE's density ratio is the sturdier guide there.
+    if (model.signalToNoise < this.minSignalToNoise) return this.tpe.sample(request);
+    return this.gp.proposeFrom(model, request);
   }
 }

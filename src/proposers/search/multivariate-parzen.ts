@@ -30,6 +30,10 @@ interface NumericDimension {
   mus: number[];
   sigmas: number[];
   logNormalizers: number[];
+  /** Per kernel, -log(sigma) - log(normalizer): the density's constant part. */
+  offsets: Float64Array;
+  /** Integer dimensions: per value seen, the log mass of its cell under each kernel. */
+  cellMasses: Map<number, Float64Array>;
 }
 
 interface CategoricalDimension {
@@ -79,7 +83,7 @@ export function buildMultivariateParzen(
       });
     },
     logDensity(point) {
-      const scores = logMixture.slice();
+      const scores = Float64Array.from(logMixture);
       dimensions.forEach((dimension, j) => {
         const value = point[j]!;
         if (dimension.kind === 'categorical') {
@@ -89,19 +93,22 @@ export function buildMultivariateParzen(
         }
         const v = value as number;
         if (dimension.spec.type === 'int') {
-          const cellLow = dimension.forward(v - 0.5);
-          const cellHigh = dimension.forward(v + 0.5);
-          for (let k = 0; k < kernelCount; k++) {
-            const mu = dimension.mus[k]!;
-            const sigma = dimension.sigmas[k]!;
-            scores[k]! += logNormalMass((cellLow - mu) / sigma, (cellHigh - mu) / sigma) - dimension.logNormalizers[k]!;
+          // Candidates repeat the same few integers: each one's per-kernel masses are computed once.
+          let masses = dimension.cellMasses.get(v);
+          if (masses === undefined) {
+            const cellLow = dimension.forward(v - 0.5);
+            const cellHigh = dimension.forward(v + 0.5);
+            masses = Float64Array.from(dimension.mus, (mu, k) => logNormalMass((cellLow - mu) / dimension.sigmas[k]!, (cellHigh - mu) / dimension.sigmas[k]!) - dimension.logNormalizers[k]!);
+            dimension.cellMasses.set(v, masses);
           }
+          for (let k = 0; k < kernelCount; k++) scores[k]! += masses[k]!;
           return;
         }
         const x = dimension.forward(v);
+        const { mus, sigmas, offsets } = dimension;
         for (let k = 0; k < kernelCount; k++) {
-          const sigma = dimension.sigmas[k]!;
-          scores[k]! += logNormalPdf((x - dimension.mus[k]!) / sigma) - Math.log(sigma) - dimension.logNormalizers[k]!;
+          const z = (x - mus[k]!) / sigmas[k]!;
+          scores[k]! += offsets[k]! - 0.5 * z * z;
         }
       });
       let max = Number.NEGATIVE_INFINITY;
@@ -127,7 +134,8 @@ function numeric(spec: Extract<ParamSpec, { type: 'float' | 'int' }>, values: re
   const mus = [...observed, 0.5 * (low + high)];
   const sigmas = [...observed.map(() => clamp(bandwidth, minimum, width)), width];
   const logNormalizers = mus.map((mu, k) => logNormalMass((low - mu) / sigmas[k]!, (high - mu) / sigmas[k]!));
-  return { kind: 'numeric', spec, forward, low, high, mus, sigmas, logNormalizers };
+  const offsets = Float64Array.from(sigmas, (sigma, k) => logNormalPdf(0) - Math.log(sigma) - logNormalizers[k]!);
+  return { kind: 'numeric', spec, forward, low, high, mus, sigmas, logNormalizers, offsets, cellMasses: new Map() };
 }
 
 /** Each observation's kernel: weight 1 on its value plus priorWeight / kernels on every value; the prior kernel is uniform. */

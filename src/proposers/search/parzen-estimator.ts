@@ -63,7 +63,11 @@ function numericEstimator(spec: Extract<ParamSpec, { type: 'float' | 'int' }>, v
   const sigmas = [...bandwidths(observed, low, high, options), width];
   const logWeights = mixture.map(Math.log);
   const logNormalizers = mus.map((mu, i) => logNormalMass((low - mu) / sigmas[i]!, (high - mu) / sigmas[i]!));
-  const kernels = mus.map((mu, i) => ({ mu, sigma: sigmas[i]!, offset: logWeights[i]! - logNormalizers[i]! - Math.log(sigmas[i]!) }));
+  const kernelCount = mus.length;
+  const kernelMus = Float64Array.from(mus);
+  const kernelSigmas = Float64Array.from(sigmas);
+  const kernelOffsets = Float64Array.from(mus, (_, i) => logWeights[i]! - logNormalizers[i]! - Math.log(sigmas[i]!) + logNormalPdf(0));
+  const scratch = new Float64Array(kernelCount);
 
   return {
     sample(rng) {
@@ -81,7 +85,18 @@ function numericEstimator(spec: Extract<ParamSpec, { type: 'float' | 'int' }>, v
         return logSumExp(mus.map((mu, i) => logWeights[i]! + logNormalMass((cellLow - mu) / sigmas[i]!, (cellHigh - mu) / sigmas[i]!) - logNormalizers[i]!));
       }
       const x = forward(v);
-      return logSumExp(kernels.map((kernel) => kernel.offset + logNormalPdf((x - kernel.mu) / kernel.sigma)));
+      // Inline log-sum-exp: this runs for every candidate against every kernel, the hot loop of TPE.
+      let max = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < kernelCount; i++) {
+        const z = (x - kernelMus[i]!) / kernelSigmas[i]!;
+        const score = kernelOffsets[i]! - 0.5 * z * z;
+        scratch[i] = score;
+        if (score > max) max = score;
+      }
+      if (max === Number.NEGATIVE_INFINITY) return max;
+      let sum = 0;
+      for (let i = 0; i < kernelCount; i++) sum += Math.exp(scratch[i]! - max);
+      return max + Math.log(sum);
     },
   };
 }
