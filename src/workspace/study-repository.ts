@@ -92,12 +92,12 @@ export class StudyRepository {
 
   async createWorktree(path: string, commit: string): Promise<void> {
     await mkdir(resolve(path, '..'), { recursive: true });
-    await git(['worktree', 'add', '--quiet', '--detach', '--force', path, commit], this.root);
+    await worktreeAdmin(this.root, () => git(['worktree', 'add', '--quiet', '--detach', '--force', path, commit], this.root));
   }
 
   /** Remove a worktree and everything in it (untracked files included); quiet when already gone. */
   async removeWorktree(path: string): Promise<void> {
-    const result = await git(['worktree', 'remove', '--force', '--force', path], this.root, { allowFailure: true });
+    const result = await worktreeAdmin(this.root, () => git(['worktree', 'remove', '--force', '--force', path], this.root, { allowFailure: true }));
     if (result.exitCode !== 0 && !/is not a working tree|does not exist|No such file/.test(result.stderr)) {
       throw new GitError(`could not remove worktree ${path}: ${result.stderr.trim()}`, {
         args: ['worktree', 'remove', path],
@@ -124,7 +124,7 @@ export class StudyRepository {
       .filter((path) => !keep.some((kept) => resolve(kept) === resolve(path)));
     for (const path of stale) await this.removeWorktree(path);
     if (keep.length === 0) await rm(dir, { recursive: true, force: true });
-    await git(['worktree', 'prune'], this.root);
+    await worktreeAdmin(this.root, () => git(['worktree', 'prune'], this.root));
     return stale;
   }
 
@@ -234,4 +234,28 @@ function parseRawWithPatch(out: string): { changes: ChangedPath[]; diff: string 
     at = pathEnd + 1;
   }
   return { changes, diff: out[at] === '\0' ? out.slice(at + 1) : out.slice(at) };
+}
+
+/** Per repository, the worktree administration (add, remove, prune) in flight: one at a time. */
+const adminQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Run `operation` after every earlier worktree add/remove/prune of the same
+ * repository. Git writes a worktree's records under .git/worktrees/<name> in
+ * several steps, and a concurrent add reads every record: run side by side
+ * (several slots checking out at once), one fails with "failed to read
+ * .git/worktrees/<name>/commondir".
+ */
+function worktreeAdmin<T>(root: string, operation: () => Promise<T>): Promise<T> {
+  const before = adminQueues.get(root) ?? Promise.resolve();
+  const run = before.then(operation, operation);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  adminQueues.set(root, settled);
+  void settled.then(() => {
+    if (adminQueues.get(root) === settled) adminQueues.delete(root);
+  });
+  return run;
 }
