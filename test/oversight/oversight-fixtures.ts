@@ -39,7 +39,13 @@ export function scripted(steps: { description: string; train: string }[], seen: 
     async propose(context) {
       seen.push(context);
       const step = steps[context.seq - firstSeq];
-      if (!step) throw new Error('no more scripted steps');
+      // Out of steps: a proposal that changes nothing (it ends invalid and counts, so max_trials ends the study;
+      // a failing one would be retried at once, many times, while a trial still runs).
+      if (!step) {
+        // Slowly, so such proposals do not race ahead of a trial that still runs.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return { description: 'nothing left to try' };
+      }
       writeFileSync(join(context.projectDir, 'train.mjs'), step.train);
       return { description: step.description };
     },

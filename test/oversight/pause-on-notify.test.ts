@@ -1,0 +1,154 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeOversight } from '../../src/core/config/oversight-config.ts';
+import { Ledger } from '../../src/ledger/ledger.ts';
+import { checkLedger } from '../../src/ledger/ledger-check.ts';
+import { Notifier } from '../../src/oversight/notifier.ts';
+import { retryAfterMs } from '../../src/oversight/retry-delay.ts';
+import { runResearch } from '../../src/research/run-research.ts';
+import { until } from '../helpers/strata-process.ts';
+import { config, makeRepo } from '../helpers/study-repo.ts';
+import { ledgerOf, scripted, studyYaml, trainer } from './oversight-fixtures.ts';
+
+/** A loopback webhook receiver answering from `statuses` in turn (then 200), recording every body. */
+async function receiver(statuses: { status: number; headers?: Record<string, string> }[] = []) {
+  const bodies: { at: number; body: Record<string, unknown>; status: number }[] = [];
+  const server: Server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      const answer = statuses.shift() ?? { status: 200 };
+      bodies.push({ at: Date.now(), body: JSON.parse(text) as Record<string, unknown>, status: answer.status });
+      response.writeHead(answer.status, answer.headers ?? {}).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  servers.push(server);
+  return { url: `http://127.0.0.1:${address.port}/hooks/SECRET-TOKEN-123`, bodies };
+}
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+  delete process.env.STRATA_TEST_WEBHOOK;
+});
+
+function memoryStudy(): Ledger {
+  const ledger = Ledger.open(':memory:');
+  ledger.record('study.created', { studyId: 1, name: 's', kind: 'research', config: {}, configHash: 'h', branch: null, baseCommit: null }, { studyId: 1 });
+  return ledger;
+}
+
+describe('notifications', () => {
+  it('a webhook that answers 500 twice then 200 gets exactly one delivery, recorded without its URL', async () => {
+    const hook = await receiver([{ status: 500 }, { status: 500 }]);
+    const ledger = memoryStudy();
+    const notifier = new Notifier({
+      ledger,
+      studyId: 1,
+      studyName: 's',
+      targets: normalizeOversight({ notify: [{ webhook: { url_env: 'HOOK' } }] }).notify,
+      env: { HOOK: hook.url },
+      backoffBaseMs: 20,
+    });
+    notifier.notify('new_best', '#3 is the new best');
+    await notifier.flush(10_000);
+    expect(hook.bodies.map((entry) => entry.status)).toEqual([500, 500, 200]);
+    expect(hook.bodies.filter((entry) => entry.status === 200)).toHaveLength(1);
+    expect(hook.bodies[2]!.body).toMatchObject({ topic: 'new_best', study: 's', text: 'Strata · s: #3 is the new best' });
+    const deliveries = ledger.oversight.records(1, 'oversight.notification').map((record) => record.payload);
+    expect(deliveries).toEqual([{ studyId: 1, topic: 'new_best', target: 'webhook HOOK', outcome: 'delivered', attempts: 3, detail: null }]);
+    expect(JSON.stringify(ledger.events())).not.toContain('SECRET-TOKEN-123');
+    ledger.close();
+  });
+
+  it('honors Retry-After, gives up on a 4xx, and a command target reads the event on stdin', async () => {
+    expect(retryAfterMs('2', 0)).toBe(2000);
+    expect(retryAfterMs(new Date(10_000).toUTCString(), 0)).toBe(10_000);
+    expect(retryAfterMs('soon', 0)).toBeUndefined();
+    const hook = await receiver([{ status: 429, headers: { 'retry-after': '1' } }]);
+    const refused = await receiver([{ status: 404 }, { status: 404 }]);
+    const out = join(mkdtempSync(join(tmpdir(), 'strata-notify-')), 'event.json');
+    const ledger = memoryStudy();
+    const notifier = new Notifier({
+      ledger,
+      studyId: 1,
+      studyName: 's',
+      targets: normalizeOversight({
+        notify: [{ webhook: { url_env: 'HOOK' } }, { webhook: { url_env: 'GONE' }, on: ['failed'] }, { command: `cat > ${JSON.stringify(out)}`, on: ['paused'] }],
+      }).notify,
+      env: { HOOK: refused.url, GONE: hook.url },
+      backoffBaseMs: 20,
+    });
+    notifier.notify('paused', 'paused: review');
+    notifier.notify('failed', 'failed: boom');
+    await notifier.flush(10_000);
+    expect(refused.bodies).toHaveLength(2); // paused and failed each tried once: 404 is not retried
+    expect(hook.bodies).toHaveLength(2);
+    expect(hook.bodies[1]!.at - hook.bodies[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ topic: 'paused', text: 'Strata · s: paused: review' });
+    const outcomes = ledger.oversight.records(1, 'oversight.notification').map((record) => `${record.payload.topic} ${record.payload.target} ${record.payload.outcome} ${record.payload.attempts} ${record.payload.detail ?? ''}`);
+    expect(outcomes.sort()).toEqual(['failed webhook GONE delivered 2 ', 'failed webhook HOOK failed 1 HTTP 404', 'paused command #3 delivered 1 ', 'paused webhook HOOK failed 1 HTTP 404']);
+    ledger.close();
+  });
+});
+
+describe('oversight.pause_on', () => {
+  it('crash_streak pauses once after N failed trials in a row, and says why in the study and the notification', async () => {
+    const hook = await receiver();
+    process.env.STRATA_TEST_WEBHOOK = hook.url;
+    const extra = 'oversight:\n  pause_on: {crash_streak: 2}\n  notify:\n    - webhook: {url_env: STRATA_TEST_WEBHOOK}\n      on: [paused, new_best]\n';
+    const yaml = studyYaml({ maxTrials: 8 }) + extra;
+    const repo = makeRepo({ 'train.mjs': trainer(3), 'strata.yaml': yaml });
+    const summary = await runResearch({
+      configPath: join(repo, 'strata.yaml'),
+      config: config(yaml),
+      proposer: scripted([
+        { description: 'x = 2', train: trainer(2) },
+        { description: 'crash one', train: trainer(2.5, { crash: true }) },
+        { description: 'crash two', train: trainer(2.4, { crash: true }) },
+        { description: 'x = 1.5', train: trainer(1.5) },
+      ]),
+    });
+    expect(summary.study.state).toBe('paused');
+    const ledger = ledgerOf(repo);
+    expect(ledger.study(1)).toMatchObject({ stopCause: 'oversight' });
+    expect(ledger.study(1).stopReason).toMatch(/^paused by oversight.pause_on.crash_streak: 2 trials in a row crashed, timed out or were invalid \(the last #3/);
+    expect(ledger.trials(1).map((trial) => trial.status).slice(0, 4)).toEqual(['keep', 'keep', 'crash', 'crash']);
+    expect(ledger.oversight.records(1, 'oversight.pause_triggered').map((record) => record.payload.condition)).toEqual(['crash_streak']);
+    await until(() => hook.bodies.length >= 2, 'two notifications');
+    expect(hook.bodies.map((entry) => entry.body.topic)).toEqual(['new_best', 'paused']);
+    expect(String(hook.bodies[1]!.body.text)).toMatch(/paused: paused by oversight.pause_on.crash_streak/);
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+
+    // Resumed, the streak starts again from zero: the next keep does not pause.
+    const yaml5 = studyYaml({ maxTrials: 5 }) + extra;
+    const again = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml5), proposer: scripted([{ description: 'x = 1.5', train: trainer(1.5) }], [], 4) });
+    expect(again.study).toMatchObject({ state: 'done', stop_reason: 'max_trials reached (5)' });
+  }, 60_000);
+
+  it('new_best and diff_lines each pause after the keep that met them, once', async () => {
+    const extra = 'oversight:\n  pause_on: {new_best: true, diff_lines: 10}\n';
+    const yaml = studyYaml({ maxTrials: 12 }) + extra;
+    const repo = makeRepo({ 'train.mjs': trainer(3), 'strata.yaml': yaml });
+    const steps = [
+      { description: 'x = 2', train: trainer(2) },
+      { description: 'x = 1.5 with a long comment', train: trainer(1.5, { padding: 20 }) },
+    ];
+    const first = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml), proposer: scripted(steps) });
+    expect(first.study.state).toBe('paused');
+    expect(first.study.stop_reason).toMatch(/^paused by oversight.pause_on.new_best: #1 is the new best/);
+    const second = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml), proposer: scripted(steps) });
+    expect(second.study.state).toBe('paused');
+    expect(second.study.stop_reason).toMatch(/^paused by oversight.pause_on.diff_lines: kept #3 changes 22 lines \(more than 10\); review it, then strata resume$/);
+    const ledger = ledgerOf(repo);
+    // #2 was proposed ahead when the first pause came and set aside; #3 is its new attempt, which met diff_lines.
+    expect(ledger.oversight.records(1, 'oversight.pause_triggered').map((record) => `${record.payload.condition} #${ledger.trial(record.payload.trialId!).seq}`)).toEqual(['new_best #1', 'diff_lines #3']);
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  }, 60_000);
+});
