@@ -14,6 +14,7 @@
  * What cannot be enforced here is either refused with a message saying what
  * to install (network: off, holdout_data), or named in `warnings`.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
@@ -26,6 +27,9 @@ import { HOW_TO_GET_BUBBLEWRAP, probeSandbox, type SandboxCapabilities } from '.
 import { hiddenMarkerFolder, setupFailure } from './sandbox-setup.ts';
 import { scrubEnvironment } from './scrub-environment.ts';
 import { TrialCgroup } from './trial-cgroup.ts';
+
+/** Distinguishes this orchestrator's cgroups from those of an earlier process that had the same pid. */
+const SESSION_TOKEN = randomBytes(4).toString('hex');
 
 export { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
 
@@ -195,7 +199,9 @@ export class StudySandbox {
 
     const { memoryBytes, processes } = settings.limits;
     const cgroupSupport = this.capabilities.cgroup;
-    const cgroup = cgroupSupport ? await TrialCgroup.create(cgroupSupport, `strata-${process.pid}-${stage.name}`, this.limitsBy === 'cgroup' ? settings.limits : {}) : null;
+    // The pid alone is not unique over time (pids wrap): a cgroup an earlier, killed orchestrator with the same pid left
+    // behind, with its limits, must never be joined. The session token makes the name this process's own.
+    const cgroup = cgroupSupport ? await TrialCgroup.create(cgroupSupport, `strata-${process.pid}-${SESSION_TOKEN}-${stage.name}`, this.limitsBy === 'cgroup' ? settings.limits : {}) : null;
     const { repoRoot } = this.options;
     const statusFile = join(scratch, 'bwrap-status.json');
     const containment: Containment = {

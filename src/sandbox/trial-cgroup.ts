@@ -6,7 +6,7 @@
  * PID namespaces are not available.
  */
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StrataError, errorMessage } from '../core/errors.ts';
 import type { CgroupSupport } from './sandbox-capabilities.ts';
 
@@ -61,7 +61,21 @@ export class TrialCgroup {
     }
     const cgroup = new TrialCgroup(support, folders);
     try {
-      for (const folder of folders) await mkdir(folder, { recursive: true });
+      for (const folder of folders) {
+        await mkdir(dirname(folder), { recursive: true });
+        // A folder that exists already belongs to someone else (its limits are not ours): take it down first.
+        const made = await mkdir(folder).then(
+          () => true,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code !== 'EEXIST') throw error;
+            return false;
+          },
+        );
+        if (!made) {
+          await new TrialCgroup(support, [folder]).killAndRemove();
+          await mkdir(folder);
+        }
+      }
       for (const [file, value] of writes) {
         await writeFile(file, value).catch((error: NodeJS.ErrnoException) => {
           // memsw/swap files exist only when the kernel accounts swap; the memory limit itself still holds.
