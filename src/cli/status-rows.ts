@@ -7,12 +7,15 @@ export type StatusLine = { trial: TrialRow } | { hidden: number };
 export const STATUS_ALL_BELOW = 40;
 /** The last rows `strata status` shows of a longer study. */
 export const STATUS_LAST_ROWS = 10;
+/** The newest steps of a long lineage shown (with its root, the baseline); 500 keeps would otherwise be 1,000 lines. */
+export const STATUS_LINEAGE_ROWS = 20;
 
 /**
  * The trials `strata status` lists: every one with `all` or in a short study;
  * otherwise the best trial's lineage (each kept trial it was built on, back to
- * the baseline, found by following parent commits) and the last
- * `STATUS_LAST_ROWS` trials, in order, with a note where trials are left out.
+ * the baseline, found by following parent commits; of a long one its root and
+ * newest `STATUS_LINEAGE_ROWS` steps) and the last `STATUS_LAST_ROWS` trials,
+ * in order, with a note where trials are left out.
  *
  * @example
  * statusLines(summary.trials, summary.best?.trial ?? null, { all: false });
@@ -21,7 +24,8 @@ export const STATUS_LAST_ROWS = 10;
 export function statusLines(trials: readonly TrialRow[], bestSeq: number | null, options: { all: boolean }): StatusLine[] {
   if (options.all || trials.length < STATUS_ALL_BELOW) return trials.map((trial) => ({ trial }));
   const shown = new Set<number>(trials.slice(-STATUS_LAST_ROWS).map((trial) => trial.seq));
-  for (const trial of lineage(trials, bestSeq)) shown.add(trial.seq);
+  const chain = lineage(trials, bestSeq);
+  for (const trial of [...chain.slice(0, STATUS_LINEAGE_ROWS), ...chain.slice(-1)]) shown.add(trial.seq);
   const lines: StatusLine[] = [];
   let hidden = 0;
   for (const trial of trials) {

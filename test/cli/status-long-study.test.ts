@@ -83,6 +83,16 @@ describe('statusLines', () => {
     expect(statusLines(trials.slice(0, 30), 4, { all: false })).toHaveLength(30);
   });
 
+  it('shows a long lineage as its root and newest steps', () => {
+    // 100 keeps in a chain, each on the last, then 5 discards: the baseline, keeps #80–#99 and the 5 last rows (#95–#99 are keeps too).
+    const trials = [trial(0, 'keep', 'c0', 'c0')];
+    for (let seq = 1; seq < 100; seq++) trials.push(trial(seq, 'keep', `c${seq}`, `c${seq - 1}`));
+    for (let seq = 100; seq < 105; seq++) trials.push(trial(seq, 'discard', `d${seq}`, 'c99'));
+    expect(lineage(trials, 99)).toHaveLength(100);
+    const lines = statusLines(trials, 99, { all: false });
+    expect(lines.map((line) => ('trial' in line ? line.trial.seq : -line.hidden))).toEqual([0, -79, ...Array.from({ length: 20 }, (_, index) => 80 + index), 100, 101, 102, 103, 104]);
+  });
+
   it('is only the last rows when there is no best yet', () => {
     const trials = Array.from({ length: 45 }, (_, index) => trial(index, 'crash', `c${index}`, 'base'));
     expect(statusLines(trials, null, { all: false }).map((line) => ('trial' in line ? line.trial.seq : -line.hidden))).toEqual([-35, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44]);

@@ -12,7 +12,7 @@ import { ledgerPathFor } from '../../workspace/state-dir.ts';
 import { formatMetric, palette, statusColor } from '../format.ts';
 import { loadConfig } from '../load-config.ts';
 import { schedulingLine } from '../scheduling-line.ts';
-import { STATUS_LAST_ROWS, statusLines } from '../status-rows.ts';
+import { lineage, STATUS_LAST_ROWS, STATUS_LINEAGE_ROWS, statusLines } from '../status-rows.ts';
 import { renderTable, truncate } from '../table.ts';
 import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import { REPEAT_ROLES } from '../../core/trial.ts';
@@ -116,7 +116,9 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, 
   );
   const hidden = shown.reduce((sum, line) => sum + ('hidden' in line ? line.hidden : 0), 0);
   if (hidden > 0) {
-    lines.push(colors.dim(`${summary.trials.length - hidden} of ${summary.trials.length} trials: the best's lineage and the last ${STATUS_LAST_ROWS}; strata status --all lists every one`));
+    const steps = lineage(summary.trials, summary.best?.trial ?? null).length;
+    const of = steps > STATUS_LINEAGE_ROWS + 1 ? ` (the baseline and the newest ${STATUS_LINEAGE_ROWS} of its ${steps} steps)` : '';
+    lines.push(colors.dim(`${summary.trials.length - hidden} of ${summary.trials.length} trials: the best's lineage${of} and the last ${STATUS_LAST_ROWS}; strata status --all lists every one`));
   }
   for (const running of summary.running) {
     if (running.decision_pending) {
