@@ -13,6 +13,8 @@ import { frontHeatmapSvg } from '../render/front-heatmap-svg.ts';
 import { lineageSvg } from '../render/lineage-svg.ts';
 import { accessGuard } from './access-guard.ts';
 import { LiveUpdates } from './live-updates.ts';
+import { mountOversightRoutes } from './oversight-routes.ts';
+import { generateToken } from './access-guard.ts';
 import { securityHeaders } from './security-headers.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
@@ -22,6 +24,8 @@ export interface DashboardAppOptions {
   token: string | null;
   /** How often the ledger is checked for changes. */
   pollMs?: number;
+  /** The token the write endpoints need in a header (oversight-routes.ts); default a fresh random one. */
+  writeToken?: string;
 }
 
 /** The most of a trial log the full-log view sends: its end, where the failure is. */
@@ -48,10 +52,13 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
   app.use('*', securityHeaders());
   app.use('*', accessGuard({ token: options.token }));
   app.use('*', async (c, next) => {
+    // The oversight actions are the only writes, each guarded on its own (oversight-routes.ts).
+    if (c.req.method === 'POST' && /^\/api\/studies\/\d+\/oversight\/[a-z-]+$/.test(c.req.path)) return next();
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.text('strata serve is read-only\n', 405, { Allow: 'GET, HEAD' });
     return next();
   });
 
+  mountOversightRoutes(app, { ledgerPath: reader.path, writeToken: options.writeToken ?? generateToken() });
   const index = assets.get('/assets/index.html')!;
   for (const page of PAGES) app.get(page, (c) => c.body(index.body, 200, { 'Content-Type': index.type }));
   app.get('/assets/*', (c) => {
