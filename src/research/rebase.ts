@@ -15,6 +15,7 @@ import { isStrictlyBetter } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { chaosPoint } from '../study/chaos-point.ts';
 import { PARAMS_FILE } from '../proposers/search/search-proposer.ts';
+import { carriesVetoedChange } from '../oversight/vetoed-changes.ts';
 import { pickOnto } from '../workspace/pick-onto.ts';
 import { reapplyOnto, treeOf } from '../workspace/reapply-onto.ts';
 import type { OpenedStudy } from './open-study.ts';
@@ -49,7 +50,8 @@ export async function settleStaleCandidate(
   const tip = best?.keptCommit;
   if (!tip || !best || trial.role === 'baseline' || trial.candidateCommit === null || trial.parentCommit === null || trial.parentCommit === tip) return null;
   // A candidate that already contains the tip (a crash repair built on a candidate of the current best) is not stale.
-  if (await repo.isAncestor(tip, trial.candidateCommit)) return null;
+  // Unless it also carries a vetoed change the tip no longer has (it ran on top of a keep that was vetoed since).
+  if ((await repo.isAncestor(tip, trial.candidateCommit)) && !(await carriesVetoedChange(opened, trial.candidateCommit, tip))) return null;
 
   const parent = ledger.trials(study.id).find((other) => other.keptCommit === trial.parentCommit);
   const parentMetric = parent?.metric ?? null;

@@ -98,3 +98,49 @@ describe('strata veto', () => {
     ledger.close();
   }, 60_000);
 });
+
+describe('strata veto of a running study', () => {
+  it('is applied by the orchestrator between decisions; a trial running on the vetoed change is settled as a stale winner', async () => {
+    const yaml = studyYaml({ maxTrials: 4 });
+    const repo = makeRepo({ 'train.mjs': trainer(3), 'strata.yaml': yaml });
+    // #1 keeps x = 2; #2 (y = 0.1, on another line) runs on top of #1 while #1 is vetoed.
+    let vetoed: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+    const proposer = scripted([
+      { description: 'x = 2', train: trainer(2) },
+      { description: 'y = 0.1', train: trainer(2, { y: 0.1, sleepMs: 6000 }) },
+    ]);
+    const watching = (async () => {
+      const { until } = await import('../helpers/strata-process.ts');
+      await until(() => {
+        try {
+          const ledger = ledgerOf(repo);
+          try {
+            return ledger.trials(1).some((trial) => trial.seq === 2 && trial.status === 'running');
+          } finally {
+            ledger.close();
+          }
+        } catch {
+          return false;
+        }
+      }, 'trial #2 running', 60_000);
+      vetoed = strataProcess(repo, ['veto', '1', '--why', 'not x']);
+      await vetoed;
+    })();
+    await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml), proposer });
+    await watching;
+    const veto = await vetoed!;
+    expect(veto.stdout).toMatch(/study steer: vetoed #1: the branch is rebuilt without it .* best #0/);
+    const ledger = ledgerOf(repo);
+    const two = ledger.trialBySeq(1, 2)!;
+    // #2 beat its parent (#1, now off the branch): its own change (y) is re-applied onto the new best and run again.
+    expect(two).toMatchObject({ status: 'discard', cause: 'stale' });
+    const rerun = ledger.trials(1).find((trial) => trial.relatedTrialId === two.id && trial.meta?.rebasedFrom === 2);
+    expect(rerun).toBeDefined();
+    const rerunTree = gitIn(repo, 'show', `${rerun!.candidateCommit}:train.mjs`);
+    expect(rerunTree).toContain('const x = 3;');
+    expect(rerunTree).toContain('const y = 0.1;');
+    expect(show(repo, 'strata/steer')).not.toContain('const x = 2;');
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  }, 90_000);
+});
