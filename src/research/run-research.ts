@@ -226,7 +226,8 @@ function elapsedInEarlierSessions(opened: OpenedStudy): number {
 function nextTrial(opened: OpenedStudy, proposer: Proposer, claimed: ReadonlySet<number>, role: Exclude<TrialRole, 'baseline'>): TrialRecord {
   const { trials, study, research } = opened;
   const all = trials.all();
-  const queued = all.find((trial) => trial.status === 'queued' && !claimed.has(trial.id));
+  // Repeat runs are their decision's to run, never a proposal's.
+  const queued = all.find((trial) => trial.status === 'queued' && !claimed.has(trial.id) && !REPEAT_ROLES.includes(trial.role));
   if (queued) return queued;
   // A baseline that ended for good, is live, or has a new attempt coming: the study has its baseline.
   const hasBaseline = all.some((trial) => trial.role === 'baseline' && trial.status !== 'interrupted');

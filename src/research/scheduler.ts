@@ -19,7 +19,7 @@
 import { join } from 'node:path';
 import type { ExecutorConfig } from '../core/config/executor-config.ts';
 import { errorMessage } from '../core/errors.ts';
-import { FINAL_STATUSES, type FinalTrialStatus, type TrialRole } from '../core/trial.ts';
+import { FINAL_STATUSES, type FinalTrialStatus, type TrialRole, REPEAT_ROLES } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { chaosPoint } from '../study/chaos-point.ts';
 import { watchProgress } from '../study/progress-watch.ts';
@@ -309,7 +309,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
     const idleNow = trialWork.size + proposing.size + prefetching.size === 0;
     const decided = stop ?? (fatal ? { state: 'paused' as const, reason: `error: ${errorMessage(fatal.error)}` } : (policy.stopCondition() ?? (drain && idleNow ? drain : undefined)));
     const runnable: RunnableTrial[] = all
-      .filter((trial) => !claimed.has(trial.id) && (awaitsDecision(trial) || (trial.status === 'queued' && (trial.candidateCommit !== null || trial.role === 'baseline'))))
+      // A repeat run (baseline repeat, rerun, incumbent check) belongs to the decision that queued it, which runs it; the
+      // scheduler starting it too ran it twice at once (the second run's sandbox lost its cgroup to the first's cleanup).
+      .filter((trial) => !claimed.has(trial.id) && !REPEAT_ROLES.includes(trial.role) && (awaitsDecision(trial) || (trial.status === 'queued' && (trial.candidateCommit !== null || trial.role === 'baseline'))))
       .map((trial) => ({ id: trial.id, baseline: trial.role === 'baseline', source: awaitsDecision(trial) ? 'judge' : 'queued' }));
     const baselines = all.filter((trial) => trial.role === 'baseline');
     const baseline: PlanSnapshot['baseline'] = baselines.some((trial) => trial.status === 'keep')
