@@ -4,6 +4,7 @@ import { badge, card, el, replace, setCrumbs, stat } from './dom.js';
 import * as f from './format.js';
 import { renderProgressChart } from './progress-chart.js';
 import { renderTrialsTable } from './trials-table.js';
+import { oversightPanel } from './oversight-panel.js';
 
 const COUNT_ORDER = ['keep', 'discard', 'crash', 'timeout', 'invalid', 'interrupted'];
 const COUNT_COLORS = { keep: 'var(--keep)', discard: 'var(--discard)', crash: 'var(--crash)', timeout: 'var(--timeout)', invalid: 'var(--invalid)', interrupted: 'var(--interrupted)' };
@@ -16,7 +17,8 @@ export function render(root, view) {
   // Build the skeleton once per study, so the chart and the table keep their state across live updates.
   if (!layout || layout.id !== study.id || !root.contains(layout.chart)) {
     layout = { id: study.id, head: el('div'), stats: el('div', { class: 'stats' }), running: el('div'), chart: el('div', { class: 'chart', id: 'progress-chart' }), table: el('div', { id: 'trials' }) };
-    replace(root, layout.head, layout.stats, layout.running, card(`Progress · ${metric.name} (${metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, null, layout.chart), card('Trials', null, layout.table));
+    // The control panel is built once (live updates must not clear what the user is typing).
+    replace(root, layout.head, layout.stats, layout.running, oversightPanel(view), card(`Progress · ${metric.name} (${metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, null, layout.chart), card('Trials', null, layout.table));
   }
   replace(layout.head, header(view));
   replace(layout.stats, stats(view));
