@@ -84,19 +84,21 @@ research:
 
     const again = strata(repo, 'research');
     expect(again.status, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/recovered: trial 1 interrupted/);
+    // Trial 1 was running; a proposal made ahead of it (speculation, the default on one slot) may have been cut short too.
+    expect(again.stdout).toMatch(/recovered: trial 1(, 2)? interrupted/);
     const ledger = Ledger.open(ledgerPath);
     const trials = ledger.trials(1);
     ledger.close();
-    // The new attempt is linked as a retry of the interrupted one (related_trial_id says what a trial measures or derives from).
-    expect(trials.map((t) => [t.seq, t.status === 'interrupted' ? 'interrupted' : 'done', t.retryOf])).toEqual([
-      [0, 'done', null],
-      [1, 'interrupted', null],
-      [2, 'done', trials[1]!.id],
-      [3, 'done', null],
-      [4, 'done', null],
-    ]);
-    expect(trials[2]!.candidateCommit).toBe(trials[1]!.candidateCommit);
+    const one = trials.find((t) => t.seq === 1)!;
+    expect(one.status).toBe('interrupted');
+    // The new attempt is linked as a retry of the interrupted one (related_trial_id says what a trial measures or derives from),
+    // runs the same commit, and is the only other run of it.
+    const retry = trials.find((t) => t.retryOf === one.id)!;
+    expect(retry.status).not.toBe('interrupted');
+    expect(retry.candidateCommit).toBe(one.candidateCommit);
+    expect(trials.filter((t) => t.candidateCommit === one.candidateCommit && t.status !== 'interrupted')).toHaveLength(1);
+    expect(trials.filter((t) => t.status === 'queued' || t.status === 'running')).toEqual([]);
+    expect(trials.filter((t) => t.status !== 'interrupted' && t.role === 'candidate')).toHaveLength(3);
     expect(trials.filter((t) => t.role === 'baseline')).toHaveLength(1);
     expect(existsSync(join(repo, '.strata', 'worktrees', 'quad'))).toBe(false);
     expect(gitIn(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
