@@ -58,6 +58,11 @@ echo "try LR 0.0$((n + 1))"
     expect(text).toContain('run: "python3 train.py"');
     expect(text).toContain('budget: 40s');
 
+    // The agent's sandbox hides /tmp, where this stand-in and its counter live: name the folder, as a user would for an
+    // agent kept outside its defaults. One proposal at a time (no speculation), so the two ideas run before it gives up.
+    writeFileSync(join(repo, 'strata.yaml'), text.replace('research:\n', `research:\n  agent_sandbox: {writable: [${JSON.stringify(bin)}]}\n  executor: {speculate: false}\n`));
+    gitIn(repo, 'add', 'strata.yaml');
+    gitIn(repo, 'commit', '-q', '-m', 'agent folder');
     const research = strata(repo, env, 'research');
     expect(research.status, research.stderr + research.stdout).toBe(0);
     const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
