@@ -94,11 +94,11 @@ writeFileSync('train.mjs', lines.join('\\n'));
 console.log('turn on knob ' + knob);
 `;
 
-// One slot speculates by default: `serial` proposes while its slot runs; `unspeculative` is the serial loop itself.
+// `serial` and `unspeculative` are the serial loop (speculation is opt-in); `speculative` speculates on one slot.
 const serial: Scenario = { name: 'serial', maxTrials: 6 };
 const unspeculative: Scenario = { name: 'unspeculative', maxTrials: 5, extra: '  executor: {speculate: false}\n' };
 // Every knob improves the loss, so most trials are kept and the proposal made while one runs goes stale and is revised.
-const speculativeCode: Scenario = { name: 'speculative', maxTrials: 6, code: true };
+const speculativeCode: Scenario = { name: 'speculative', maxTrials: 6, code: true, extra: '  executor: {speculate: true}\n' };
 const twoSlots: Scenario = { name: 'slots', maxTrials: 7, extra: '  executor: {slots: 2}\n' };
 const twoSlotsCode: Scenario = { name: 'code', maxTrials: 8, code: true, extra: '  executor: {slots: 2}\n' };
 const screened: Scenario = { name: 'screened', maxTrials: 8, extra: '  fidelity: {screen_budget: 2s, promote_top: 0.5}\n' };
