@@ -17,7 +17,7 @@
  * are checked and put back, and what changed is reported.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { checkoutRoot } from '../integrity/git-locations.ts';
@@ -137,7 +137,8 @@ export class AgentSandbox {
     const configured = settings.writable.map((path) => expandPath(path, options.configDir));
     const containment: Containment = {
       network: settings.network === 'on',
-      readable: [options.repoRoot, ...inHome(profile.readable)],
+      // The agent's own program stays reachable wherever it is installed (a private /tmp would hide one kept there).
+      readable: [options.repoRoot, ...inHome(profile.readable), ...programFolder(input.command, defined.PATH ?? '', input.projectDir)],
       covered: [options.stateDir],
       writable: [checkout, scratch, ...inHome(profile.writable), ...configured],
       readOnlyInside: [join(checkout, '.git'), ...inHome(profile.readOnlyInside)],
@@ -241,4 +242,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function asRecord(value: unknown): Record<string, unknown> {
   return isRecord(value) ? value : {};
+}
+
+/** The folder holding the program a command line starts (its first word, found as a shell would), if it can be found. */
+function programFolder(command: string, path: string, cwd: string): string[] {
+  const program = /^\s*(?:'([^']+)'|"([^"]+)"|(\S+))/.exec(command);
+  const name = program?.[1] ?? program?.[2] ?? program?.[3];
+  if (!name) return [];
+  const candidates = name.includes('/') ? [isAbsolute(name) ? name : resolve(cwd, name)] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const found = candidates.find((candidate) => existsSync(candidate));
+  return found ? [dirname(found)] : [];
 }
