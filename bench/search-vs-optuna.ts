@@ -20,6 +20,8 @@
  *   --out FILE            write every run's trace as it finishes (JSON lines; the first line names the definitions)
  *   --reuse LIST          take Optuna's runs from earlier --out files of the same problem definitions
  *   --markdown FILE       write the tables to FILE as well as to stdout
+ *   --from LIST           run nothing: make the tables from earlier --out files (e.g. the Optuna side and
+ *                         Strata's side run as two processes at once, on a machine with two cores)
  *   --sampler-options JSON  settings for Strata's samplers, e.g. '{"gp":{"outputTransform":"rank"}}' (tuning only)
  *   --tag NAME            label Strata's runs strata:<sampler>~NAME (tuning variants side by side)
  *
@@ -75,6 +77,8 @@ interface Options {
   samplerOptions: SamplerOptions;
   /** Label suffix for Strata's records, so tuning variants can share one results file. */
   tag?: string;
+  /** Report from these --out files instead of running. */
+  from?: string[];
 }
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -132,6 +136,9 @@ export function parseOptions(argv: readonly string[]): Options {
         break;
       case '--tag':
         options.tag = value;
+        break;
+      case '--from':
+        options.from = list(value);
         break;
       default:
         throw new Error(`unknown option ${JSON.stringify(flag)}; see the comment at the top of bench/search-vs-optuna.ts`);
@@ -280,7 +287,7 @@ function positiveInteger(flag: string, value: string): number {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const options = parseOptions(process.argv.slice(2));
-  const { records, optuna, skipped } = await runBenchmark(options);
+  const { records, optuna, skipped } = options.from ? { records: readResults(options.from), optuna: `from ${options.from.join(', ')}`, skipped: undefined } : await runBenchmark(options);
   const text = report(records, options, optuna, skipped);
   if (options.markdown) writeFileSync(options.markdown, `${text}\n`);
   console.log(text);

@@ -113,7 +113,12 @@ describe('SearchProposer', () => {
   it('models from the warm start at once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-search-'));
     const unconditional = configText.replace('    momentum: {type: float, low: 0.5, high: 0.99, when: {optimizer: sgd}}\n', '');
-    const warmStart = Array.from({ length: 6 }, (_, i) => ({ params: { optimizer: i % 2 === 0 ? 'sgd' : 'adam', lr: 10 ** -(i % 4) }, loss: i }));
+    // A smooth loss, so the Gaussian process sees structure (not noise) and models.
+    const warmStart = Array.from({ length: 6 }, (_, i) => {
+      const lr = 10 ** -(0.5 + (i * 3.3) / 5);
+      const optimizer = i % 2 === 0 ? 'sgd' : 'adam';
+      return { params: { optimizer, lr }, loss: (Math.log10(lr) + 2) ** 2 + (optimizer === 'sgd' ? 0.5 : 0) };
+    });
     const proposal = await new SearchProposer({ sampler: 'auto', warmStart }).propose(context(dir, [], unconditional));
     expect(proposal.meta).toMatchObject({ sampler: 'gp', startup: false, warmStartTrials: 6 });
   });
