@@ -144,10 +144,11 @@ describe('oversight.pause_on', () => {
     expect(first.study.stop_reason).toMatch(/^paused by oversight.pause_on.new_best: #1 is the new best/);
     const second = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml), proposer: scripted(steps) });
     expect(second.study.state).toBe('paused');
-    expect(second.study.stop_reason).toMatch(/^paused by oversight.pause_on.diff_lines: kept #3 changes 22 lines \(more than 10\); review it, then strata resume$/);
     const ledger = ledgerOf(repo);
-    // #2 was proposed ahead when the first pause came and set aside; #3 is its new attempt, which met diff_lines.
-    expect(ledger.oversight.records(1, 'oversight.pause_triggered').map((record) => `${record.payload.condition} #${ledger.trial(record.payload.trialId!).seq}`)).toEqual(['new_best #1', 'diff_lines #3']);
+    // The long change is #2, or #3 when #2 was proposed ahead of the first pause and set aside (its new attempt).
+    const long = ledger.trials(1).find((trial) => trial.status === 'keep' && trial.description === 'x = 1.5 with a long comment')!;
+    expect(second.study.stop_reason).toBe(`paused by oversight.pause_on.diff_lines: kept #${long.seq} changes 22 lines (more than 10); review it, then strata resume`);
+    expect(ledger.oversight.records(1, 'oversight.pause_triggered').map((record) => `${record.payload.condition} #${ledger.trial(record.payload.trialId!).seq}`)).toEqual(['new_best #1', `diff_lines #${long.seq}`]);
     expect(checkLedger(ledger).ok).toBe(true);
     ledger.close();
   }, 60_000);
