@@ -61,6 +61,13 @@ const canMount = (() => {
   const dir = mountTmpfs('64k');
   return dir !== undefined;
 })();
+/** Why the mount tests are skipped here; in CI (root, CI=true) they must run, so a missing mount fails instead. */
+const NO_MOUNT = 'mounting a tmpfs is not permitted here (run as root)';
+if (!canMount && process.env.CI === 'true') {
+  it('can mount a tmpfs for the disk-full and read-only tests in CI', () => {
+    throw new Error(`${NO_MOUNT}: CI runs as root and must exercise these faults`);
+  });
+}
 
 describe('a damaged ledger', () => {
   it('is one line naming the file, the backup and the check, for status and ledger check alike', () => {
@@ -118,7 +125,7 @@ describe('a full disk', () => {
     ledger.close();
   });
 
-  it.skipIf(!canMount)('on a real tmpfs that fills up, names the folder that is full (needs root to mount)', () => {
+  it.skipIf(!canMount)(`on a real tmpfs that fills up, names the folder that is full${canMount ? '' : ` — skipped: ${NO_MOUNT}`}`, () => {
     const dir = mountTmpfs('256k')!;
     const ledger = Ledger.open(join(dir, 'ledger.db'));
     study(ledger);
@@ -152,7 +159,7 @@ describe('a read-only ledger', () => {
     reading.close();
   });
 
-  it.skipIf(!canMount)('in a read-only repository: status and the dashboard read it, research says the repository is read-only, an old schema says how to migrate (needs root to mount)', () => {
+  it.skipIf(!canMount)(`in a read-only repository: status and the dashboard read it, research says the repository is read-only, an old schema says how to migrate${canMount ? '' : ` — skipped: ${NO_MOUNT}`}`, () => {
     const mount = mountTmpfs('4m')!;
     const repo = join(mount, 'repo');
     mkdirSync(repo);
