@@ -10,25 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.ts';
+import { triageLines, triageModel } from '../helpers/triage-task.ts';
 import { LoopbackModelServer, type LoopbackRequest } from '../helpers/loopback-model.ts';
 import { pipelineRepo, pipelineYaml, scriptedModels } from '../pipeline/pipeline-fixtures.ts';
 import { ledgerCheck, seededRandom, strata } from './chaos-harness.ts';
 
-const RULES: Record<string, string> = { refund: 'billing', invoice: 'billing', crash: 'bug', error: 'bug', password: 'account', login: 'account' };
-
-/** Task model: the category of the first `keyword -> category` rule in its prompt; reflection: adds one rule the feedback reveals. */
-function triageModel(request: LoopbackRequest) {
-  if (request.lastUserText.includes('improving one part of the instructions')) {
-    const current = /```\n([\s\S]*?)\n```/.exec(request.lastUserText)?.[1] ?? '';
-    const learned = [...request.lastUserText.matchAll(/keyword: (\w+)[\s\S]*?Expected "(\w+)"/g)]
-      .map(([, keyword, category]) => `${keyword} -> ${category}`)
-      .filter((rule) => !current.includes(rule));
-    return { text: `\`\`\`\n${[current, ...new Set(learned.slice(0, 1))].join('\n')}\n\`\`\`` };
-  }
-  const keyword = /keyword: (\w+)/.exec(request.lastUserText)?.[1] ?? '';
-  const rule = new RegExp(`^${keyword} -> (\\w+)$`, 'm').exec(request.system);
-  return { text: rule ? rule[1]! : 'unknown', usage: { input: 50, output: 2 } };
-}
 
 let server: LoopbackModelServer;
 beforeAll(async () => {
@@ -44,9 +30,7 @@ afterAll(async () => {
 
 function evolveDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'strata-chaos-evolve-'));
-  const keywords = Object.keys(RULES);
-  const lines = (prefix: string, n: number) =>
-    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}${i}`, input: `keyword: ${keywords[i % keywords.length]}. Please help.`, answer: RULES[keywords[i % keywords.length]!] })).join('\n');
+  const lines = triageLines;
   mkdirSync(join(dir, 'data'));
   mkdirSync(join(dir, 'prompts'));
   writeFileSync(join(dir, 'data', 'train.jsonl'), lines('t', 12));

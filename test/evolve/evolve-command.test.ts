@@ -8,33 +8,17 @@ import { evolveCommand } from '../../src/cli/commands/evolve.ts';
 import { statusCommand } from '../../src/cli/commands/status.ts';
 import { evolveStatus } from '../../src/evolve/evolve-status.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
+import { triageLines, triageModel } from '../helpers/triage-task.ts';
 import { LoopbackModelServer, type LoopbackRequest } from '../helpers/loopback-model.ts';
 import { sqlRow } from '../helpers/ledger-sql.ts';
 
-const RULES: Record<string, string> = { refund: 'billing', invoice: 'billing', crash: 'bug', error: 'bug', password: 'account', login: 'account' };
-
-/** Task model: answers with the category of the first `keyword -> category` rule in its system prompt matching the ticket. Reflection: adds the rules the feedback reveals. */
-function triageModel(request: LoopbackRequest) {
-  if (request.lastUserText.includes('improving one part of the instructions')) {
-    const current = /```\n([\s\S]*?)\n```/.exec(request.lastUserText)?.[1] ?? '';
-    const learned = [...request.lastUserText.matchAll(/keyword: (\w+)[\s\S]*?Expected "(\w+)"/g)]
-      .map(([, keyword, category]) => `${keyword} -> ${category}`)
-      .filter((rule) => !current.includes(rule));
-    return { text: `\`\`\`\n${[current, ...new Set(learned.slice(0, 1))].join('\n')}\n\`\`\`` };
-  }
-  const keyword = /keyword: (\w+)/.exec(request.lastUserText)?.[1] ?? '';
-  const rule = new RegExp(`^${keyword} -> (\\w+)$`, 'm').exec(request.system);
-  return { text: rule ? rule[1]! : 'unknown', usage: { input: 50, output: 2 } };
-}
 
 let server: LoopbackModelServer;
 let dir: string;
 beforeAll(async () => {
   server = await LoopbackModelServer.start(triageModel);
   dir = mkdtempSync(join(tmpdir(), 'strata-evolve-cli-'));
-  const keywords = Object.keys(RULES);
-  const lines = (prefix: string, n: number) =>
-    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}${i}`, input: `keyword: ${keywords[i % keywords.length]}. Please help.`, answer: RULES[keywords[i % keywords.length]!] })).join('\n');
+  const lines = triageLines;
   mkdirSync(join(dir, 'data'));
   mkdirSync(join(dir, 'prompts'));
   writeFileSync(join(dir, 'data', 'train.jsonl'), lines('t', 12));
