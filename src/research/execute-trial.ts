@@ -224,8 +224,9 @@ export async function propose(
     guidance = proposalGuidance(opened);
     // Repeat runs only measure noise: the decision on the trial they repeat says what they found.
     const finished = history.filter((other) => other.status !== 'running' && other.status !== 'queued' && !REPEAT_ROLES.includes(other.role));
-    // A repair starts from the crashed candidate it fixes (see Proposer.repairTarget).
-    const repaired = trial.relatedTrialId === null ? undefined : finished.findLast((other) => other.candidateCommit === trial.parentCommit);
+    // A repair starts from the crashed candidate it fixes (see Proposer.repairTarget). Other linked trials are no repair:
+    // a veto's redo of a conflicted keep starts from a kept commit, and was told to fix a crash of the keep it started from.
+    const repaired = trial.relatedTrialId === null ? undefined : finished.findLast((other) => other.candidateCommit === trial.parentCommit && other.status === 'crash');
     const stale = staleSpeculationOf(trial);
     proposal = await deps.proposer.propose({
       seq: trial.seq,

@@ -4,6 +4,7 @@ import type { TrialRecord } from '../ledger/records.ts';
 import { awaitsDecision } from '../study/study-trials.ts';
 import { budgetForRole } from './fidelity.ts';
 import type { OpenedStudy } from './open-study.ts';
+import { owedByVeto } from '../oversight/vetoed-changes.ts';
 import { killOrphanedTrials } from './orphan-trials.ts';
 import type { RecoveryReport } from './research-observer.ts';
 
@@ -16,7 +17,9 @@ import type { RecoveryReport } from './research-observer.ts';
  * - every other live trial becomes `interrupted` (`orchestrator-lost`), and
  *   each interrupted trial with a candidate (or the baseline) gets exactly one
  *   new attempt — repeat runs excepted: the decision that needs them runs
- *   them again;
+ *   them again — and so does one a veto queued in place of a conflicted keep,
+ *   proposed or not (a fresh trial never proposed is not: the proposer
+ *   proposes again anyway);
  * - processes of lost trials still running (the orchestrator was killed
  *   alone) are killed, and stale worktrees removed;
  * - the study branch is moved to the ledger's best when a kill landed between
@@ -46,11 +49,13 @@ export async function recoverStudy(opened: OpenedStudy, executor?: Executor): Pr
 
   const all = trials.all();
   const retried = retriedTrials(all);
+  const owed = owedByVeto(opened.ledger, study.id, all);
   for (const trial of all) {
     if (trial.status !== 'interrupted' || retried.has(trial.id)) continue;
     // A repeat only adds a measurement to a decision; the decision (resumed or re-run) asks for the runs it still needs.
     if (REPEAT_ROLES.includes(trial.role)) continue;
-    if (trial.role !== 'baseline' && trial.candidateCommit === null) continue; // never proposed: the proposer will propose again
+    // Never proposed: the proposer will propose again, unless the trial stands for a keep a veto could not re-apply.
+    if (trial.role !== 'baseline' && trial.candidateCommit === null && !owed.has(trial.id)) continue;
     report.requeued.push(trials.retry(trial, budgetForRole(opened.research, trial.role)).seq);
   }
 

@@ -342,7 +342,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       // Draining: a cap at what is running now holds back every new start and proposal.
       ...(drain ? { maxTrials: Math.min(research.maxTrials ?? Infinity, all.filter((trial) => policy.counts(trial)).length + trialWork.size) } : research.maxTrials !== undefined ? { maxTrials: research.maxTrials } : {}),
       counted: all.filter((trial) => policy.counts(trial)).length,
-      committed: all.filter((trial) => policy.counts(trial) || trial.status === 'queued' || trial.status === 'running').length,
+      // An unclaimed queued trial with no candidate yet (a veto's redo of a conflicted keep) is what the next proposal takes
+      // up: counted here as well, it held that very proposal back at max_trials, and the redo was never proposed.
+      committed: all.filter((trial) => policy.counts(trial) || trial.status === 'running' || (trial.status === 'queued' && (claimed.has(trial.id) || trial.candidateCommit !== null || trial.role === 'baseline'))).length,
       ...(decided ? { stop: decided } : {}),
       serial,
     };

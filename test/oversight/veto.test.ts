@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { checkLedger } from '../../src/ledger/ledger-check.ts';
 import { runResearch } from '../../src/research/run-research.ts';
+import { LoopbackModelServer, type LoopbackRequest } from '../helpers/loopback-model.ts';
 import { strataProcess } from '../helpers/strata-process.ts';
 import { config, gitIn, makeRepo } from '../helpers/study-repo.ts';
 import { ledgerOf, scripted, studyYaml, trainer } from './oversight-fixtures.ts';
@@ -140,6 +141,62 @@ describe('strata veto of a running study', () => {
     expect(rerunTree).toContain('const x = 3;');
     expect(rerunTree).toContain('const y = 0.1;');
     expect(show(repo, 'strata/steer')).not.toContain('const x = 2;');
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  }, 90_000);
+});
+
+describe('a keep re-queued by a veto of a stopped study', () => {
+  let server: LoopbackModelServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('is proposed (as a new idea, not a crash fix) and run by the next strata research, never lost to recovery', async () => {
+    const yaml = studyYaml({ maxTrials: 3 });
+    const repo = makeRepo({ 'train.mjs': trainer(3), 'program.md': 'Lower the loss by changing x.\n', 'strata.yaml': yaml });
+    await runResearch({
+      configPath: join(repo, 'strata.yaml'),
+      config: config(yaml),
+      proposer: scripted([
+        { description: 'x = 2', train: trainer(2) },
+        { description: 'x = 1.5', train: trainer(1.5) }, // the same line as #1: conflicts once #1 is gone
+      ]),
+    });
+    // No orchestrator runs: the CLI rebuilds the branch itself and queues #2 again as #3.
+    const veto = await strataProcess(repo, ['veto', '1', '--why', 'wrong direction']);
+    expect(veto.stdout).toMatch(/#2 conflicts in train.mjs: queued again as a new candidate/);
+    let ledger = ledgerOf(repo);
+    const two = ledger.trialBySeq(1, 2)!;
+    const base = ledger.trialBySeq(1, 0)!.keptCommit;
+    expect(ledger.trialBySeq(1, 3)).toMatchObject({ status: 'queued', relatedTrialId: two.id, candidateCommit: null, parentCommit: base });
+    ledger.close();
+
+    // The next session, a real process with the agent proposer on the loopback model, recovers the study first.
+    const prompts: string[] = [];
+    server = await LoopbackModelServer.start((request: LoopbackRequest) => {
+      if (!request.lastUserText.includes('# Research program')) return { text: 'OK' };
+      prompts.push(request.lastUserText);
+      return { text: `DESCRIPTION: x = 1.25 on the rebuilt branch\n\ntrain.mjs\n\`\`\`js\n${trainer(1.25)}\`\`\`\n` };
+    });
+    const agent = `  proposer: agent\n  program: program.md\n  edit_format: whole-file\n`;
+    writeFileSync(join(repo, 'strata.yaml'), `${studyYaml({ maxTrials: 4, proposer: agent })}llm:\n  model: openai-compatible:loop\n  base_url: ${server.url}\n`);
+    const run = await strataProcess(repo, ['research']);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/recovered: trial 3 interrupted by the last stop; re-queued 1/);
+    ledger = ledgerOf(repo);
+    const redo = ledger.trials(1).filter((trial) => trial.relatedTrialId === two.id);
+    // #3 interrupted by recovery, its new attempt #4 proposed on the rebuilt branch, run and kept.
+    expect(redo.map((trial) => `#${trial.seq} ${trial.status}`)).toEqual(['#3 interrupted', '#4 keep']);
+    expect(redo[1]).toMatchObject({ retryOf: redo[0]!.id, parentCommit: base, description: 'x = 1.25 on the rebuilt branch' });
+    expect(ledger.trial(ledger.study(1).bestTrialId!).seq).toBe(4);
+    expect(gitIn(repo, 'show', 'strata/steer:train.mjs')).toContain('const x = 1.25;');
+    // Its prompt asks for a new idea with #2 marked in the history, not for the fix of a crash (the baseline never crashed).
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).not.toMatch(/fix the crash/);
+    expect(prompts[0]).toMatch(/Propose the next experiment/);
     expect(checkLedger(ledger).ok).toBe(true);
     ledger.close();
   }, 90_000);
