@@ -2,24 +2,27 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { StrataError, StudyStateError, StudyStoppedError, UsageError } from '../core/errors.ts';
 import { terminalText } from '../core/terminal-text.ts';
-import { evolveCommand } from './commands/evolve.ts';
-import { finalizeCommand } from './commands/finalize.ts';
-import { exportCommand } from './commands/export.ts';
-import { importCommand } from './commands/import.ts';
-import { initCommand } from './commands/init.ts';
-import { ledgerCommand } from './commands/ledger.ts';
-import { pipelineCommand } from './commands/pipeline.ts';
-import { plotCommand } from './commands/plot.ts';
-import { reportCommand } from './commands/report.ts';
-import { researchCommand } from './commands/research.ts';
-import { serveCommand } from './commands/serve.ts';
-import { statusCommand } from './commands/status.ts';
-import { guideCommand } from './commands/guide.ts';
-import { pauseCommand } from './commands/pause.ts';
-import { resumeCommand } from './commands/resume.ts';
-import { stopCommand } from './commands/stop.ts';
-import { vetoCommand } from './commands/veto.ts';
-import { verifyCommand } from './commands/verify.ts';
+
+// Each command's module loads when the command runs, not at start: `strata status` or `--version` does not
+// parse the research loop, the dashboard and the evolve engine first (a clone runs from its TypeScript sources).
+const evolveCommand: typeof import('./commands/evolve.ts').evolveCommand = async (options) => (await import('./commands/evolve.ts')).evolveCommand(options);
+const finalizeCommand: typeof import('./commands/finalize.ts').finalizeCommand = async (options) => (await import('./commands/finalize.ts')).finalizeCommand(options);
+const exportCommand: typeof import('./commands/export.ts').exportCommand = async (options) => (await import('./commands/export.ts')).exportCommand(options);
+const importCommand: typeof import('./commands/import.ts').importCommand = async (options) => (await import('./commands/import.ts')).importCommand(options);
+const initCommand: typeof import('./commands/init.ts').initCommand = async (options) => (await import('./commands/init.ts')).initCommand(options);
+const ledgerCommand: typeof import('./commands/ledger.ts').ledgerCommand = async (options) => (await import('./commands/ledger.ts')).ledgerCommand(options);
+const pipelineCommand: typeof import('./commands/pipeline.ts').pipelineCommand = async (options) => (await import('./commands/pipeline.ts')).pipelineCommand(options);
+const plotCommand: typeof import('./commands/plot.ts').plotCommand = async (options) => (await import('./commands/plot.ts')).plotCommand(options);
+const reportCommand: typeof import('./commands/report.ts').reportCommand = async (options) => (await import('./commands/report.ts')).reportCommand(options);
+const researchCommand: typeof import('./commands/research.ts').researchCommand = async (options) => (await import('./commands/research.ts')).researchCommand(options);
+const serveCommand: typeof import('./commands/serve.ts').serveCommand = async (options) => (await import('./commands/serve.ts')).serveCommand(options);
+const statusCommand: typeof import('./commands/status.ts').statusCommand = async (options) => (await import('./commands/status.ts')).statusCommand(options);
+const guideCommand: typeof import('./commands/guide.ts').guideCommand = async (options) => (await import('./commands/guide.ts')).guideCommand(options);
+const pauseCommand: typeof import('./commands/pause.ts').pauseCommand = async (options) => (await import('./commands/pause.ts')).pauseCommand(options);
+const resumeCommand: typeof import('./commands/resume.ts').resumeCommand = async (options) => (await import('./commands/resume.ts')).resumeCommand(options);
+const stopCommand: typeof import('./commands/stop.ts').stopCommand = async (options) => (await import('./commands/stop.ts')).stopCommand(options);
+const vetoCommand: typeof import('./commands/veto.ts').vetoCommand = async (options) => (await import('./commands/veto.ts')).vetoCommand(options);
+const verifyCommand: typeof import('./commands/verify.ts').verifyCommand = async (options) => (await import('./commands/verify.ts')).verifyCommand(options);
 
 type Values = Record<string, string | boolean | undefined>;
 

@@ -23,13 +23,32 @@ export const STATUS_LINEAGE_ROWS = 20;
  */
 export function statusLines(trials: readonly TrialRow[], bestSeq: number | null, options: { all: boolean }): StatusLine[] {
   if (options.all || trials.length < STATUS_ALL_BELOW) return trials.map((trial) => ({ trial }));
-  const shown = new Set<number>(trials.slice(-STATUS_LAST_ROWS).map((trial) => trial.seq));
-  const chain = lineage(trials, bestSeq);
-  for (const trial of [...chain.slice(0, STATUS_LINEAGE_ROWS), ...chain.slice(-1)]) shown.add(trial.seq);
+  const shown = shownTrials(trials, trials.slice(-STATUS_LAST_ROWS), bestSeq);
+  return linesOf(
+    trials.map((trial) => trial.seq),
+    shown,
+  );
+}
+
+/**
+ * The rows a long study shows: of the best's lineage (followed through
+ * `kept`, which holds at least every kept trial and the best) its root and
+ * newest steps, and the `last` rows. Keyed by trial number.
+ */
+export function shownTrials(kept: readonly TrialRow[], last: readonly TrialRow[], bestSeq: number | null): Map<number, TrialRow> {
+  const shown = new Map<number, TrialRow>(last.map((trial) => [trial.seq, trial]));
+  const chain = lineage(kept, bestSeq);
+  for (const trial of [...chain.slice(0, STATUS_LINEAGE_ROWS), ...chain.slice(-1)]) shown.set(trial.seq, trial);
+  return shown;
+}
+
+/** The table's lines: the `shown` rows in the order of `finishedSeqs` (every finished trial's number), a note for each run of the others. */
+export function linesOf(finishedSeqs: readonly number[], shown: ReadonlyMap<number, TrialRow>): StatusLine[] {
   const lines: StatusLine[] = [];
   let hidden = 0;
-  for (const trial of trials) {
-    if (!shown.has(trial.seq)) {
+  for (const seq of finishedSeqs) {
+    const trial = shown.get(seq);
+    if (!trial) {
       hidden++;
       continue;
     }

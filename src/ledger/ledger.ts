@@ -13,6 +13,7 @@ import { EvolveStore } from './stores/evolve-store.ts';
 import { LlmStore } from './stores/llm-store.ts';
 import { OversightStore } from './stores/oversight-store.ts';
 import { ResearchStore } from './stores/research-store.ts';
+import { TrialQueryStore } from './stores/trial-query-store.ts';
 
 /** A heartbeat older than this means the orchestrator that owned a study is gone. */
 export const STALE_OWNER_MS = 30_000;
@@ -56,6 +57,8 @@ export class Ledger {
   readonly llm: LlmStore;
   /** Notes, control requests, vetoes, pause conditions and notification deliveries. */
   readonly oversight: OversightStore;
+  /** Counts, sums, pages and chart columns of a study's trials, for views of studies too long to read whole. */
+  readonly trialQueries: TrialQueryStore;
   private depth = 0;
 
   static {
@@ -71,6 +74,7 @@ export class Ledger {
     this.evolve = new EvolveStore(db, this.eventLog);
     this.llm = new LlmStore(db);
     this.oversight = new OversightStore(db, this.eventLog);
+    this.trialQueries = new TrialQueryStore(db);
   }
 
   /**

@@ -26,6 +26,21 @@ export interface SchedulingSummary {
  * const { duty_cycle } = schedulingSummary(ledger.events(id), ledger.trials(id), ledger.study(id));
  */
 export function schedulingSummary(events: readonly StoredEvent[], trials: readonly TrialRecord[], study: StudyRecord, now = Date.now()): SchedulingSummary {
+  let busyMs = 0;
+  for (const trial of trials) {
+    if (trial.startedAt === null) continue;
+    const started = Date.parse(trial.startedAt);
+    const ended = trial.endedAt === null ? now : Date.parse(trial.endedAt);
+    busyMs += trial.wallMs ?? Math.max(0, ended - started);
+  }
+  return schedulingSummaryOf(events, busyMs, study, now);
+}
+
+/**
+ * The same summary from the busy time already summed (a long study sums it in
+ * SQL) and only the events that matter (`EventStore.sessionMarks`).
+ */
+export function schedulingSummaryOf(events: readonly { type: string; payload: unknown; createdAt: string }[], busyMs: number, study: Pick<StudyRecord, 'state'>, now = Date.now()): SchedulingSummary {
   let capacityMs = 0;
   let open: { start: number; slots: number; last: number } | undefined;
   let latest: { executor: string; slots: number } | undefined;
@@ -46,14 +61,6 @@ export function schedulingSummary(events: readonly StoredEvent[], trials: readon
     }
   }
   if (open) capacityMs += ((study.state === 'running' ? now : open.last) - open.start) * open.slots;
-
-  let busyMs = 0;
-  for (const trial of trials) {
-    if (trial.startedAt === null) continue;
-    const started = Date.parse(trial.startedAt);
-    const ended = trial.endedAt === null ? now : Date.parse(trial.endedAt);
-    busyMs += trial.wallMs ?? Math.max(0, ended - started);
-  }
   return {
     executor: latest?.executor ?? null,
     slots: latest?.slots ?? null,

@@ -1,7 +1,7 @@
 import type { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
 import { improvement, type MetricGoal } from '../core/trial.ts';
-import { schedulingSummary, type SchedulingSummary } from './duty-cycle.ts';
+import { schedulingSummaryOf, type SchedulingSummary } from './duty-cycle.ts';
 
 export interface TrialRow {
   id: number;
@@ -59,14 +59,9 @@ export interface StudySummary {
   running: (TrialRow & { started_at: string | null; elapsed_s: number | null; budget_s: number | null; decision_pending: boolean })[];
 }
 
-/** Build the summary of a research study from the ledger. */
-export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.now()): StudySummary {
-  const metric = (study.config as { research?: { metric?: { name?: string; goal?: MetricGoal; secondary?: (string | { name: string })[] } } }).research?.metric;
-  const goal: MetricGoal = metric?.goal ?? 'minimize';
-  const trials = ledger.trials(study.id);
-  const holdouts = ledger.research.holdoutResults(study.id);
-  const holdoutOf = (trial: TrialRecord) => holdouts.get(trial.id)?.metric ?? null;
-  const toRow = (trial: TrialRecord): TrialRow => ({
+/** A trial as a row of the summary's table; `holdouts` are the study's sealed results by trial id. */
+export function summaryTrialRow(trial: TrialRecord, holdouts: ReadonlyMap<number, { metric: number | null }>): TrialRow {
+  return {
     id: trial.id,
     seq: trial.seq,
     status: trial.status,
@@ -84,13 +79,34 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
     role: trial.role,
     slot: trial.slot,
     external_id: trial.externalId,
-    holdout: holdoutOf(trial),
-  });
-  const best = study.bestTrialId === null ? undefined : trials.find((trial) => trial.id === study.bestTrialId);
-  const baseline = trials.find((trial) => trial.role === 'baseline' && trial.status === 'keep');
-  const counts: Record<string, number> = {};
-  for (const trial of trials) counts[trial.status] = (counts[trial.status] ?? 0) + 1;
-  const finished = trials.filter((trial) => trial.status !== 'running' && trial.status !== 'queued');
+    holdout: holdouts.get(trial.id)?.metric ?? null,
+  };
+}
+
+/** Build the summary of a research study from the ledger, with every finished trial in `trials`. */
+export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.now()): StudySummary {
+  return summarizeStudyWith(ledger, study, (row) => ledger.trials(study.id).filter((trial) => trial.status !== 'running' && trial.status !== 'queued').map(row), now);
+}
+
+/**
+ * The summary with the finished trials `rows` picks (all of them, or only
+ * those `strata status` shows of a long study). Everything else is read as
+ * counts and sums, and the few rows it names (best, baseline, running), so
+ * a study of 20,000 trials costs what its shown rows cost.
+ */
+export function summarizeStudyWith(ledger: Ledger, study: StudyRecord, rows: (row: (trial: TrialRecord) => TrialRow) => TrialRow[], now = Date.now()): StudySummary {
+  const metric = (study.config as { research?: { metric?: { name?: string; goal?: MetricGoal; secondary?: (string | { name: string })[] } } }).research?.metric;
+  const goal: MetricGoal = metric?.goal ?? 'minimize';
+  const holdouts = ledger.research.holdoutResults(study.id);
+  const holdoutOf = (trial: TrialRecord) => holdouts.get(trial.id)?.metric ?? null;
+  const toRow = (trial: TrialRecord): TrialRow => summaryTrialRow(trial, holdouts);
+  const queries = ledger.trialQueries;
+  const bestRecord = study.bestTrialId === null ? undefined : queries.byIds([study.bestTrialId])[0];
+  const best = bestRecord?.studyId === study.id ? bestRecord : undefined;
+  const baseline = queries.baseline(study.id);
+  const counts = queries.counts(study.id);
+  const times = queries.runTimes(study.id);
+  const busyMs = times.startedWallMs + times.unmeasured.reduce((sum, run) => sum + Math.max(0, (run.endedAt === null ? now : Date.parse(run.endedAt)) - Date.parse(run.startedAt)), 0);
   const point = (trial: TrialRecord | undefined) =>
     trial ? { trial: trial.seq, commit: trial.keptCommit ?? trial.candidateCommit, metric: trial.metric, metrics: trial.metrics } : null;
   return {
@@ -116,19 +132,17 @@ export function summarizeStudy(ledger: Ledger, study: StudyRecord, now = Date.no
     baseline: point(baseline),
     improvement: best?.metric != null && baseline?.metric != null ? improvement(best.metric, baseline.metric, goal) : null,
     counts,
-    total_time_s: finished.reduce((sum, trial) => sum + (trial.wallMs ?? 0), 0) / 1000,
+    total_time_s: times.finishedWallMs / 1000,
     spend_usd: ledger.llm.spentUsd(study.id),
-    scheduling: schedulingSummary(ledger.events(study.id), trials, study, now),
-    trials: finished.map(toRow),
-    running: trials
-      .filter((trial) => trial.status === 'running' || trial.status === 'queued')
-      .map((trial) => ({
-        ...toRow(trial),
-        started_at: trial.startedAt,
-        elapsed_s: trial.startedAt ? (now - Date.parse(trial.startedAt)) / 1000 : null,
-        budget_s: trial.budgetMs === null ? null : trial.budgetMs / 1000,
-        // Its run finished and was measured; the decision (reruns, confirmations) is pending and resumes with the study.
-        decision_pending: trial.status === 'running' && trial.measuredAt !== null,
-      })),
+    scheduling: schedulingSummaryOf(ledger.eventLog.sessionMarks(study.id), busyMs, study, now),
+    trials: rows(toRow),
+    running: queries.live(study.id).map((trial) => ({
+      ...toRow(trial),
+      started_at: trial.startedAt,
+      elapsed_s: trial.startedAt ? (now - Date.parse(trial.startedAt)) / 1000 : null,
+      budget_s: trial.budgetMs === null ? null : trial.budgetMs / 1000,
+      // Its run finished and was measured; the decision (reruns, confirmations) is pending and resumes with the study.
+      decision_pending: trial.status === 'running' && trial.measuredAt !== null,
+    })),
   };
 }

@@ -1,18 +1,15 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StudyStateError } from '../../core/errors.ts';
-import { evolveStatus } from '../../evolve/evolve-status.ts';
-import { summarizePipeline } from '../../pipeline/pipeline-summary.ts';
-import { renderPipelineStatus } from './pipeline.ts';
-import { renderEvolveStatus } from '../evolve-status-view.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { Ledger } from '../../ledger/ledger.ts';
-import { summarizeStudy, type StudySummary, type TrialRow } from '../../research/study-summary.ts';
+import type { StudyRecord } from '../../ledger/records.ts';
+import { summarizeStudy, summarizeStudyWith, type StudySummary, type TrialRow } from '../../research/study-summary.ts';
 import { ledgerPathFor } from '../../workspace/state-dir.ts';
 import { formatMetric, palette, statusColor } from '../format.ts';
 import { loadConfig } from '../load-config.ts';
 import { schedulingLine } from '../scheduling-line.ts';
-import { lineage, STATUS_LAST_ROWS, STATUS_LINEAGE_ROWS, statusLines } from '../status-rows.ts';
+import { lineage, linesOf, shownTrials, STATUS_ALL_BELOW, STATUS_LAST_ROWS, STATUS_LINEAGE_ROWS, statusLines, type StatusLine } from '../status-rows.ts';
 import { renderTable, truncate } from '../table.ts';
 import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import { REPEAT_ROLES } from '../../core/trial.ts';
@@ -50,22 +47,75 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
   const out = options.out ?? process.stdout;
   const { ledger, study } = await openStudyForReading(options);
   try {
+    // Each kind's modules load only when its study is shown: a research status does not pay for evolve's.
     if (study.kind === 'evolve') {
+      const [{ evolveStatus }, { renderEvolveStatus }] = await Promise.all([import('../../evolve/evolve-status.ts'), import('../evolve-status-view.ts')]);
       const status = evolveStatus(ledger, study.id, { perExample: Boolean(options.json) });
       out.write(options.json ? `${safeJson(status, 2)}\n` : `${renderEvolveStatus(status, out)}\n`);
       return 0;
     }
     if (study.kind === 'pipeline') {
+      const [{ summarizePipeline }, { renderPipelineStatus }] = await Promise.all([import('../../pipeline/pipeline-summary.ts'), import('./pipeline.ts')]);
       const pipeline = summarizePipeline(ledger, study);
       out.write(options.json ? `${safeJson(pipeline, 2)}\n` : `${renderPipelineStatus(pipeline, out)}\n`);
       return 0;
     }
-    const summary = summarizeStudy(ledger, study);
-    out.write(options.json ? `${safeJson(summary, 2)}\n` : `${renderStatus(summary, out, { all: Boolean(options.all) })}\n`);
+    if (options.json || options.all) {
+      const summary = summarizeStudy(ledger, study);
+      out.write(options.json ? `${safeJson(summary, 2)}\n` : `${renderStatus(summary, out, { all: true })}\n`);
+      return 0;
+    }
+    const { summary, shown } = statusOverview(ledger, study);
+    out.write(`${renderStatus(summary, out, { shown })}\n`);
     return 0;
   } finally {
     ledger.close();
   }
+}
+
+/** Which rows of a long study the table shows, worked out in SQL (see statusOverview). */
+export interface ShownRows {
+  lines: StatusLine[];
+  /** Finished trials in all. */
+  total: number;
+  /** Steps of the best's lineage, shown or not. */
+  lineageSteps: number;
+  /** Whether any finished trial has a holdout metric (the column is shown). */
+  holdout: boolean;
+}
+
+/**
+ * The summary `strata status` prints, reading only what it shows: counts and
+ * sums in SQL, the kept trials (for the best's lineage), the last rows and
+ * what runs. A study of 20,000 trials reads a few hundred rows, not 20,000.
+ * A short study gets every row, as before.
+ */
+export function statusOverview(ledger: Ledger, study: StudyRecord, now = Date.now()): { summary: StudySummary; shown?: ShownRows } {
+  const queries = ledger.trialQueries;
+  const finishedSeqs = queries.finishedSeqs(study.id);
+  if (finishedSeqs.length < STATUS_ALL_BELOW) return { summary: summarizeStudy(ledger, study, now) };
+  let shown: ShownRows | undefined;
+  const summary = summarizeStudyWith(
+    ledger,
+    study,
+    (row) => {
+      const kept = queries.kept(study.id);
+      if (study.bestTrialId !== null && !kept.some((trial) => trial.id === study.bestTrialId)) kept.push(...queries.byIds([study.bestTrialId]).filter((trial) => trial.studyId === study.id));
+      const keptRows = kept.map(row);
+      const bestSeq = kept.find((trial) => trial.id === study.bestTrialId)?.seq ?? null;
+      const rows = shownTrials(keptRows, queries.lastFinished(study.id, STATUS_LAST_ROWS).map(row), bestSeq);
+      const holdouts = ledger.research.holdoutResults(study.id);
+      shown = {
+        lines: linesOf(finishedSeqs, rows),
+        total: finishedSeqs.length,
+        lineageSteps: lineage(keptRows, bestSeq).length,
+        holdout: [...holdouts.values()].some((result) => result.metric !== null),
+      };
+      return [...rows.values()].sort((a, b) => a.seq - b.seq);
+    },
+    now,
+  );
+  return shown ? { summary, shown } : { summary };
 }
 
 /**
@@ -74,7 +124,7 @@ export async function statusCommand(options: StatusCommandOptions): Promise<numb
  * trials, proposers and models wrote (descriptions, reasons) is printed
  * without its control sequences (core/terminal-text.ts).
  */
-export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, options: { all?: boolean } = {}): string {
+export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, options: { all?: boolean; shown?: ShownRows | undefined } = {}): string {
   const colors = palette(out);
   const lines = [colors.bold(`${summary.study.name}`) + `  ${summary.study.kind} · ${summary.study.state}${summary.study.stop_reason ? ` (${terminalLine(summary.study.stop_reason)})` : ''}`];
   lines.push(`branch ${summary.study.branch ?? '-'} · ${summary.study.goal} ${summary.study.metric}`);
@@ -91,10 +141,11 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, 
   if (summary.spend_usd > 0) lines.push(`LLM spend $${summary.spend_usd.toFixed(summary.spend_usd < 1 ? 4 : 2)}`);
   lines.push('');
   // Validation and the sealed holdout side by side, with the gap, wherever a holdout was measured.
-  const holdout = summary.trials.some((trial) => trial.holdout !== null);
+  const holdout = options.shown?.holdout ?? summary.trials.some((trial) => trial.holdout !== null);
   const secondary = summary.study.secondary;
   const columns = 7 + (holdout ? 1 : 0) + secondary.length;
-  const shown = statusLines(summary.trials, summary.best?.trial ?? null, { all: Boolean(options.all) });
+  const shown = options.shown?.lines ?? statusLines(summary.trials, summary.best?.trial ?? null, { all: Boolean(options.all) });
+  const total = options.shown?.total ?? summary.trials.length;
   const row = (trial: TrialRow) => [
     `#${trial.seq}`,
     REPEAT_ROLES.includes(trial.role) && trial.status === 'discard' ? colors.dim('repeat') : statusColor(trial.status, colors),
@@ -116,9 +167,9 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, 
   );
   const hidden = shown.reduce((sum, line) => sum + ('hidden' in line ? line.hidden : 0), 0);
   if (hidden > 0) {
-    const steps = lineage(summary.trials, summary.best?.trial ?? null).length;
+    const steps = options.shown?.lineageSteps ?? lineage(summary.trials, summary.best?.trial ?? null).length;
     const of = steps > STATUS_LINEAGE_ROWS + 1 ? ` (the baseline and the newest ${STATUS_LINEAGE_ROWS} of its ${steps} steps)` : '';
-    lines.push(colors.dim(`${summary.trials.length - hidden} of ${summary.trials.length} trials: the best's lineage${of} and the last ${STATUS_LAST_ROWS}; strata status --all lists every one`));
+    lines.push(colors.dim(`${total - hidden} of ${total} trials: the best's lineage${of} and the last ${STATUS_LAST_ROWS}; strata status --all lists every one`));
   }
   for (const running of summary.running) {
     if (running.decision_pending) {

@@ -51,6 +51,36 @@ export class EventStore {
     return `${data.data_version}:${last.id}`;
   }
 
+  /**
+   * What the duty cycle reads of a study's event log, without parsing the
+   * rest of it: the session starts and state changes, and before each
+   * session start (and at the end) a mark carrying the time of the last
+   * event before it, which is when a session that was killed (no state
+   * change ended it) last showed life. Fed to schedulingSummary, these give
+   * what the whole log gives.
+   */
+  sessionMarks(studyId: number): { type: string; payload: unknown; createdAt: string }[] {
+    const rows = prepared(
+      this.db,
+      "SELECT id, type, payload_json, created_at FROM events WHERE study_id = ? AND type IN ('study.session_started', 'study.state_changed') ORDER BY id",
+    ).all(studyId);
+    const lastBefore = (id: number | null) =>
+      (id === null
+        ? prepared(this.db, 'SELECT created_at FROM events WHERE study_id = ? ORDER BY id DESC LIMIT 1').get(studyId)
+        : prepared(this.db, 'SELECT created_at FROM events WHERE study_id = ? AND id < ? ORDER BY id DESC LIMIT 1').get(studyId, id)) as { created_at: string } | undefined;
+    const marks: { type: string; payload: unknown; createdAt: string }[] = [];
+    const mark = (id: number | null) => {
+      const last = lastBefore(id);
+      if (last) marks.push({ type: 'mark', payload: null, createdAt: String(last.created_at) });
+    };
+    for (const row of rows) {
+      if (row.type === 'study.session_started') mark(Number(row.id));
+      marks.push({ type: String(row.type), payload: JSON.parse(String(row.payload_json)) as unknown, createdAt: String(row.created_at) });
+    }
+    mark(null);
+    return marks;
+  }
+
   /** The newest payload of `type` for a study, if any. */
   last<T extends LedgerEventType>(studyId: number, type: T): LedgerEvents[T] | undefined {
     return this.payloads(studyId, type, { newestFirst: true, limit: 1 })[0];

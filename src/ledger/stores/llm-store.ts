@@ -3,7 +3,7 @@ import { prepared } from '../prepared.ts';
 import { num, text, type Row } from './row.ts';
 
 /** What a call cost in USD, in SQL: a call killed before it finished counts at its reservation (it may well have been billed). */
-const CALL_USD = 'COALESCE(usd, CASE WHEN latency_ms IS NULL THEN reserved_usd ELSE 0 END)';
+export const CALL_USD = 'COALESCE(usd, CASE WHEN latency_ms IS NULL THEN reserved_usd ELSE 0 END)';
 
 /** One role's share of a study's model calls. */
 export interface RoleSpend {
