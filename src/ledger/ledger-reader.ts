@@ -2,6 +2,7 @@ import { Ledger } from './ledger.ts';
 import type { StudyRecord, TrialRecord } from './records.ts';
 import type { CandidateRecord, EvaluationRecord } from './stores/evolve-store.ts';
 import type { LlmCallRecord, RoleSpend } from './stores/llm-store.ts';
+import type { GuidanceStampRow } from './stores/oversight-store.ts';
 
 export type { CandidateRecord, EvaluationRecord } from './stores/evolve-store.ts';
 export type { LlmCallRecord, RoleSpend } from './stores/llm-store.ts';
@@ -60,6 +61,11 @@ export class LedgerReader {
   /** Sealed holdout results by trial id; empty for a ledger from before they existed. */
   holdouts(studyId: number): Map<number, { status: string; metric: number | null; reason: string | null }> {
     return new Map([...this.ledger.research.holdoutResults(studyId)].map(([id, result]) => [id, { status: result.status, metric: result.metric, reason: result.reason }]));
+  }
+
+  /** The program hash and notes each of the study's proposals was made under, in trial order. */
+  guidanceStamps(studyId: number): GuidanceStampRow[] {
+    return this.ledger.oversight.guidanceStamps(studyId);
   }
 
   /** Model calls of one trial or one candidate, oldest first. */

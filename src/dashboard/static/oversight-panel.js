@@ -1,6 +1,7 @@
 // The control panel of a research study: add a note, pause, pause now,
 // resume, stop, veto a kept trial. Every action is a POST with the write
 // token in a header (fetched once, same-origin); destructive ones ask first.
+// The trial table's per-row Veto buttons go through confirmVeto here.
 // Answers are shown as text, never as markup.
 import { card, el, replace } from './dom.js';
 
@@ -28,6 +29,18 @@ async function act(studyId, action, body, out) {
   }
 }
 
+const VETO_QUESTION = 'Undo this kept change? The branch is rebuilt without it.';
+
+/**
+ * Veto trial `seq` after the same confirmation the panel asks for; the answer
+ * goes to the panel's outcome line. The trial table's Veto buttons use it.
+ */
+export function confirmVeto(studyId, seq, why) {
+  const out = document.getElementById('oversight-outcome');
+  if (!globalThis.confirm(`Veto #${seq}: ${VETO_QUESTION}`)) return;
+  act(studyId, 'veto', { trial: seq, why: why ?? document.getElementById('veto-why')?.value ?? '' }, out);
+}
+
 /** The panel for `view` (a research view). */
 export function oversightPanel(view) {
   const id = view.study.id;
@@ -50,7 +63,7 @@ export function oversightPanel(view) {
         button('Resume', 'resume', () => act(id, 'resume', {}, out)),
         button('Stop', 'stop', confirmThen('End this study for good?', () => act(id, 'stop', {}, out))),
       ),
-      el('div', null, vetoTrial, vetoWhy, button('Veto', 'veto', confirmThen('Undo this kept change? The branch is rebuilt without it.', () => act(id, 'veto', { trial: Number(vetoTrial.value), why: vetoWhy.value }, out)))),
+      el('div', null, vetoTrial, vetoWhy, button('Veto', 'veto', confirmThen(VETO_QUESTION, () => act(id, 'veto', { trial: Number(vetoTrial.value), why: vetoWhy.value }, out)))),
       out,
     ),
   );

@@ -1,6 +1,7 @@
 // The table of trials: filter by status, search the text, sort by any column.
 import { badge, el, replace } from './dom.js';
 import * as f from './format.js';
+import { confirmVeto } from './oversight-panel.js';
 
 const state = { status: 'all', query: '', sort: 'seq', descending: true, study: null };
 
@@ -23,10 +24,21 @@ function columns(view) {
         el('span', { text: t.description }),
         t.reason && !['keep', 'discard'].includes(t.status) ? el('div', { class: 'reason', text: t.reason }) : null,
         (t.flags ?? []).map((flag) => el('div', { class: 'flag', text: `⚠ ${flag}` })),
+        // Where the program or the notes changed: this trial was the first proposed under the new guidance.
+        (view.guidance_changes ?? []).filter((change) => change.before === t.seq).map((change) => el('div', { class: 'guidance-change', dataset: { kind: change.kind }, text: `✎ ${change.text}` })),
       ],
     },
     { key: 'duration_s', title: 'time', num: true, value: (t) => t.duration_s, cell: (t) => f.duration(t.duration_s) },
     { key: 'usd', title: 'cost', num: true, value: (t) => t.usd, cell: (t) => (t.usd ? f.usd(t.usd) : '–') },
+    {
+      key: 'veto',
+      title: '',
+      value: (t) => (t.vetoable ? 1 : 0),
+      cell: (t) =>
+        t.vetoable
+          ? el('button', { type: 'button', class: 'veto-row', title: `Veto #${t.seq}: undo this kept change`, dataset: { seq: String(t.seq) }, onclick: (event) => { event.stopPropagation(); confirmVeto(view.study.id, t.seq); } }, 'Veto')
+          : null,
+    },
   );
   return list;
 }
@@ -97,7 +109,7 @@ export function renderTrialsTable(container, view) {
       rows.map((trial) =>
         el(
           'tr',
-          { class: `clickable st-${trial.status}`, dataset: { seq: String(trial.seq), status: trial.status }, onclick: (event) => { if (!event.target.closest('a')) location.href = trialHref(view, trial); } },
+          { class: `clickable st-${trial.status}`, dataset: { seq: String(trial.seq), status: trial.status }, onclick: (event) => { if (!event.target.closest('a, button')) location.href = trialHref(view, trial); } },
           cols.map((c) => el('td', { class: [c.num ? 'num' : '', c.class ?? ''].join(' ') }, c.cell(trial))),
         ),
       ),

@@ -1,6 +1,7 @@
 import { improvement, type MetricGoal } from '../../core/trial.ts';
 import type { StudyRecord, TrialRecord } from '../../ledger/records.ts';
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
+import { describeGuidanceChange, guidanceChanges, type GuidanceChange } from '../../oversight/guidance-changes.ts';
 
 /** A sealed holdout result as the reader returns it. */
 type HoldoutRecord = { status: string; metric: number | null; reason: string | null };
@@ -16,8 +17,10 @@ export interface ResearchTrialView {
   metric: number | null;
   /** The sealed holdout metric, when the study measures one for this trial. */
   holdout: number | null;
-  /** Warnings the integrity layer recorded: a suspect first measurement, a failed re-check of a keep, a holdout that did not run. */
+  /** Warnings the integrity layer recorded (a suspect first measurement, a failed re-check of a keep, a holdout that did not run) and a veto with its reason. */
   flags: string[];
+  /** A kept change that can be vetoed (not the baseline, not vetoed already). */
+  vetoable: boolean;
   /** metric − the best metric when the trial ran (raw; `better` says which way is good). */
   delta: number | null;
   better: boolean | null;
@@ -60,6 +63,8 @@ export interface ResearchView {
   duty: { fraction: number; busy_s: number; span_s: number; slots: number } | null;
   spend: { usd: number; calls: number; by_role: { role: string; calls: number; usd: number }[] };
   total_time_s: number;
+  /** Where the program file or the active notes changed between two proposals, with the change in words. */
+  guidance_changes: (GuidanceChange & { text: string })[];
 }
 
 /** The metric a research study optimizes, from its stored config. */
@@ -95,6 +100,8 @@ export function trialRow(trial: TrialRecord, metric: { name: string; goal: Metri
   const recheck = trial.meta?.recheck as { stillBetter?: unknown; reason?: unknown } | undefined;
   if (recheck?.stillBetter === false) flags.push(`re-check: no longer beats its parent${typeof recheck.reason === 'string' ? ` (${recheck.reason})` : ''}`);
   if (holdout && holdout.status !== 'measured') flags.push(`holdout ${holdout.status}${holdout.reason ? `: ${holdout.reason}` : ''}`);
+  const veto = trial.meta?.veto as { reason?: unknown } | undefined;
+  if (veto && typeof veto === 'object') flags.push(`vetoed: ${typeof veto.reason === 'string' ? veto.reason : 'no reason given'}`);
   return {
     id: trial.id,
     seq: trial.seq,
@@ -103,6 +110,7 @@ export function trialRow(trial: TrialRecord, metric: { name: string; goal: Metri
     metric: trial.metric,
     holdout: holdout?.metric ?? holdoutOf(trial, metric.name),
     flags,
+    vetoable: trial.status === 'keep' && trial.role !== 'baseline' && veto === undefined,
     delta,
     better: delta === null ? null : improvement(trial.metric!, trial.bestBefore!, metric.goal) > 0,
     best_before: trial.bestBefore,
@@ -169,6 +177,7 @@ export function researchView(reader: LedgerReader, study: StudyRecord, now = Dat
       by_role: byRole.map((role) => ({ role: role.role, calls: role.calls, usd: role.usd })),
     },
     total_time_s: finished.reduce((sum, trial) => sum + (trial.duration_s ?? 0), 0),
+    guidance_changes: guidanceChanges(reader.guidanceStamps(study.id)).map((change) => ({ ...change, text: describeGuidanceChange(change) })),
   };
 }
 

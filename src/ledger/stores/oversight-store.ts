@@ -22,6 +22,14 @@ export interface OversightRecord<T extends keyof LedgerEvents> {
   createdAt: string;
 }
 
+/** The guidance stamp (meta.guidance) a trial was proposed under: the program's hash and the active notes. */
+export interface GuidanceStampRow {
+  seq: number;
+  program: string | null;
+  notes: number[];
+  notesHash: string | null;
+}
+
 /**
  * Reads of the oversight events (notes, control requests, vetoes, pause
  * conditions, notification deliveries), which live in the event log.
@@ -58,6 +66,31 @@ export class OversightStore {
     return prepared(this.db, 'SELECT id, payload_json, created_at FROM events WHERE study_id = ? AND type = ? AND id > ? ORDER BY id')
       .all(studyId, type, afterId)
       .map((row) => ({ id: Number(row.id), payload: JSON.parse(String(row.payload_json)) as LedgerEvents[T], createdAt: String(row.created_at) }));
+  }
+
+  /**
+   * The guidance stamps of a study's own proposals, in trial order. Re-runs,
+   * new attempts, rebases and promotions copy their source's stamp and are
+   * left out: they were not proposed under the guidance of their time. One
+   * small row per proposal, so a study of 20,000 trials reads it at once.
+   */
+  guidanceStamps(studyId: number): GuidanceStampRow[] {
+    return prepared(
+      this.db,
+      `SELECT seq, json_extract(meta_json, '$.guidance.program') AS program, json_extract(meta_json, '$.guidance.notes') AS notes,
+              json_extract(meta_json, '$.guidance.notesHash') AS notes_hash
+       FROM trials
+       WHERE study_id = ? AND json_type(meta_json, '$.guidance') = 'object' AND retry_of IS NULL
+         AND json_type(meta_json, '$.rerunOf') IS NULL AND json_type(meta_json, '$.rebasedFrom') IS NULL AND json_type(meta_json, '$.promotedFrom') IS NULL
+       ORDER BY seq`,
+    )
+      .all(studyId)
+      .map((row) => ({
+        seq: Number(row.seq),
+        program: typeof row.program === 'string' ? row.program : null,
+        notes: typeof row.notes === 'string' ? (JSON.parse(row.notes) as unknown[]).map(Number) : [],
+        notesHash: typeof row.notes_hash === 'string' ? row.notes_hash : null,
+      }));
   }
 
   /** The id of the newest event in the ledger (0 when empty): a cursor for "what came after". */
