@@ -2,6 +2,7 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { StudyRecord, TrialRecord } from '../ledger/records.ts';
 import { improvement, type MetricGoal } from '../core/trial.ts';
 import { schedulingSummaryOf, type SchedulingSummary } from './duty-cycle.ts';
+import { guidanceChanges, type GuidanceChange } from '../oversight/guidance-changes.ts';
 
 export interface TrialRow {
   id: number;
@@ -55,6 +56,8 @@ export interface StudySummary {
   spend_usd: number;
   /** Slots, and the fraction of slot-time spent running trials. */
   scheduling: SchedulingSummary;
+  /** Where the program file or the active notes changed between two proposals (each trial records what it was proposed under). */
+  guidance_changes: GuidanceChange[];
   trials: TrialRow[];
   running: (TrialRow & { started_at: string | null; elapsed_s: number | null; budget_s: number | null; decision_pending: boolean })[];
 }
@@ -135,6 +138,7 @@ export function summarizeStudyWith(ledger: Ledger, study: StudyRecord, rows: (ro
     total_time_s: times.finishedWallMs / 1000,
     spend_usd: ledger.llm.spentUsd(study.id),
     scheduling: schedulingSummaryOf(ledger.eventLog.sessionMarks(study.id), busyMs, study, now),
+    guidance_changes: guidanceChanges(ledger.oversight.guidanceStamps(study.id)),
     trials: rows(toRow),
     running: queries.live(study.id).map((trial) => ({
       ...toRow(trial),

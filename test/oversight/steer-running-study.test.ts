@@ -119,8 +119,17 @@ describe('steering a running study from another process', () => {
     expect(checkLedger(ledger).ok).toBe(true);
     ledger.close();
 
+    // status says where the program and the notes changed: before the first trial proposed under each.
+    const fresh = trials.filter((trial) => trial.meta?.guidance && trial.retryOf === null && trial.meta.rerunOf === undefined);
+    const programChanged = fresh.find((trial) => (trial.meta!.guidance as { program: string }).program !== stamps[0]!.program)!;
+    const notesChanged = fresh.find((trial) => (trial.meta!.guidance as { notes: number[] }).notes.length > 0)!;
+    const hash = (trial: typeof fresh[number]) => (trial.meta!.guidance as { program: string }).program.slice(0, 8);
     const status = await strataProcess(repo, ['status']);
     expect(status.stdout).toMatch(/steer {2}research · paused \(paused by .* from the cli: lunch/);
+    expect(status.stdout).toContain(`program changed before #${programChanged.seq} (${stamps[0]!.program.slice(0, 8)} → ${hash(programChanged)})`);
+    expect(status.stdout).toContain(`notes changed before #${notesChanged.seq} (active notes none → 1)`);
+    const json = JSON.parse((await strataProcess(repo, ['status', '--json'])).stdout) as { guidance_changes: { before: number; kind: string }[] };
+    expect(json.guidance_changes.map((change) => `${change.kind} #${change.before}`).sort()).toEqual([`notes #${notesChanged.seq}`, `program #${programChanged.seq}`].sort());
 
     // pause --now of a study that is not running says so, without a stack trace.
     const idle = await strataProcess(repo, ['pause', '--now']);

@@ -12,6 +12,7 @@ import { schedulingLine } from '../scheduling-line.ts';
 import { lineage, linesOf, shownTrials, STATUS_ALL_BELOW, STATUS_LAST_ROWS, STATUS_LINEAGE_ROWS, statusLines, type StatusLine } from '../status-rows.ts';
 import { renderTable, truncate } from '../table.ts';
 import { safeJson, terminalLine } from '../../core/terminal-text.ts';
+import { describeGuidanceChange } from '../../oversight/guidance-changes.ts';
 import { REPEAT_ROLES } from '../../core/trial.ts';
 
 export interface StatusCommandOptions {
@@ -118,6 +119,9 @@ export function statusOverview(ledger: Ledger, study: StudyRecord, now = Date.no
   return shown ? { summary, shown } : { summary };
 }
 
+/** Program and note changes `strata status` lists (the newest). */
+const GUIDANCE_LINES = 5;
+
 /**
  * The research study as `strata status` prints it: header, then the trial
  * table (see statusLines for which rows), then what is running. Text that
@@ -171,6 +175,10 @@ export function renderStatus(summary: StudySummary, out: NodeJS.WritableStream, 
     const of = steps > STATUS_LINEAGE_ROWS + 1 ? ` (the baseline and the newest ${STATUS_LINEAGE_ROWS} of its ${steps} steps)` : '';
     lines.push(colors.dim(`${total - hidden} of ${total} trials: the best's lineage${of} and the last ${STATUS_LAST_ROWS}; strata status --all lists every one`));
   }
+  // Which trials saw which program and notes: each change, the newest few (--json has every one).
+  const changes = summary.guidance_changes;
+  for (const change of changes.slice(-GUIDANCE_LINES)) lines.push(terminalLine(describeGuidanceChange(change)));
+  if (changes.length > GUIDANCE_LINES) lines.push(colors.dim(`the newest ${GUIDANCE_LINES} of ${changes.length} changes of the program and notes; strata status --json lists every one`));
   for (const running of summary.running) {
     if (running.decision_pending) {
       const when = summary.study.state === 'running' ? 'being decided' : 'decision pending: it resumes when the study runs again';
