@@ -1,5 +1,6 @@
 import { Ledger } from './ledger.ts';
 import type { StudyRecord, TrialRecord } from './records.ts';
+import type { TrialQueryStore } from './stores/trial-query-store.ts';
 import type { CandidateRecord, EvaluationRecord } from './stores/evolve-store.ts';
 import type { LlmCallRecord, RoleSpend } from './stores/llm-store.ts';
 import type { GuidanceStampRow } from './stores/oversight-store.ts';
@@ -52,6 +53,11 @@ export class LedgerReader {
 
   trials(studyId: number): TrialRecord[] {
     return this.ledger.trials(studyId);
+  }
+
+  /** Counts, sums, pages and chart columns of a study's trials: what a page of a long study reads instead of `trials()`. */
+  get trialQueries(): TrialQueryStore {
+    return this.ledger.trialQueries;
   }
 
   trialBySeq(studyId: number, seq: number): TrialRecord | undefined {

@@ -71,14 +71,19 @@ describe.skipIf(!chromiumInstalled)('dashboard in Chromium', () => {
     const rows = await page.locator('#trials-table tbody tr').count();
     expect(rows).toBe(9);
     expect(await chart.getAttribute('data-points')).toBe(String(rows));
-    // The status filter narrows the table; sorting by the metric puts the best first.
+    // The status filter narrows the table; sorting by the metric puts the best first (the server filters and sorts: wait for its page).
     await page.locator('.chip[data-status="keep"]').click();
+    await page.locator('#trials[data-state="ready"][data-status="keep"]').waitFor();
     expect(await page.locator('#trials-table tbody tr').count()).toBe(4);
     await page.locator('.chip[data-status="all"]').click();
+    await page.locator('#trials[data-state="ready"][data-status="all"]').waitFor();
     await page.locator('th[data-key="metric"]').click();
+    await page.locator('#trials[data-state="ready"][data-sort="metric desc"]').waitFor();
     await page.locator('th[data-key="metric"]').click();
+    await page.locator('#trials[data-state="ready"][data-sort="metric asc"]').waitFor();
     expect(await page.locator('#trials-table tbody tr').first().getAttribute('data-seq')).toBe('6');
     await page.locator('th[data-key="seq"]').click();
+    await page.locator('#trials[data-state="ready"][data-sort="seq desc"]').waitFor();
     // Hovering a point names its trial.
     const box = (await page.locator('#progress-chart .u-over').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);

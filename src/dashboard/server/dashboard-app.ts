@@ -7,6 +7,8 @@ import { candidateDetailView } from '../views/candidate-view.ts';
 import { evolveView } from '../views/evolve-view.ts';
 import { pipelineView } from '../views/pipeline-view.ts';
 import { researchView } from '../views/research-view.ts';
+import { isFinishedStatus, researchSummaryView, researchTrialPage } from '../views/research-summary-view.ts';
+import { TRIAL_SORT_KEYS, type TrialPageQuery, type TrialSortKey } from '../../ledger/stores/trial-query-store.ts';
 import { studyListView } from '../views/study-list-view.ts';
 import { trialDetailView } from '../views/trial-view.ts';
 import { frontHeatmapSvg } from '../render/front-heatmap-svg.ts';
@@ -73,6 +75,24 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
       study.kind === 'evolve' ? c.json(evolveView(reader, study)) : study.kind === 'pipeline' ? c.json(pipelineView(reader, study)) : c.json(researchView(reader, study)),
     ),
   );
+  // The study page of a long study: its summary (a thinned chart, `?since=` for the points changed after its cursor) and its table a page at a time.
+  app.get('/api/studies/:id/summary', (c) =>
+    withStudy(c, reader, (study) => {
+      if (study.kind !== 'research') return c.json(study.kind === 'evolve' ? evolveView(reader, study) : pipelineView(reader, study));
+      const since = c.req.query('since');
+      if (since !== undefined && !/^\d+$/.test(since)) return badRequest(c, `since must be an event number (the summary's cursor), not "${since}"`);
+      const table = trialPageQuery(c.req.query());
+      if (typeof table === 'string') return badRequest(c, table);
+      return c.json(researchSummaryView(reader, study, { table, ...(since === undefined ? {} : { since: Number(since) }) }));
+    }),
+  );
+  app.get('/api/studies/:id/trials', (c) =>
+    withStudy(c, reader, (study) => {
+      if (study.kind !== 'research') return notFound(c, `study ${study.name} is a${study.kind === 'evolve' ? 'n' : ''} ${study.kind} study: it has no trial table`);
+      const query = trialPageQuery(c.req.query());
+      return typeof query === 'string' ? badRequest(c, query) : c.json(researchTrialPage(reader, study, query));
+    }),
+  );
   app.get('/api/studies/:id/trials/:seq', (c) =>
     withStudy(c, reader, async (study) => {
       const view = trialDetailView(reader, study, Number(c.req.param('seq')));
@@ -116,6 +136,28 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
     return c.json({ error: error.message }, 500);
   });
   return { app, close: () => live.close() };
+}
+
+/** The most rows one page of the trial table holds. */
+const PAGE_LIMIT_MAX = 500;
+
+/** `?page=&limit=&status=&sort=&order=&q=` as a page query, or what is wrong with it. */
+export function trialPageQuery(params: Record<string, string>): TrialPageQuery | string {
+  const page = params.page ?? '1';
+  const limit = params.limit ?? '50';
+  if (!/^\d+$/.test(page) || Number(page) < 1) return `page must be a whole number from 1, not "${page}"`;
+  if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > PAGE_LIMIT_MAX) return `limit must be a whole number from 1 to ${PAGE_LIMIT_MAX}, not "${limit}"`;
+  const sort = params.sort ?? 'seq';
+  if (!(TRIAL_SORT_KEYS as readonly string[]).includes(sort)) return `sort must be one of ${TRIAL_SORT_KEYS.join(', ')}, not "${sort}"`;
+  const order = params.order ?? (sort === 'seq' ? 'desc' : 'asc');
+  if (order !== 'asc' && order !== 'desc') return `order must be asc or desc, not "${order}"`;
+  const status = params.status && params.status !== 'all' ? params.status : null;
+  if (status !== null && !isFinishedStatus(status)) return `status must be all or one of keep, discard, crash, timeout, invalid, interrupted, not "${status}"`;
+  return { page: Number(page), limit: Number(limit), sort: sort as TrialSortKey, descending: order === 'desc', status, text: params.q ?? null };
+}
+
+function badRequest(c: Context, message: string): Response {
+  return c.json({ error: message }, 400);
 }
 
 function notFound(c: Context, message: string): Response {

@@ -72,6 +72,11 @@ function showTip(u, tip) {
   tip.style.top = `${over.top - host.top + Math.max(0, u.cursor.top - 20)}px`;
 }
 
+/** What the hover and a click need of each point, from the series' columns. */
+function pointsOf(p) {
+  return p.seq.map((seq, i) => ({ seq, status: p.status[i], metric: p.kept[i] ?? p.discarded[i] ?? null, description: p.description?.[i] ?? '', reason: p.reason?.[i] ?? null }));
+}
+
 /** Create the chart in `container`, or update it in place with new data. */
 export function renderProgressChart(container, view) {
   const list = layers(view);
@@ -79,9 +84,13 @@ export function renderProgressChart(container, view) {
   const signature = list.map((layer) => layer.key).join(',');
   // One point per trial: what the tests count and what a reader sees.
   container.dataset.points = String(list.filter((layer) => layer.point).reduce((sum, layer) => sum + layer.data.filter((v) => v !== null).length, 0));
-  container.dataset.trials = String(view.trials.length);
+  // How many finished trials the points stand for; past a few thousand, discards are thinned (keeps and failures never).
+  container.dataset.trials = String(view.progress.total ?? view.progress.seq.length);
+  container.dataset.thinned = String(Boolean(view.progress.thinned));
+  container.dataset.keeps = String(view.progress.kept.filter((v) => v !== null).length);
+  container.dataset.failures = String(view.progress.failed.filter((v) => v !== null).length);
   let state = charts.get(container);
-  if (view.trials.length === 0) {
+  if (view.progress.seq.length === 0) {
     state?.plot.destroy();
     charts.delete(container);
     container.replaceChildren(el('div', { class: 'chart-empty', text: 'The first trial (the baseline) is running; the chart starts when it ends.' }));
@@ -108,5 +117,5 @@ export function renderProgressChart(container, view) {
   } else {
     state.plot.setData(data);
   }
-  state.plot.strataTrials = view.trials;
+  state.plot.strataTrials = pointsOf(view.progress);
 }

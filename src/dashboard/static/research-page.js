@@ -3,7 +3,8 @@
 import { badge, card, el, replace, setCrumbs, stat } from './dom.js';
 import * as f from './format.js';
 import { renderProgressChart } from './progress-chart.js';
-import { renderTrialsTable } from './trials-table.js';
+import { renderTrialsTable, tableQuery } from './trials-table.js';
+import { mergeProgress, MERGE_LIMIT } from './progress-merge.js';
 import { oversightPanel } from './oversight-panel.js';
 
 const COUNT_ORDER = ['keep', 'discard', 'crash', 'timeout', 'invalid', 'interrupted'];
@@ -11,20 +12,35 @@ const COUNT_COLORS = { keep: 'var(--keep)', discard: 'var(--discard)', crash: 'v
 
 let layout;
 
+/**
+ * The summary's query: the table's page, and after the first load `since` the
+ * chart's cursor, so a live update sends the points that changed, not all of them.
+ */
+export function summaryQuery(root, studyId) {
+  const fresh = !layout || String(layout.id) !== String(studyId) || !root.contains(layout.chart) || layout.progress === null || layout.progress.seq.length > MERGE_LIMIT;
+  sentTableQuery = tableQuery(studyId);
+  return `${fresh ? '' : `since=${layout.cursor}&`}${sentTableQuery}`;
+}
+let sentTableQuery = null;
+
 export function render(root, view) {
   const { study, metric } = view;
   setCrumbs([['Studies', '/'], [study.name]]);
   // Build the skeleton once per study, so the chart and the table keep their state across live updates.
   if (!layout || layout.id !== study.id || !root.contains(layout.chart)) {
-    layout = { id: study.id, head: el('div'), stats: el('div', { class: 'stats' }), running: el('div'), chart: el('div', { class: 'chart', id: 'progress-chart' }), table: el('div', { id: 'trials' }) };
+    layout = { id: study.id, progress: null, cursor: 0, head: el('div'), stats: el('div', { class: 'stats' }), running: el('div'), chart: el('div', { class: 'chart', id: 'progress-chart' }), table: el('div', { id: 'trials' }) };
     // The control panel is built once (live updates must not clear what the user is typing).
     replace(root, layout.head, layout.stats, layout.running, oversightPanel(view), card(`Progress · ${metric.name} (${metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, null, layout.chart), card('Trials', null, layout.table));
   }
   replace(layout.head, header(view));
   replace(layout.stats, stats(view));
   replace(layout.running, view.running.length ? running(view) : null);
-  renderProgressChart(layout.chart, view);
-  renderTrialsTable(layout.table, view);
+  // The chart's points: all of them on the first load, then only those that changed since the cursor.
+  if (view.progress) layout.progress = view.progress;
+  else if (view.progress_since && layout.progress) layout.progress = mergeProgress(layout.progress, view.progress_since.points, view.finished);
+  layout.cursor = view.cursor;
+  if (layout.progress) renderProgressChart(layout.chart, { ...view, progress: layout.progress });
+  if (view.table) renderTrialsTable(layout.table, view, { ...view.table, query: sentTableQuery });
 }
 
 function header(view) {
@@ -44,7 +60,7 @@ function header(view) {
 
 function stats(view) {
   const { best, baseline, counts, metric } = view;
-  const finished = view.trials.length;
+  const finished = view.finished;
   const bar = el(
     'div',
     { class: 'countbar', title: COUNT_ORDER.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(', ') },

@@ -1,9 +1,15 @@
-// The table of trials: filter by status, search the text, sort by any column.
+// The table of trials, a page at a time: the server filters by status, searches the text and sorts by
+// any column (GET /api/studies/:id/trials), so a study of 20,000 trials draws 50 rows, not 20,000.
 import { badge, el, replace } from './dom.js';
 import * as f from './format.js';
 import { confirmVeto } from './oversight-panel.js';
 
-const state = { status: 'all', query: '', sort: 'seq', descending: true, study: null };
+/** Rows per page. */
+export const PAGE_SIZE = 50;
+const FRESH = { status: 'all', query: '', sort: 'seq', descending: true, page: 1 };
+const state = { ...FRESH, study: null };
+let generation = 0;
+let typing;
 
 function columns(view) {
   const list = [
@@ -33,6 +39,7 @@ function columns(view) {
     {
       key: 'veto',
       title: '',
+      sortable: false,
       value: (t) => (t.vetoable ? 1 : 0),
       cell: (t) =>
         t.vetoable
@@ -45,80 +52,113 @@ function columns(view) {
 
 const trialHref = (view, trial) => `/study/${view.study.id}/trial/${trial.seq}`;
 
-function compare(column, descending) {
-  return (a, b) => {
-    const x = column.value(a);
-    const y = column.value(b);
-    // Missing values sort last either way.
-    if (x === null || x === undefined) return y === null || y === undefined ? 0 : 1;
-    if (y === null || y === undefined) return -1;
-    const order = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));
-    return descending ? -order : order;
-  };
+/** The table's current page as query parameters (the summary request carries them too, so a live update redraws both at once). */
+export function tableQuery(studyId) {
+  if (String(state.study) !== String(studyId)) Object.assign(state, FRESH, { study: Number(studyId) });
+  const params = new URLSearchParams({ page: String(state.page), limit: String(PAGE_SIZE), sort: state.sort, order: state.descending ? 'desc' : 'asc' });
+  if (state.status !== 'all') params.set('status', state.status);
+  if (state.query.trim()) params.set('q', state.query.trim());
+  return params.toString();
 }
 
-/** Render (or re-render with the same filters) the trials table into `container`. */
-export function renderTrialsTable(container, view) {
-  if (state.study !== view.study.id) Object.assign(state, { status: 'all', query: '', sort: 'seq', descending: true, study: view.study.id });
+/** Fetch the page the state names and draw it; an answer overtaken by a newer request is dropped. */
+async function load(container, view) {
+  const mine = ++generation;
+  container.dataset.state = 'loading';
+  try {
+    const response = await fetch(`/api/studies/${view.study.id}/trials?${tableQuery(view.study.id)}`, { headers: { Accept: 'application/json' } });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error ?? `${response.status} ${response.statusText}`);
+    if (mine === generation) renderTrialsTable(container, view, body);
+  } catch (error) {
+    if (mine === generation) replace(container, el('div', { class: 'error-box', text: `Could not load the trials: ${error.message ?? error}` }));
+  }
+}
+
+/**
+ * Draw `page` (the rows the server sent for the current filters) into
+ * `container`, with the status chips (counts from the study's summary),
+ * the search box, sortable headings and the pager.
+ */
+export function renderTrialsTable(container, view, page) {
+  tableQuery(view.study.id);
   const cols = columns(view);
-  const counts = {};
-  for (const trial of view.trials) counts[trial.status] = (counts[trial.status] ?? 0) + 1;
-  const redraw = () => renderTrialsTable(container, view);
+  const counts = view.counts ?? {};
+  const finished = view.finished ?? 0;
+  const reload = () => load(container, view);
+  // A summary fetched before the user changed the filters carries a page of the old ones: draw the new.
+  if (page.query && page.query !== tableQuery(view.study.id)) {
+    reload();
+    return;
+  }
 
   const chips = ['all', ...['keep', 'discard', 'crash', 'timeout', 'invalid', 'interrupted'].filter((s) => counts[s])].map((status) =>
     el(
       'button',
-      { class: `chip ${state.status === status ? 'on' : ''}`, type: 'button', dataset: { status }, onclick: () => { state.status = status; redraw(); } },
+      { class: `chip ${state.status === status ? 'on' : ''}`, type: 'button', dataset: { status }, onclick: () => { Object.assign(state, { status, page: 1 }); reload(); } },
       status === 'all' ? 'all' : status,
-      el('span', { class: 'count', text: String(status === 'all' ? view.trials.length : counts[status]) }),
+      el('span', { class: 'count', text: String(status === 'all' ? finished : counts[status]) }),
     ),
   );
   const search = el('input', { class: 'search', type: 'search', placeholder: 'Search descriptions, proposers…', value: state.query, 'aria-label': 'search trials' });
   search.addEventListener('input', () => {
     state.query = search.value;
-    fill();
+    state.page = 1;
+    clearTimeout(typing);
+    typing = setTimeout(reload, 200);
   });
 
-  const column = cols.find((c) => c.key === state.sort) ?? cols[0];
   const head = el(
     'tr',
     null,
     cols.map((c) =>
       el('th', {
-        class: ['sortable', c.num ? 'num' : '', c.key === state.sort ? `sorted ${state.descending ? '' : 'asc'}` : ''].join(' '),
+        class: [c.sortable === false ? '' : 'sortable', c.num ? 'num' : '', c.key === state.sort ? `sorted ${state.descending ? '' : 'asc'}` : ''].join(' '),
         text: c.title,
         dataset: { key: c.key },
-        onclick: () => {
-          state.descending = state.sort === c.key ? !state.descending : c.num;
-          state.sort = c.key;
-          redraw();
-        },
+        onclick:
+          c.sortable === false
+            ? null
+            : () => {
+                state.descending = state.sort === c.key ? !state.descending : c.num;
+                state.sort = c.key;
+                state.page = 1;
+                reload();
+              },
       }),
     ),
   );
-  const body = el('tbody');
-  const empty = el('p', { class: 'muted hidden', text: 'No trial matches.' });
-  function fill() {
-    const query = state.query.trim().toLowerCase();
-    const rows = view.trials
-      .filter((t) => state.status === 'all' || t.status === state.status)
-      .filter((t) => !query || `${t.description} ${t.proposer} ${t.reason ?? ''} #${t.seq}`.toLowerCase().includes(query))
-      .sort(compare(column, state.descending));
-    replace(
-      body,
-      rows.map((trial) =>
-        el(
-          'tr',
-          { class: `clickable st-${trial.status}`, dataset: { seq: String(trial.seq), status: trial.status }, onclick: (event) => { if (!event.target.closest('a, button')) location.href = trialHref(view, trial); } },
-          cols.map((c) => el('td', { class: [c.num ? 'num' : '', c.class ?? ''].join(' ') }, c.cell(trial))),
-        ),
+  const body = el(
+    'tbody',
+    null,
+    page.trials.map((trial) =>
+      el(
+        'tr',
+        { class: `clickable st-${trial.status}`, dataset: { seq: String(trial.seq), status: trial.status }, onclick: (event) => { if (!event.target.closest('a, button')) location.href = trialHref(view, trial); } },
+        cols.map((c) => el('td', { class: [c.num ? 'num' : '', c.class ?? ''].join(' ') }, c.cell(trial))),
       ),
-    );
-    empty.classList.toggle('hidden', rows.length > 0);
-  }
-  fill();
+    ),
+  );
+  const first = page.total === 0 ? 0 : (page.page - 1) * page.limit + 1;
+  const last = Math.min(page.total, page.page * page.limit);
+  const go = (to) => () => {
+    state.page = to;
+    reload();
+  };
+  const pager = el(
+    'div',
+    { class: 'pager' },
+    el('span', { class: 'rows-shown', id: 'trials-count', text: page.total === 0 ? 'No trial matches.' : `rows ${f.integer(first)}–${f.integer(last)} of ${f.integer(page.total)}${page.total < finished ? ` (of ${f.integer(finished)} trials)` : ''}` }),
+    el('button', { type: 'button', class: 'page-button', dataset: { page: 'first' }, disabled: page.page <= 1, onclick: go(1) }, '«'),
+    el('button', { type: 'button', class: 'page-button', dataset: { page: 'prev' }, disabled: page.page <= 1, onclick: go(page.page - 1) }, '‹ prev'),
+    el('span', { class: 'page-of', text: `page ${f.integer(page.page)} of ${f.integer(page.pages)}` }),
+    el('button', { type: 'button', class: 'page-button', dataset: { page: 'next' }, disabled: page.page >= page.pages, onclick: go(page.page + 1) }, 'next ›'),
+    el('button', { type: 'button', class: 'page-button', dataset: { page: 'last' }, disabled: page.page >= page.pages, onclick: go(page.pages) }, '»'),
+  );
+  state.page = page.page;
   const focused = document.activeElement?.classList.contains('search') && container.contains(document.activeElement);
-  replace(container, el('div', { class: 'toolbar' }, chips, search), el('div', { class: 'table-wrap' }, el('table', { class: 'data', id: 'trials-table' }, el('thead', null, head), body)), empty);
+  replace(container, el('div', { class: 'toolbar' }, chips, search), el('div', { class: 'table-wrap' }, el('table', { class: 'data', id: 'trials-table' }, el('thead', null, head), body)), pager);
+  Object.assign(container.dataset, { state: 'ready', total: String(page.total), page: String(page.page), pages: String(page.pages), status: state.status, sort: `${state.sort} ${state.descending ? 'desc' : 'asc'}` });
   if (focused) {
     search.focus();
     search.setSelectionRange(search.value.length, search.value.length);

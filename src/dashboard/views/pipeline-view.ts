@@ -3,7 +3,7 @@ import type { StudyRecord } from '../../ledger/records.ts';
 import { countsAgainstMaxTrials } from '../../research/run-research.ts';
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { evolveView } from './evolve-view.ts';
-import { researchView } from './research-view.ts';
+import { researchSummaryView } from './research-summary-view.ts';
 import { studyHeader, type StudyHeader } from './study-header.ts';
 
 /** One stage on the pipeline page. */
@@ -58,7 +58,7 @@ export function pipelineView(reader: LedgerReader, study: StudyRecord, now = Dat
     const base = { stage: section.stage, kind, study: own ? { id: own.id, name: own.name, state: own.state } : null, received } as const;
     if (!own) return { ...base, result: { label: kind === 'research' ? 'metric' : 'validation mean', goal: kind === 'research' ? 'minimize' : 'maximize', best: null, baseline: null }, trials: 0, evaluations: 0, usd: 0 };
     if (kind === 'research') {
-      const view = researchView(reader, own, now);
+      const view = researchSummaryView(reader, own, { now, chartPoints: 0 });
       return { ...base, result: { label: view.metric.name, goal: view.metric.goal, best: view.best?.metric ?? null, baseline: view.baseline?.metric ?? null }, trials: counted(reader, own.id), evaluations: 0, usd: view.spend.usd };
     }
     const view = evolveView(reader, own, now);

@@ -1,6 +1,6 @@
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { evolveView } from './evolve-view.ts';
-import { researchView } from './research-view.ts';
+import { researchSummaryView } from './research-summary-view.ts';
 import { studyHeader, type StudyHeader } from './study-header.ts';
 
 /** One line of the study list. */
@@ -42,11 +42,12 @@ export function studyListView(reader: LedgerReader, now = Date.now()): StudyList
       };
     }
     if (study.kind === 'research') {
-      const view = researchView(reader, study, now);
+      // The summary, not the whole view: a study of 20,000 trials is listed from counts.
+      const view = researchSummaryView(reader, study, { now, chartPoints: 0 });
       return {
         ...view.study,
         metric: view.metric,
-        size: view.trials.length,
+        size: view.finished,
         kept: view.counts.keep ?? 0,
         running: view.running.filter((trial) => trial.status === 'running').length,
         best: view.best?.metric ?? null,

@@ -37,6 +37,8 @@ export interface TrialPoint {
   status: TrialStatus;
   role: string;
   metric: number | null;
+  /** The sealed holdout metric (or one the trial recorded as `holdout`, `holdout_<metric>` or `meta.holdout`); null when none. */
+  holdout: number | null;
   description: string;
   reason: string | null;
 }
@@ -58,6 +60,35 @@ export interface TrialRunTimes {
 }
 
 const FINISHED = "status NOT IN ('queued', 'running')";
+
+/** Trials with an event after a given one (parameters: study id, event id). */
+const CHANGED_SINCE = 'SELECT DISTINCT trial_id FROM events WHERE study_id = ? AND id > ? AND trial_id IS NOT NULL';
+
+/** A chart point's columns; the holdout as research-view.ts's holdoutOf finds it (first parameter: the `holdout_<metric>` path). */
+const POINT_SQL = `SELECT t.id, t.seq, t.status, t.role, t.metric, t.description, t.status_reason,
+  COALESCE(
+    (SELECT h.metric FROM holdout_results h WHERE h.trial_id = t.id),
+    -- The JSON is looked into only where the word occurs: most trials have no holdout, and parsing every row's JSON was most of the cost.
+    CASE WHEN instr(COALESCE(t.metrics_json, '') || COALESCE(t.meta_json, ''), 'holdout') > 0 THEN COALESCE(
+      CASE WHEN json_type(t.metrics_json, '$.holdout') IN ('real', 'integer') THEN json_extract(t.metrics_json, '$.holdout') END,
+      CASE WHEN json_type(t.metrics_json, ?1) IN ('real', 'integer') THEN json_extract(t.metrics_json, ?1) END,
+      CASE WHEN json_type(t.meta_json, '$.holdout') IN ('real', 'integer') THEN json_extract(t.meta_json, '$.holdout') END,
+      CASE WHEN json_type(t.meta_json, '$.holdout.metric') IN ('real', 'integer') THEN json_extract(t.meta_json, '$.holdout.metric') END,
+      CASE WHEN json_type(t.meta_json, '$.holdout.value') IN ('real', 'integer') THEN json_extract(t.meta_json, '$.holdout.value') END
+    ) END
+  ) AS holdout
+  FROM trials t`;
+
+const toPoint = (row: Record<string, unknown>): TrialPoint => ({
+  id: Number(row.id),
+  seq: Number(row.seq),
+  status: row.status as TrialStatus,
+  role: String(row.role),
+  metric: row.metric === null ? null : Number(row.metric),
+  holdout: row.holdout === null || row.holdout === undefined ? null : Number(row.holdout),
+  description: String(row.description ?? ''),
+  reason: row.status_reason === null ? null : String(row.status_reason),
+});
 
 /** SQL for each sort key; NULLs go last whichever way, ties by trial number (the order the table had before it was sorted). */
 const SORT_SQL: Record<TrialSortKey, string> = {
@@ -157,26 +188,23 @@ export class TrialQueryStore {
     };
   }
 
-  /** Finished trials as chart points, in order: five columns, no JSON. */
-  points(studyId: number): TrialPoint[] {
-    return prepared(this.db, `SELECT id, seq, status, role, metric, description, status_reason FROM trials WHERE study_id = ? AND ${FINISHED} ORDER BY seq`)
-      .all(studyId)
-      .map((row) => ({
-        id: Number(row.id),
-        seq: Number(row.seq),
-        status: row.status as TrialStatus,
-        role: String(row.role),
-        metric: row.metric === null ? null : Number(row.metric),
-        description: String(row.description ?? ''),
-        reason: row.status_reason === null ? null : String(row.status_reason),
-      }));
+  /** Finished trials as chart points, in order: a few columns, no JSON parsed in JavaScript. `metricName` names the study's holdout column `holdout_<metric>`. */
+  points(studyId: number, metricName: string): TrialPoint[] {
+    return prepared(this.db, `${POINT_SQL} WHERE t.study_id = ? AND t.${FINISHED} ORDER BY t.seq`).all(`$."holdout_${metricName}"`, studyId).map(toPoint);
+  }
+
+  /** The points of finished trials with an event after `afterEventId` (what a live chart merges), in order. */
+  pointsSince(studyId: number, metricName: string, afterEventId: number): TrialPoint[] {
+    return prepared(this.db, `${POINT_SQL} WHERE t.study_id = ? AND t.${FINISHED} AND t.id IN (${CHANGED_SINCE}) ORDER BY t.seq`)
+      .all(`$."holdout_${metricName}"`, studyId, studyId, afterEventId)
+      .map(toPoint);
   }
 
   /** Finished trials changed after event `afterEventId` (a live page's update), in order. */
   finishedSince(studyId: number, afterEventId: number): TrialRecord[] {
     return prepared(
       this.db,
-      `SELECT * FROM trials WHERE study_id = ? AND ${FINISHED} AND id IN (SELECT DISTINCT trial_id FROM events WHERE study_id = ? AND id > ? AND trial_id IS NOT NULL) ORDER BY seq`,
+      `SELECT * FROM trials t WHERE t.study_id = ? AND t.${FINISHED} AND t.id IN (${CHANGED_SINCE}) ORDER BY t.seq`,
     )
       .all(studyId, studyId, afterEventId)
       .map(toTrial);
