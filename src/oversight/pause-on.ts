@@ -67,14 +67,8 @@ export class PauseOnWatch {
       if (lines > config.diffLines) return { condition: 'diff_lines', trialId: trial.id, detail: `kept #${trial.seq} changes ${lines} lines (more than ${config.diffLines})` };
     }
     if (kept && config.holdoutGap !== undefined && trial.metric !== null) {
-      const holdout = this.ledger.research.holdoutResults(this.studyId).get(trial.id);
-      if (holdout?.metric !== null && holdout?.metric !== undefined) {
-        // Positive = the holdout is worse than validation.
-        const worse = this.goal === 'minimize' ? holdout.metric - trial.metric : trial.metric - holdout.metric;
-        if (worse > config.holdoutGap) {
-          return { condition: 'holdout_gap', trialId: trial.id, detail: `new best #${trial.seq} scores ${trial.metric} on validation but ${holdout.metric} on the holdout (worse by ${round(worse)}, more than ${config.holdoutGap}): it may overfit` };
-        }
-      }
+      const trigger = this.holdoutGap(trial, config.holdoutGap);
+      if (trigger) return trigger;
     }
     if (kept && config.newBest) return { condition: 'new_best', trialId: trial.id, detail: `#${trial.seq} is the new best (${trial.metric}): ${trial.description}` };
     if (config.spendUsd !== undefined) {
@@ -85,6 +79,30 @@ export class PauseOnWatch {
       if (step > last) return { condition: 'spend_usd', trialId: null, step, detail: `LLM spend reached $${spent.toFixed(2)} (crossed $${(step * config.spendUsd).toFixed(2)})` };
     }
     return undefined;
+  }
+
+  /**
+   * The overfitting alarm: a keep improved validation, but its holdout is
+   * worse than the holdout of the best it replaced (the one measured last
+   * before its own, of a keep not vetoed since) by more than `gap`. Not the
+   * distance between a trial's holdout and its validation: two splits differ
+   * by a level of their own, and a healthy study would trip that at each keep.
+   */
+  private holdoutGap(trial: TrialRecord, gap: number): PauseTrigger | undefined {
+    const results = [...this.ledger.research.holdoutResults(this.studyId).values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.trialId - b.trialId);
+    const own = results.find((result) => result.trialId === trial.id);
+    if (own?.metric === null || own?.metric === undefined) return undefined;
+    const before = results.slice(0, results.indexOf(own)).findLast((result) => result.metric !== null && this.ledger.trial(result.trialId).meta?.veto === undefined);
+    if (before?.metric === null || before?.metric === undefined) return undefined;
+    // Positive = the new best's holdout is worse than the previous best's.
+    const worse = this.goal === 'minimize' ? own.metric - before.metric : before.metric - own.metric;
+    if (worse <= gap) return undefined;
+    const previous = this.ledger.trial(before.trialId);
+    return {
+      condition: 'holdout_gap',
+      trialId: trial.id,
+      detail: `new best #${trial.seq} improved validation (${trial.metric}) but its holdout got worse: ${own.metric} against ${before.metric} for #${previous.seq} (by ${round(worse)}, more than ${gap}): it may overfit the validation split`,
+    };
   }
 }
 

@@ -52,6 +52,7 @@ export function watchResearch(opened: OpenedStudy, decisionLock: DecisionLock): 
   const notifier = new Notifier({ ledger, studyId: study.id, studyName: study.name, targets: config.notify });
   const watch = new PauseOnWatch(ledger, study.id, config.pauseOn, research.metric.goal);
   let drain: RequestedEnd | undefined;
+  const maxUsd = opened.config.llm?.maxUsd;
   const warned = new Set(ledger.oversight.records(study.id, 'oversight.notification').filter((record) => record.payload.topic === 'budget_warning').map(() => 'sent'));
 
   session.handleControl({
@@ -86,10 +87,16 @@ export function watchResearch(opened: OpenedStudy, decisionLock: DecisionLock): 
       }
       const trigger = watch.afterTrial(finished);
       if (trigger) drain ??= { state: 'paused', cause: 'oversight', reason: `paused by oversight.pause_on.${trigger.condition}: ${trigger.detail}; review it, then strata resume` };
-      const share = Math.max(budget.maxTrials ? budget.counted / budget.maxTrials : 0, budget.maxTimeMs ? budget.elapsedMs / budget.maxTimeMs : 0);
+      // The budget nearest its end: trials, time, or LLM spend against llm.max_usd.
+      const shares: [string, number][] = [
+        ['max_trials', budget.maxTrials ? budget.counted / budget.maxTrials : 0],
+        ['max_time', budget.maxTimeMs ? budget.elapsedMs / budget.maxTimeMs : 0],
+        ['llm.max_usd', maxUsd ? ledger.llm.spentUsd(study.id) / maxUsd : 0],
+      ];
+      const [name, share] = shares.reduce((most, next) => (next[1] > most[1] ? next : most));
       if (share >= BUDGET_WARNING_SHARE && share < 1 && warned.size === 0) {
         warned.add('sent');
-        notifier.notify('budget_warning', `${Math.round(share * 100)}% of the study's budget is spent`, { share });
+        notifier.notify('budget_warning', `${Math.round(share * 100)}% of the study's ${name} budget is spent (after #${finished.seq})`, { share, budget: name, trial: finished.seq });
       }
     },
     async settle() {

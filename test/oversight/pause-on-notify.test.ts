@@ -9,8 +9,9 @@ import { checkLedger } from '../../src/ledger/ledger-check.ts';
 import { Notifier } from '../../src/oversight/notifier.ts';
 import { retryAfterMs } from '../../src/oversight/retry-delay.ts';
 import { runResearch } from '../../src/research/run-research.ts';
-import { until } from '../helpers/strata-process.ts';
-import { config, makeRepo } from '../helpers/study-repo.ts';
+import { LoopbackModelServer, type LoopbackRequest } from '../helpers/loopback-model.ts';
+import { strataProcess, until } from '../helpers/strata-process.ts';
+import { config, gitIn, makeRepo } from '../helpers/study-repo.ts';
 import { ledgerOf, scripted, studyYaml, trainer } from './oversight-fixtures.ts';
 
 /** A loopback webhook receiver answering from `statuses` in turn (then 200), recording every body. */
@@ -31,8 +32,11 @@ async function receiver(statuses: { status: number; headers?: Record<string, str
   return { url: `http://127.0.0.1:${address.port}/hooks/SECRET-TOKEN-123`, bodies };
 }
 const servers: Server[] = [];
+let model: LoopbackModelServer | undefined;
 afterEach(async () => {
   for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+  await model?.close();
+  model = undefined;
   delete process.env.STRATA_TEST_WEBHOOK;
 });
 
@@ -152,4 +156,99 @@ describe('oversight.pause_on', () => {
     expect(checkLedger(ledger).ok).toBe(true);
     ledger.close();
   }, 60_000);
+
+  it('holdout_gap pauses after the keep that improved validation while its holdout got worse than the best it replaced, once', async () => {
+    // Validation rewards y, the holdout punishes it (overfitting); the holdout sits 0.2 above validation throughout,
+    // more than the gap: a study that only compared a trial's holdout with its own validation would pause at every keep.
+    const train = (x: number, y: number) =>
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.STRATA_ARTIFACTS + '/model.json', JSON.stringify({ x: ${x}, y: ${y} }));\nconsole.log('METRIC loss=' + ((${x} - 1) ** 2 - ${y} + 0.5));\n`;
+    const holdout = `import { readFileSync } from 'node:fs';\nconst { x, y } = JSON.parse(readFileSync(process.env.STRATA_ARTIFACTS + '/model.json', 'utf8'));\nconsole.log('METRIC loss=' + ((x - 1) ** 2 + y + 0.7));\n`;
+    const extra = `  holdout: ${JSON.stringify(`${process.execPath} holdout.mjs`)}\noversight:\n  pause_on: {holdout_gap: 0.1}\n`;
+    const yaml = studyYaml({ maxTrials: 4, extra });
+    const repo = makeRepo({ 'train.mjs': train(3, 0), 'holdout.mjs': holdout, 'strata.yaml': yaml });
+    const steps = [
+      { description: 'x = 2', train: train(2, 0) }, // validation 1.5, holdout 1.7: both better than the baseline's (4.5, 4.7)
+      { description: 'y = 0.3', train: train(2, 0.3) }, // validation 1.2 (better), holdout 2.0 (worse than #1's 1.7 by 0.3)
+      { description: 'x = 1.5', train: train(1.5, 0.3) }, // validation 0.45, holdout 1.25: both better again
+    ];
+    const first = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml), proposer: scripted(steps) });
+    expect(first.study.state).toBe('paused');
+    expect(first.study.stop_reason).toBe(
+      'paused by oversight.pause_on.holdout_gap: new best #2 improved validation (1.2) but its holdout got worse: 2 against 1.7 for #1 (by 0.3, more than 0.1): it may overfit the validation split; review it, then strata resume',
+    );
+    const second = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml), proposer: scripted(steps) });
+    expect(second.study).toMatchObject({ state: 'done', stop_reason: 'max_trials reached (4)' });
+    const ledger = ledgerOf(repo);
+    const holdouts = ledger.research.holdoutResults(1);
+    const kept = ledger.trials(1).filter((trial) => trial.status === 'keep');
+    expect(kept.map((trial) => `${trial.description}: ${trial.metric} / ${holdouts.get(trial.id)?.metric}`)).toEqual(['baseline (unmodified): 4.5 / 4.7', 'x = 2: 1.5 / 1.7', 'y = 0.3: 1.2 / 2', 'x = 1.5: 0.45 / 1.25']);
+    expect(ledger.oversight.records(1, 'oversight.pause_triggered').map((record) => `${record.payload.condition} #${ledger.trial(record.payload.trialId!).seq}`)).toEqual(['holdout_gap #2']);
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  }, 90_000);
+
+  it('spend_usd pauses each time LLM spend crosses a multiple, once per multiple; budget_warning is sent once, at 80% of llm.max_usd', async () => {
+    const hook = await receiver();
+    // Each proposal is one model call of a million input tokens at $0.50 per million: $0.50 a proposal.
+    let x = 3;
+    model = await LoopbackModelServer.start((request: LoopbackRequest) => {
+      if (!request.lastUserText.includes('# Research program')) return { text: 'OK', usage: { input: 0, output: 0 } };
+      x -= 0.25;
+      return { text: `DESCRIPTION: x = ${x}\n\ntrain.mjs\n\`\`\`js\n${trainer(x)}\`\`\`\n`, usage: { input: 1_000_000, output: 0 } };
+    });
+    const agent = '  proposer: agent\n  program: program.md\n  edit_format: whole-file\n';
+    const yaml = `${studyYaml({ maxTrials: 30, proposer: agent })}oversight:
+  pause_on: {spend_usd: 1.25}
+  notify:
+    - webhook: {url_env: STRATA_TEST_WEBHOOK}
+      on: [budget_warning, paused, done]
+llm:
+  model: openai-compatible:loop
+  base_url: ${model.url}
+  max_usd: 3
+  prices: {input_per_mtok: 0.5, output_per_mtok: 0}
+`;
+    const repo = makeRepo({ 'train.mjs': trainer(3), 'program.md': 'Lower the loss by changing x.\n', 'strata.yaml': yaml });
+    const env = { STRATA_TEST_WEBHOOK: hook.url };
+    const study = () => {
+      const ledger = ledgerOf(repo);
+      try {
+        return { study: ledger.study(1), trials: ledger.trials(1), spent: ledger.llm.spentUsd(1), triggers: ledger.oversight.records(1, 'oversight.pause_triggered').map((record) => record.payload) };
+      } finally {
+        ledger.close();
+      }
+    };
+    const ran = (state: ReturnType<typeof study>) => state.trials.filter((trial) => trial.status !== 'interrupted').map((trial) => trial.seq);
+
+    // $1.50 after the third proposal: past $1.25, so the study pauses once #3 is done.
+    expect((await strataProcess(repo, ['research'], { env })).code).toBe(0);
+    let state = study();
+    expect(state.study).toMatchObject({ state: 'paused', stopCause: 'oversight', stopReason: 'paused by oversight.pause_on.spend_usd: LLM spend reached $1.50 (crossed $1.25); review it, then strata resume' });
+    expect(ran(state)).toEqual([0, 1, 2, 3]);
+    expect(state.triggers.map((trigger) => `${trigger.condition} ${trigger.step}`)).toEqual(['spend_usd 1']);
+
+    // Resumed: $2.00 after #4 stays under $2.50; $2.50 after #5 crosses it (and is 83% of max_usd: the one warning).
+    expect((await strataProcess(repo, ['resume', '--print'], { env })).code).toBe(0);
+    expect((await strataProcess(repo, ['research'], { env })).code).toBe(0);
+    state = study();
+    expect(state.study.stopReason).toBe('paused by oversight.pause_on.spend_usd: LLM spend reached $2.50 (crossed $2.50); review it, then strata resume');
+    expect(ran(state)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(state.triggers.map((trigger) => `${trigger.condition} ${trigger.step}`)).toEqual(['spend_usd 1', 'spend_usd 2']);
+
+    // Resumed again: #6 brings spend to $3.00, the budget, and the study ends; no multiple is crossed twice, no warning sent again.
+    expect((await strataProcess(repo, ['research'], { env })).code).toBe(0);
+    state = study();
+    expect(state.study.state).toBe('done');
+    expect(state.spent).toBe(3);
+    expect(state.triggers).toHaveLength(2);
+    await until(() => hook.bodies.some((entry) => entry.body.topic === 'done'), 'the done notification');
+    const warnings = hook.bodies.filter((entry) => entry.body.topic === 'budget_warning').map((entry) => entry.body);
+    expect(warnings).toEqual([expect.objectContaining({ budget: 'llm.max_usd', trial: 5, text: "Strata · steer: 83% of the study's llm.max_usd budget is spent (after #5)" })]);
+    expect(hook.bodies.map((entry) => entry.body.topic)).toEqual(['paused', 'budget_warning', 'paused', 'done']);
+    expect(gitIn(repo, 'status', '--porcelain')).toBe('');
+    const ledger = ledgerOf(repo);
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  }, 180_000);
 });
+

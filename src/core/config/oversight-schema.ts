@@ -29,7 +29,7 @@ export const oversightSchema = z
         new_best: z.boolean().optional().describe('pause after every keep, for review (default false)'),
         crash_streak: z.number().int().min(1).optional().describe('pause after this many crashed, timed-out or invalid trials in a row'),
         spend_usd: z.number().positive().optional().describe('pause each time LLM spend crosses a multiple of this many USD'),
-        holdout_gap: z.number().min(0).optional().describe('pause when a new best improved validation but its holdout is worse than validation by more than this'),
+        holdout_gap: z.number().min(0).optional().describe('pause when a new best improved validation but its holdout got worse than the holdout of the best it replaced by more than this'),
         diff_lines: z.number().int().min(1).optional().describe('pause when a kept change adds and removes more lines than this'),
       })
       .optional()
