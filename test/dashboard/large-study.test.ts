@@ -1,0 +1,152 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLargeLedger } from '../../bench/large-ledger.ts';
+import { Ledger } from '../../src/ledger/ledger.ts';
+import { startDashboard, type RunningDashboard } from '../../src/dashboard/start-dashboard.ts';
+import { StudyTrials, NO_RUN } from '../../src/study/study-trials.ts';
+import { ARTIFACTS, CHROMIUM_MISSING, chromiumInstalled, launchChromium } from './chromium.ts';
+
+const TRIALS = 20_000;
+
+// In CI a missing Chromium is a failure; on a workstation the suite skips and says why.
+if (!chromiumInstalled && process.env.CI && process.env.CI !== 'false') {
+  describe('dashboard of a 20,000-trial study in Chromium', () => {
+    it('needs Chromium', () => {
+      throw new Error(CHROMIUM_MISSING);
+    });
+  });
+} else if (!chromiumInstalled) {
+  process.stderr.write(`\n[skipped] large-study browser test: ${CHROMIUM_MISSING}\n`);
+}
+
+/** The table's state once the page the server sent is drawn. */
+async function tableReady(page: Page, attrs: Record<string, string> = {}): Promise<void> {
+  const selector = `#trials[data-state="ready"]${Object.entries(attrs).map(([key, value]) => `[data-${key}="${value}"]`).join('')}`;
+  await page.locator(selector).waitFor({ timeout: 20_000 });
+}
+
+describe.skipIf(!chromiumInstalled)('dashboard of a 20,000-trial study in Chromium', () => {
+  let ledgerPath: string;
+  let studyId: number;
+  let counts: Record<string, number>;
+  let bestSeq: number;
+  let served: RunningDashboard;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-large-study-'));
+    ({ ledgerPath, studyId } = generateLargeLedger(dir, { trials: TRIALS, keepEvery: 40 }));
+    const ledger = Ledger.openForReading(ledgerPath);
+    counts = ledger.trialQueries.counts(studyId);
+    bestSeq = ledger.trial(ledger.study(studyId).bestTrialId!).seq;
+    ledger.close();
+    [served, browser] = await Promise.all([startDashboard({ ledgerPath, port: 0, pollMs: 100 }), launchChromium()]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await served?.close();
+    await browser?.close();
+  });
+
+  it('draws one page of the table with its row count, and a thinned chart that keeps every keep and failure', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${served.url}study/${studyId}`);
+    await tableReady(page);
+    expect(await page.locator('#trials-table tbody tr').count()).toBe(50);
+    await expect(page.locator('#trials-count').textContent()).resolves.toBe('rows 1–50 of 20,000');
+    expect(await page.locator('#trials').getAttribute('data-pages')).toBe('400');
+    // Newest first: the last trial heads the first page.
+    expect(await page.locator('#trials-table tbody tr').first().getAttribute('data-seq')).toBe(String(TRIALS - 1));
+
+    const chart = page.locator('#progress-chart[data-points]');
+    await chart.waitFor();
+    await page.locator('#progress-chart canvas').waitFor();
+    expect(await chart.getAttribute('data-trials')).toBe(String(TRIALS));
+    expect(await chart.getAttribute('data-thinned')).toBe('true');
+    const points = Number(await chart.getAttribute('data-points'));
+    expect(points).toBeLessThan(TRIALS / 4);
+    // Thinning drops discards only: every kept trial and every failure is still a point.
+    expect(Number(await chart.getAttribute('data-keeps'))).toBe(counts.keep);
+    expect(Number(await chart.getAttribute('data-failures'))).toBe((counts.crash ?? 0) + (counts.timeout ?? 0) + (counts.invalid ?? 0));
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-large-study.png'), fullPage: false });
+    await page.close();
+  });
+
+  it('filters, searches, sorts and pages through the server', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${served.url}study/${studyId}`);
+    await tableReady(page);
+
+    await page.locator('.chip[data-status="crash"]').click();
+    await tableReady(page, { status: 'crash' });
+    expect(await page.locator('#trials').getAttribute('data-total')).toBe(String(counts.crash));
+    const statuses = await page.locator('#trials-table tbody tr').evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { status: string } }).dataset.status));
+    expect(statuses.length).toBe(Math.min(50, counts.crash!));
+    expect(new Set(statuses)).toEqual(new Set(['crash']));
+    await expect(page.locator('#trials-count').textContent()).resolves.toBe(`rows 1–${Math.min(50, counts.crash!)} of ${counts.crash} (of 20,000 trials)`);
+
+    await page.locator('.chip[data-status="all"]').click();
+    await tableReady(page, { status: 'all' });
+    await page.locator('input.search').fill('experiment 12345:');
+    await tableReady(page, { total: '1' });
+    expect(await page.locator('#trials-table tbody tr').first().getAttribute('data-seq')).toBe('12345');
+    await page.locator('input.search').fill('');
+    await tableReady(page, { total: String(TRIALS) });
+
+    // The metric, lower is better: ascending puts the best first.
+    await page.locator('th[data-key="metric"]').click();
+    await tableReady(page, { sort: 'metric desc' });
+    await page.locator('th[data-key="metric"]').click();
+    await tableReady(page, { sort: 'metric asc' });
+    expect(await page.locator('#trials-table tbody tr').first().getAttribute('data-seq')).toBe(String(bestSeq));
+    await page.locator('th[data-key="seq"]').click();
+    await tableReady(page, { sort: 'seq desc' });
+
+    await page.locator('.page-button[data-page="next"]').click();
+    await tableReady(page, { page: '2' });
+    expect(await page.locator('#trials-table tbody tr').first().getAttribute('data-seq')).toBe(String(TRIALS - 51));
+    await page.locator('.page-button[data-page="last"]').click();
+    await tableReady(page, { page: '400' });
+    expect(await page.locator('#trials-table tbody tr').last().getAttribute('data-seq')).toBe('0');
+    await page.close();
+  });
+
+  it('sends a live page only the points that changed', async () => {
+    const page = await browser.newPage();
+    const updates: { url: string; body: { progress: unknown; progress_since: { points: { seq: number }[] } | null } }[] = [];
+    page.on('response', async (response) => {
+      if (/\/summary\?since=/.test(response.url())) updates.push({ url: response.url(), body: await response.json() });
+    });
+    await page.goto(`${served.url}study/${studyId}`);
+    await tableReady(page);
+    await page.locator('#progress-chart[data-trials="20000"]').waitFor();
+
+    // Two more trials finish while the page is open, written as the loop writes them.
+    const ledger = Ledger.open(ledgerPath);
+    const trials = new StudyTrials(ledger, studyId);
+    for (const index of [0, 1]) {
+      let trial = trials.queue({ role: 'candidate', proposer: 'agent', description: `late idea ${index}`, parentCommit: null, budgetMs: 300_000, seed: index, candidate: { commit: `${index}`.repeat(40), diff: '' } });
+      trial = trials.start(trial, { worktree: null, logPath: null, executor: 'local', slot: 'slot-0' });
+      if (index === 0) trials.finish(trial, 'crash', 'run', 'exit code 1', { ...NO_RUN, exitCode: 1, wallMs: 1000 });
+      else trials.finish(trial, 'discard', 'run', 'not better', { ...NO_RUN, metrics: { val_bpb: 0.7 }, metric: 0.7, exitCode: 0, wallMs: 1000 });
+    }
+    ledger.close();
+
+    await page.locator(`#progress-chart[data-trials="${TRIALS + 2}"]`).waitFor({ timeout: 20_000 });
+    await page.locator(`#trials-table tbody tr[data-seq="${TRIALS + 1}"]`).waitFor({ timeout: 20_000 });
+    await expect(page.locator('#trials-count').textContent()).resolves.toBe('rows 1–50 of 20,002');
+    // The new crash is drawn: failures grew by one, and the update carried the new points, not the chart.
+    await page.locator(`#progress-chart[data-failures="${(counts.crash ?? 0) + (counts.timeout ?? 0) + (counts.invalid ?? 0) + 1}"]`).waitFor();
+    const delta = updates.find((update) => update.body.progress_since?.points.some((point) => point.seq === TRIALS + 1));
+    expect(delta?.body.progress).toBeNull();
+    expect(delta!.body.progress_since!.points.length).toBeLessThanOrEqual(2);
+    await page.close();
+  });
+
+  it('threw no error and broke no Content-Security-Policy rule', () => {
+    expect(browser.problems).toEqual([]);
+  });
+});
