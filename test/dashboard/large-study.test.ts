@@ -5,6 +5,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLargeLedger } from '../../bench/large-ledger.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
+import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
+import { renderReportHtml } from '../../src/dashboard/report/report-html.ts';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/start-dashboard.ts';
 import { StudyTrials, NO_RUN } from '../../src/study/study-trials.ts';
 import { ARTIFACTS, CHROMIUM_MISSING, chromiumInstalled, launchChromium } from './chromium.ts';
@@ -144,6 +146,19 @@ describe.skipIf(!chromiumInstalled)('dashboard of a 20,000-trial study in Chromi
     expect(delta?.body.progress).toBeNull();
     expect(delta!.body.progress_since!.points.length).toBeLessThanOrEqual(2);
     await page.close();
+  });
+
+  it('writes a report of a few hundred kilobytes: every kept trial and the last rows, a chart with every keep and failure', () => {
+    const reader = LedgerReader.open(ledgerPath);
+    const html = renderReportHtml(reader, reader.study(studyId)!);
+    reader.close();
+    expect(html.length).toBeLessThan(2_000_000);
+    const pointsOf = (status: string) => (html.match(new RegExp(`class="point" data-seq="\\d+" data-status="${status}"`, 'g')) ?? []).length;
+    expect(pointsOf('keep')).toBe(counts.keep);
+    expect(pointsOf('crash') + pointsOf('timeout') + pointsOf('invalid')).toBe((counts.crash ?? 0) + (counts.timeout ?? 0) + (counts.invalid ?? 0) + 1);
+    expect(html).toContain(`of 20,002: every kept trial and the last 50; strata export writes every one)`);
+    // Kept trials and the last 50 (one of them kept), each once.
+    expect(html.match(/<tr class="st-/g)).toHaveLength(counts.keep! + 50 - 1);
   });
 
   it('threw no error and broke no Content-Security-Policy rule', () => {

@@ -10,6 +10,8 @@ import type { TrialRecord } from '../../src/ledger/records.ts';
 import { TRIAL_SORT_KEYS, type TrialSortKey } from '../../src/ledger/stores/trial-query-store.ts';
 import { schedulingSummary } from '../../src/research/duty-cycle.ts';
 import { summarizeStudy } from '../../src/research/study-summary.ts';
+import { dutyOf } from '../../src/dashboard/views/research-summary-view.ts';
+import { dutyCycle } from '../../src/dashboard/views/research-view.ts';
 import { StudyTrials } from '../../src/study/study-trials.ts';
 
 // The reads a long study is shown with (SQL counts, sums, pages, the rows shown) must give what reading every
@@ -46,6 +48,11 @@ describe('trial queries of a long study', () => {
     expect(summary.trials.map((row) => row.seq)).toEqual(finished.map((trial) => trial.seq));
     expect(summary.running.map((row) => row.description)).toEqual(['still running when killed']);
     expect(summary.baseline?.trial).toBe(0);
+    // The dashboard's duty cycle, from the same sums.
+    const times = ledger.trialQueries.runTimes(studyId);
+    for (const windows of [[], [[Date.parse(records[0]!.queuedAt), now]] as [number, number][]]) {
+      for (const at of [undefined, now]) expect(dutyOf(times, at, windows)).toEqual(dutyCycle(records, at, windows));
+    }
     ledger.close();
   });
 

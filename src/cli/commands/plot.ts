@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { scoreChartSvg } from '../../dashboard/render/score-chart-svg.ts';
-import { researchProgressSvg } from '../../dashboard/report/report-research.ts';
+import { researchProgressSvg, researchReportData } from '../../dashboard/report/report-research.ts';
 import { evolveView } from '../../dashboard/views/evolve-view.ts';
-import { researchView } from '../../dashboard/views/research-view.ts';
 import { writeOutputFiles } from '../write-output.ts';
 import { ledgerPathFor, pickStudy } from './report.ts';
 
@@ -25,7 +24,7 @@ export async function plotCommand(options: PlotCommandOptions): Promise<number> 
   const reader = LedgerReader.open(await ledgerPathFor(options.cwd, options.ledger));
   try {
     const study = pickStudy(reader, options);
-    const svg = study.kind === 'evolve' ? scoreChartSvg(evolveView(reader, study), study.name) : researchProgressSvg(researchView(reader, study));
+    const svg = study.kind === 'evolve' ? scoreChartSvg(evolveView(reader, study), study.name) : researchProgressSvg(researchReportData(reader, study).view);
     writeOutputFiles([{ path: out, content: `<?xml version="1.0" encoding="UTF-8"?>\n${svg.html}\n` }], '--out');
     (options.stdout ?? process.stdout).write(`wrote ${out}\n`);
     return 0;

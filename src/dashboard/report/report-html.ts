@@ -2,10 +2,9 @@ import type { StudyRecord } from '../../ledger/records.ts';
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { h, render, trusted } from '../render/markup.ts';
 import { evolveView } from '../views/evolve-view.ts';
-import { researchView } from '../views/research-view.ts';
 import { evolveReportBody } from './report-evolve.ts';
 import { badge } from './report-parts.ts';
-import { researchReportBody } from './report-research.ts';
+import { researchReportBody, researchReportData } from './report-research.ts';
 import { REPORT_CSS } from './report-styles.ts';
 
 /**
@@ -25,7 +24,7 @@ export function renderReportHtml(reader: LedgerReader, study: StudyRecord, now =
   const body =
     study.kind === 'evolve'
       ? evolveReportBody(evolveView(reader, study, now.getTime()), new Map(reader.candidates(study.id).map((c) => [c.idx, c.components ?? {}])))
-      : researchReportBody(researchView(reader, study, now.getTime()), new Map(reader.trials(study.id).map((t) => [t.seq, t.diff])));
+      : (({ view, diffs }) => researchReportBody(view, diffs))(researchReportData(reader, study, now.getTime()));
   const page = h(
     'html',
     { lang: 'en' },

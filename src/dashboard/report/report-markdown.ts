@@ -2,9 +2,8 @@ import type { StudyRecord } from '../../ledger/records.ts';
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { formatDelta, formatMetric, formatSeconds, formatUsd } from '../render/format.ts';
 import { evolveView } from '../views/evolve-view.ts';
-import { researchView } from '../views/research-view.ts';
 import { evolveFigures, evolveHeadline } from './report-evolve.ts';
-import { researchHeadline, researchProgressSvg } from './report-research.ts';
+import { researchHeadline, researchProgressSvg, researchReportData, trialsTitle } from './report-research.ts';
 
 /** A Markdown report and the SVG files it links, by file name. */
 export interface MarkdownReport {
@@ -77,9 +76,9 @@ export function renderReportMarkdown(reader: LedgerReader, study: StudyRecord, s
       ),
     );
   } else {
-    const view = researchView(reader, study, now.getTime());
+    const { view, diffs } = researchReportData(reader, study, now.getTime());
     files[`${stem}-progress.svg`] = researchProgressSvg(view).html;
-    lines.push(...bullets(researchHeadline(view)), '', `![${escapeMarkdown(view.metric.name)} per trial](${stem}-progress.svg)`, '', '## Trials', '');
+    lines.push(...bullets(researchHeadline(view)), '', `![${escapeMarkdown(view.metric.name)} per trial](${stem}-progress.svg)`, '', '## Trials', '', ...(view.finished > view.trials.length ? [`_${escapeMarkdown(trialsTitle(view))}_`, ''] : []));
     lines.push(
       tableMd(
         ['#', 'status', view.metric.name, 'Δ best', ...(view.has_holdout ? ['holdout'] : []), 'time', 'cost', 'proposer', 'description'].map(escapeMarkdown),
@@ -98,7 +97,6 @@ export function renderReportMarkdown(reader: LedgerReader, study: StudyRecord, s
       ),
       '',
     );
-    const diffs = new Map(reader.trials(study.id).map((t) => [t.seq, t.diff]));
     const kept = view.trials.filter((t) => t.status === 'keep' && t.role !== 'baseline');
     if (kept.length) lines.push('## Kept changes', '');
     for (const trial of kept) {

@@ -1,8 +1,60 @@
 import { formatDelta, formatMetric, formatPercent, formatSeconds, formatUsd } from '../render/format.ts';
 import { h, type Markup } from '../render/markup.ts';
 import { progressChartSvg } from '../render/progress-chart-svg.ts';
-import type { ResearchView } from '../views/research-view.ts';
+import type { LedgerReader } from '../../ledger/ledger-reader.ts';
+import type { StudyRecord, TrialRecord } from '../../ledger/records.ts';
+import { researchSummaryView } from '../views/research-summary-view.ts';
+import { researchMetric, trialRow, type ResearchView } from '../views/research-view.ts';
 import { badge, card, diffBlock, stat, table } from './report-parts.ts';
+
+/** A study up to this many finished trials has every one in the report's table; a longer one its kept trials and last rows. */
+export const REPORT_ALL_ROWS = 1000;
+/** The last rows a long study's report lists beside its kept trials. */
+export const REPORT_LAST_ROWS = 50;
+
+/** What a report shows of a research study: its view (the table's rows, the chart thinned) and the diffs of those rows. */
+export interface ResearchReportData {
+  view: ResearchView & { finished: number };
+  diffs: Map<number, string | null>;
+}
+
+/**
+ * The report's data, read as the dashboard's summary is (counts and sums in
+ * SQL, the chart thinned past CHART_POINTS) so a study of 20,000 trials gives
+ * a report of a few hundred kilobytes: every trial of a short study, of a
+ * long one its kept trials and the last REPORT_LAST_ROWS (`strata export`
+ * has every one).
+ *
+ * @example
+ * const { view, diffs } = researchReportData(reader, study);
+ */
+export function researchReportData(reader: LedgerReader, study: StudyRecord, now = Date.now()): ResearchReportData {
+  const summary = researchSummaryView(reader, study, { now });
+  const queries = reader.trialQueries;
+  let records: TrialRecord[];
+  if (summary.finished <= REPORT_ALL_ROWS) records = reader.trials(study.id).filter((trial) => trial.status !== 'queued' && trial.status !== 'running');
+  else {
+    const bySeq = new Map<number, TrialRecord>();
+    for (const trial of [...queries.kept(study.id), ...queries.lastFinished(study.id, REPORT_LAST_ROWS)]) bySeq.set(trial.seq, trial);
+    records = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+  const metric = researchMetric(study);
+  const usd = reader.usdBy(study.id, 'trial_id');
+  const holdouts = reader.holdouts(study.id);
+  const { progress, progress_since: _since, cursor: _cursor, table: _table, ...rest } = summary;
+  return {
+    view: { ...rest, progress: progress!, trials: records.map((trial) => trialRow(trial, metric, usd.get(trial.id) ?? 0, holdouts.get(trial.id))) },
+    diffs: new Map(records.map((trial) => [trial.seq, trial.diff])),
+  };
+}
+
+/** "Trials (541 of 20,000: …)" where the table leaves rows out. */
+export function trialsTitle(view: ResearchView & { finished?: number }): string {
+  const finished = view.finished ?? view.trials.length;
+  return finished > view.trials.length
+    ? `Trials (${view.trials.length} of ${finished.toLocaleString('en-US')}: every kept trial and the last ${REPORT_LAST_ROWS}; strata export writes every one)`
+    : `Trials (${view.trials.length})`;
+}
 
 const signed = (value: number | null) => (value === null ? '–' : `${value > 0 ? '+' : value < 0 ? '−' : ''}${Math.abs(value).toFixed(2)}%`);
 
@@ -13,7 +65,7 @@ export function researchProgressSvg(view: ResearchView, showTitle = true): Marku
     title: view.study.name,
     metric: view.metric.name,
     goal: view.metric.goal,
-    descriptions: view.trials.map((trial) => trial.description),
+    descriptions: (view.progress as { description?: string[] }).description ?? view.trials.map((trial) => trial.description),
   });
 }
 
@@ -25,7 +77,7 @@ export function researchHeadline(view: ResearchView): [string, string, string | 
     [`best ${view.metric.name}`, formatMetric(best?.metric), best ? `trial #${best.seq}${best.commit ? ` · ${best.commit.slice(0, 8)}` : ''}` : 'no kept trial'],
     ['vs baseline', signed(view.improvement_pct), baseline ? `baseline ${formatMetric(baseline.metric)}` : null],
     ...(view.has_holdout && best ? [[`holdout ${view.metric.name}`, formatMetric(best.holdout), 'of the best'] as [string, string, string]] : []),
-    ['trials', String(view.trials.length), `${counts.keep ?? 0} kept · ${counts.discard ?? 0} discarded · ${failed} failed`],
+    ['trials', String((view as { finished?: number }).finished ?? view.trials.length), `${counts.keep ?? 0} kept · ${counts.discard ?? 0} discarded · ${failed} failed`],
     ['trial time', formatSeconds(view.total_time_s), view.duty ? `duty cycle ${formatPercent(view.duty.fraction, 0)}` : null],
     ['spend', formatUsd(view.spend.usd), view.spend.calls ? `${view.spend.calls} LLM calls` : 'no LLM calls'],
   ];
@@ -57,7 +109,7 @@ export function researchReportBody(view: ResearchView, diffs: ReadonlyMap<number
   return [
     h('div', { class: 'stats' }, headline.map(([label, value, note], index) => stat(label, value, note, index === 1 && (view.improvement_pct ?? 0) > 0))),
     card(`Progress · ${view.metric.name} (${view.metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, h('div', { class: 'figure' }, researchProgressSvg(view, false))),
-    card(`Trials (${view.trials.length})`, table(titles, rows)),
+    card(trialsTitle(view), table(titles, rows)),
     card(
       `Kept changes (${kept.length})`,
       kept.length === 0 ? h('p', { class: 'muted' }, 'No change beat the baseline.') : null,
