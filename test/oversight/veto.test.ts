@@ -146,7 +146,7 @@ describe('strata veto of a running study', () => {
   }, 90_000);
 });
 
-describe('a keep re-queued by a veto of a stopped study', () => {
+describe('a keep re-queued by a veto, then a stop before its proposal', () => {
   let server: LoopbackModelServer | undefined;
   afterEach(async () => {
     await server?.close();
@@ -200,4 +200,73 @@ describe('a keep re-queued by a veto of a stopped study', () => {
     expect(checkLedger(ledger).ok).toBe(true);
     ledger.close();
   }, 90_000);
+
+  it('is run by the next session also when a running study vetoed it and paused before proposing it', async () => {
+    const yaml = studyYaml({ maxTrials: 10 });
+    const repo = makeRepo({ 'train.mjs': trainer(3), 'strata.yaml': yaml });
+    const ledgerNow = <T,>(look: (ledger: ReturnType<typeof ledgerOf>) => T): T | undefined => {
+      try {
+        const ledger = ledgerOf(repo);
+        try {
+          return look(ledger);
+        } finally {
+          ledger.close();
+        }
+      } catch {
+        return undefined;
+      }
+    };
+    // #1 and #2 change the same line (#2 conflicts once #1 is gone); #3 runs long on top of #2 while the study is
+    // asked to pause (no new proposal from then on) and #1 is vetoed: #2's redo is queued and never proposed this session.
+    const steering = (async () => {
+      const { until } = await import('../helpers/strata-process.ts');
+      await until(() => ledgerNow((ledger) => ledger.trialBySeq(1, 3)?.status === 'running') === true, 'trial #3 running', 60_000);
+      expect((await strataProcess(repo, ['pause'])).stdout).toMatch(/pausing after the running trials finish/);
+      expect((await strataProcess(repo, ['veto', '1', '--why', 'not x'])).stdout).toMatch(/#2 conflicts in train.mjs: queued again as a new candidate/);
+    })();
+    const first = await runResearch({
+      configPath: join(repo, 'strata.yaml'),
+      config: config(yaml),
+      proposer: scripted([
+        { description: 'x = 2', train: trainer(2) },
+        { description: 'x = 1.5', train: trainer(1.5) },
+        { description: 'y = 0.1', train: trainer(1.5, { y: 0.1, sleepMs: 4000 }) },
+      ]),
+    });
+    await steering;
+    expect(first.study.state).toBe('paused');
+    let ledger = ledgerOf(repo);
+    const two = ledger.trialBySeq(1, 2)!;
+    expect(ledger.trials(1).filter((trial) => trial.relatedTrialId === two.id).map((trial) => `${trial.status} ${trial.cause}`)).toEqual(['interrupted not-started']);
+    ledger.close();
+
+    // The next session proposes the redo on the rebuilt branch and runs it.
+    const seen: Parameters<typeof scripted>[1] = [];
+    const again = await runResearch({
+      configPath: join(repo, 'strata.yaml'),
+      config: config(yaml),
+      proposer: {
+        name: 'scripted',
+        async propose(context) {
+          seen.push(context);
+          const x = 1.25 - 0.01 * (seen.length - 1); // each proposal a change of its own
+          writeFileSync(join(context.projectDir, 'train.mjs'), trainer(x));
+          return { description: `x = ${x}` };
+        },
+      },
+    });
+    expect(again.study).toMatchObject({ state: 'done', stop_reason: 'max_trials reached (10)' });
+    ledger = ledgerOf(repo);
+    const redo = ledger.trials(1).filter((trial) => trial.relatedTrialId === two.id);
+    // Its new attempt was proposed on the rebuilt branch and measured; whatever ran beside it (#3's own change, re-applied
+    // after the veto), its change ends on the branch.
+    expect(redo.map((trial) => trial.status)).toHaveLength(2);
+    expect(redo[0]!.status).toBe('interrupted');
+    expect(redo[1]).toMatchObject({ retryOf: redo[0]!.id, parentCommit: ledger.trialBySeq(1, 0)!.keptCommit, description: 'x = 1.25' });
+    expect(redo[1]!.metric).toBe(0.5625);
+    expect(gitIn(repo, 'show', 'strata/steer:train.mjs')).toContain('const x = 1.25;');
+    expect(seen.find((context) => context.trialId === redo[1]!.id)?.repairOf).toBeUndefined();
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  }, 120_000);
 });
