@@ -55,6 +55,7 @@ export function createResearchReporter(out: NodeJS.WritableStream, options: { go
       }
       const r = info.recovery;
       if (r.interrupted.length > 0) print(colors.yellow(`  recovered: trial ${r.interrupted.join(', ')} interrupted by the last stop; re-queued ${r.requeued.length}`));
+      if (r.settledRepeats.length > 0) print(colors.yellow(`  settled: repeat run ${r.settledRepeats.join(', ')} measured before the last stop`));
       if (r.resumedDecisions.length > 0) print(colors.yellow(`  resuming the decision on trial ${r.resumedDecisions.join(', ')} (measured before the last stop)`));
       if (r.reattached.length > 0) print(colors.yellow(`  re-attached: trial ${r.reattached.join(', ')} kept running on the cluster while no orchestrator watched; following it`));
       if (r.killedProcesses > 0) print(colors.yellow(`  killed ${r.killedProcesses} trial process(es) the last orchestrator left running`));

@@ -131,6 +131,8 @@ export async function executeTrial(opened: OpenedStudy, queued: TrialRecord, dep
         if (measured.status === 'interrupted') return trials.finish(trial, 'interrupted', 'stopped', measured.reason, facts);
         return finish({ status: measured.status, cause: 'run', reason: withStageNotes(measured.reason, notes), facts });
       }
+      // A repeat (a cluster job of one followed after a stop) has no decision of its own: its measurement is its result.
+      if (REPEAT_ROLES.includes(trial.role)) return finish({ status: 'discard', cause: 'run', reason: withStageNotes(`${trial.role}: measured ${research.metric.name}=${measured.metric}`, notes), facts: factsOf(run, measured.metric, measured.metrics) });
       // In the ledger before any decision: a stop from here on resumes the decision, it never loses the run.
       trial = trials.measure(trial, factsOf(run, measured.metric, measured.metrics) as RunFacts & { metric: number });
       await chaosPoint('measured');

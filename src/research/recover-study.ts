@@ -1,7 +1,7 @@
 import type { Executor } from '../core/executor.ts';
 import { REPEAT_ROLES } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
-import { awaitsDecision } from '../study/study-trials.ts';
+import { awaitsDecision, type RunFacts } from '../study/study-trials.ts';
 import { budgetForRole } from './fidelity.ts';
 import type { OpenedStudy } from './open-study.ts';
 import { owedByVeto } from '../oversight/vetoed-changes.ts';
@@ -12,7 +12,8 @@ import type { RecoveryReport } from './research-observer.ts';
  * Make a study consistent after any stop, clean or not:
  * - a trial whose run was measured but not yet decided stays live: its
  *   decision resumes (its reruns and confirmations are counted from the
- *   ledger, so none is lost or run twice);
+ *   ledger, so none is lost or run twice); a measured repeat run has no
+ *   decision of its own and is settled with its measurement;
  * - a cluster job still running is followed, not started again;
  * - every other live trial becomes `interrupted` (`orchestrator-lost`), and
  *   each interrupted trial with a candidate (or the baseline) gets exactly one
@@ -28,12 +29,19 @@ import type { RecoveryReport } from './research-observer.ts';
  */
 export async function recoverStudy(opened: OpenedStudy, executor?: Executor): Promise<RecoveryReport> {
   const { trials, study, repo } = opened;
-  const report: RecoveryReport = { interrupted: [], requeued: [], reattached: [], resumedDecisions: [], killedProcesses: 0, prunedWorktrees: [], branchRepaired: false, branchMoved: null };
+  const report: RecoveryReport = { interrupted: [], requeued: [], reattached: [], resumedDecisions: [], settledRepeats: [], killedProcesses: 0, prunedWorktrees: [], branchRepaired: false, branchMoved: null };
   const keptWorktrees: string[] = [];
 
   for (const trial of trials.all()) {
     if (trial.status !== 'running' && trial.status !== 'queued') continue;
     if (awaitsDecision(trial)) {
+      // A repeat has no decision of its own: its measurement is what it was for. Settle it with that measurement (its
+      // decision counts it); live, nothing would ever run it again, and it would hold a place under max_trials.
+      if (REPEAT_ROLES.includes(trial.role)) {
+        trials.finish(trial, 'discard', 'run', `${repeatLabel(trials, trial)}: measured ${opened.research.metric.name}=${trial.metric} (settled after its orchestrator stopped)`, measuredFacts(trial));
+        report.settledRepeats.push(trial.seq);
+        continue;
+      }
       report.resumedDecisions.push(trial.seq);
       continue;
     }
@@ -78,6 +86,17 @@ export async function recoverStudy(opened: OpenedStudy, executor?: Executor): Pr
     }
   }
   return report;
+}
+
+/** "repeat of #4" (the measured commit's trial), for a settled repeat's reason. */
+function repeatLabel(trials: OpenedStudy['trials'], trial: TrialRecord): string {
+  if (trial.relatedTrialId === null) return `${trial.role}`;
+  return `${trial.role} of #${trials.get(trial.relatedTrialId).seq}`;
+}
+
+/** The facts of a measured trial's run, as the ledger holds them. */
+function measuredFacts(trial: TrialRecord): RunFacts {
+  return { metric: trial.metric, metrics: trial.metrics, exitCode: trial.exitCode, signal: trial.signal, wallMs: trial.wallMs, peakRssKb: trial.peakRssKb, logTail: trial.logTail };
 }
 
 /**

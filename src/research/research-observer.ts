@@ -9,6 +9,8 @@ export interface RecoveryReport {
   reattached: number[];
   /** Trials measured before the stop whose decision (reruns, confirmations) resumes now. */
   resumedDecisions: number[];
+  /** Repeat runs measured before the last stop but not yet recorded as finished: settled with their measurement. */
+  settledRepeats: number[];
   /** Trial processes a killed orchestrator left running, killed before their trials run again. */
   killedProcesses: number;
   prunedWorktrees: string[];

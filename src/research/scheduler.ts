@@ -343,9 +343,14 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       ...(drain ? { maxTrials: Math.min(research.maxTrials ?? Infinity, all.filter((trial) => policy.counts(trial)).length + trialWork.size) } : research.maxTrials !== undefined ? { maxTrials: research.maxTrials } : {}),
       counted: all.filter((trial) => policy.counts(trial)).length,
       // An unclaimed queued trial with no candidate yet (a veto's redo of a conflicted keep) is what the next proposal takes
-      // up: counted here as well, it held that very proposal back at max_trials, and the redo was never proposed.
-      committed: all.filter((trial) => policy.counts(trial) || trial.status === 'running' || (trial.status === 'queued' && (claimed.has(trial.id) || trial.candidateCommit !== null || trial.role === 'baseline'))).length,
-      ...(decided ? { stop: decided } : {}),
+      // up: counted here as well, it held that very proposal back at max_trials, and the redo was never proposed. Live
+      // repeats are a decision's runs, not proposals: they hold no place under max_trials either.
+      committed: all.filter(
+        (trial) =>
+          policy.counts(trial) ||
+          (!REPEAT_ROLES.includes(trial.role) && (trial.status === 'running' || (trial.status === 'queued' && (claimed.has(trial.id) || trial.candidateCommit !== null || trial.role === 'baseline')))),
+      ).length,
+      ...(decided ? { stop: decided, deciding: all.filter((trial) => trialWork.has(trial.id) && awaitsDecision(trial)).length } : {}),
       serial,
     };
   };
@@ -378,6 +383,11 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       if (plan.prefetch) prefetch();
       if (plan.next.kind === 'stop') {
         stop = plan.next.stop;
+        // Done with a trial the ledger calls running that this session neither runs nor can start: never call that done.
+        const strays = trials.all().filter((trial) => trial.status === 'running' && !claimed.has(trial.id));
+        if (stop.state === 'done' && strays.length > 0) {
+          stop = { state: 'paused', cause: 'error', reason: `internal error: trial ${strays.map((trial) => `#${trial.seq}`).join(', ')} ${strays.length === 1 ? 'is' : 'are'} running in the ledger but nothing follows ${strays.length === 1 ? 'it' : 'them'}; run again to resume (recovery settles ${strays.length === 1 ? 'it' : 'them'})` };
+        }
         break;
       }
       if (trialWork.size + proposing.size + prefetching.size === 0) {

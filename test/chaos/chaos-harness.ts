@@ -147,6 +147,13 @@ export function checkInvariants(repo: string, name: string, expect: { maxTrials:
   if (worktrees.length !== 1) problems.push(`stale worktrees: ${worktrees.slice(1).join('; ')}`);
   const dir = join(repo, '.strata', 'worktrees', name);
   if (existsSync(dir) && readdirSync(dir).length > 0) problems.push(`stale worktree folders in ${dir}: ${readdirSync(dir).join(', ')}`);
+  // A failure names what the ledger holds, so a CI log alone explains it (the repository is gone by then).
+  if (problems.length > 0) {
+    problems.push(`stop reason: ${stopReason}`);
+    for (const trial of trials) {
+      problems.push(`  #${trial.seq} ${trial.role} ${trial.status}${trial.cause ? ` (${trial.cause})` : ''}${trial.measuredAt ? ' measured' : ''}${trial.externalId ? ` job ${trial.externalId}` : ''}${trial.retryOf !== null ? ` retry of id ${trial.retryOf}` : ''} — ${trial.statusReason ?? ''}`);
+    }
+  }
   return problems;
 }
 

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitIn, makeRepo } from '../helpers/study-repo.ts';
+import { Ledger } from '../../src/ledger/ledger.ts';
+import { StudyTrials } from '../../src/study/study-trials.ts';
 import { checkInvariants, finishedResults, ledgerCheck, readStudy, seededRandom, strata, type KillPlan } from './chaos-harness.ts';
 
 /**
@@ -228,5 +230,29 @@ describe('faults the study survives with a clear message', () => {
     const resumed = await strata(repo, ['research']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(checkInvariants(repo, 'moved', { maxTrials: 3, earlier: [] })).toEqual([]);
+  }, 120_000);
+
+  // Seen in CI on SLURM (CHAOS_SEED=31296): a cluster job of a repeat run outlived its orchestrator, was followed and
+  // measured by the next one, and that one was killed too. The measured repeat stayed live forever, and as a live trial it
+  // held a place under max_trials: the study ended done one candidate short, "nothing left to run".
+  it('a repeat run left measured but unfinished is settled with its measurement, and holds no place under max_trials', async () => {
+    const repo = makeStudy({ ...serial, name: 'repeat', maxTrials: 4 });
+    const killed = await strata(repo, ['research'], { kill: { phase: 'baseline-repeat', n: 1, group: true } });
+    expect(killed.signal).toBe('SIGKILL');
+    const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
+    const studyId = ledger.studyByName('repeat')!.id;
+    const trials = new StudyTrials(ledger, studyId);
+    const repeat = trials.all().find((trial) => trial.role === 'baseline-repeat' && trial.status === 'running')!;
+    trials.measure(repeat, { metric: 1.05, metrics: { loss: 1.05 }, exitCode: 0, signal: null, wallMs: 150, peakRssKb: null, logTail: null });
+    ledger.close();
+    for (let attempt = 0; readStudy(repo, 'repeat').state !== 'done'; attempt++) {
+      const run = await strata(repo, ['research']);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      if (attempt > 2) throw new Error(`not done after ${attempt} resumes`);
+    }
+    expect([...checkInvariants(repo, 'repeat', { maxTrials: 4, earlier: [] }), ...(await ledgerCheck(repo))]).toEqual([]);
+    const settled = readStudy(repo, 'repeat').trials.find((trial) => trial.id === repeat.id)!;
+    expect(settled.status).toBe('discard');
+    expect(settled.metric).toBe(1.05);
   }, 120_000);
 });

@@ -36,7 +36,8 @@ const snapshotArbitrary: fc.Arbitrary<PlanSnapshot> = fc
     maxTrials: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
     counted: fc.integer({ min: 0, max: 25 }),
     extraCommitted: fc.integer({ min: 0, max: 5 }),
-    stop: fc.option(fc.record({ state: fc.constantFrom('paused' as const, 'done' as const, 'failed' as const), reason: fc.string() }), { nil: undefined }),
+    stop: fc.option(fc.record({ state: fc.constantFrom('paused' as const, 'done' as const, 'failed' as const), reason: fc.string(), cause: fc.constantFrom('complete' as const, 'user' as const, 'error' as const) }), { nil: undefined }),
+    deciding: fc.integer({ min: 0, max: 2 }),
   })
   .map((draw) => {
     const free = Math.min(draw.free, draw.slotCount);
@@ -55,7 +56,7 @@ const snapshotArbitrary: fc.Arbitrary<PlanSnapshot> = fc
       ...(draw.maxTrials !== undefined ? { maxTrials: draw.maxTrials } : {}),
       counted: draw.counted,
       committed: draw.counted + draw.extraCommitted,
-      ...(draw.stop ? { stop: draw.stop } : {}),
+      ...(draw.stop ? { stop: draw.stop, deciding: Math.min(draw.deciding, draw.inFlight) } : {}),
       serial: draw.slotCount === 1 && draw.lookahead === 0,
     };
   });
@@ -145,6 +146,17 @@ describe('the schedule planner', () => {
     );
   });
 
+  it('a study that completes finishes a decision an earlier session measured, then stops; any other stop leaves it for the next session', () => {
+    const complete = { state: 'done' as const, cause: 'complete' as const, reason: 'max_time reached (60s)' };
+    const measured: PlanSnapshot = { ...base, baseline: 'settled', counted: 3, committed: 4, runnable: [{ id: 7, baseline: false, source: 'judge' }], stop: complete };
+    expect(planSchedule(measured)).toEqual({ starts: [{ slot: 'slot-0', kind: 'trial', id: 7 }], judges: [], proposals: 0, prefetch: false, next: { kind: 'wait' } });
+    expect(planSchedule({ ...measured, serial: false, freeSlots: [] }).judges).toEqual([7]);
+    expect(planSchedule({ ...measured, runnable: [], freeSlots: [], inFlight: 1, deciding: 1 }).next).toEqual({ kind: 'wait' });
+    expect(planSchedule({ ...measured, runnable: [], freeSlots: [], inFlight: 1, deciding: 0 }).next).toEqual({ kind: 'stop', stop: complete });
+    const user = { state: 'paused' as const, cause: 'user' as const, reason: 'stopped by the user' };
+    expect(planSchedule({ ...measured, stop: user }).next).toEqual({ kind: 'stop', stop: user });
+  });
+
   it('property: starts at most one trial per free slot, each trial once, and nothing after a stop', () => {
     fc.assert(
       fc.property(snapshotArbitrary, (snapshot) => {
@@ -152,7 +164,19 @@ describe('the schedule planner', () => {
         expect(new Set(plan.starts.map((start) => start.slot)).size).toBe(plan.starts.length);
         expect(plan.starts.every((start) => snapshot.freeSlots.includes(start.slot))).toBe(true);
         expect(new Set(plan.starts.map((start) => `${start.kind}:${start.id}`)).size).toBe(plan.starts.length);
-        if (snapshot.stop) expect(plan).toEqual({ starts: [], judges: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } });
+        if (snapshot.stop && snapshot.stop.cause !== 'complete') expect(plan).toEqual({ starts: [], judges: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } });
+        if (snapshot.stop) {
+          // A completing study only finishes measured decisions: nothing new is proposed or started.
+          expect(plan.proposals).toBe(0);
+          expect(plan.revisions ?? []).toEqual([]);
+          expect(plan.prefetch).toBe(false);
+          const judging = [...plan.judges, ...plan.starts.map((start) => start.id)];
+          expect(plan.starts.every((start) => start.kind === 'trial')).toBe(true);
+          expect(judging.every((id) => snapshot.runnable.some((trial) => trial.id === id && trial.source === 'judge'))).toBe(true);
+          // It ends once no decision is left to finish.
+          const left = snapshot.runnable.some((trial) => trial.source === 'judge' && (trial.baseline || snapshot.baseline === 'settled' || snapshot.baseline === 'running')) || (snapshot.deciding ?? 0) > 0;
+          if (!left) expect(plan.next).toEqual({ kind: 'stop', stop: snapshot.stop });
+        }
       }),
       { numRuns: 3000 },
     );

@@ -80,6 +80,11 @@ export interface PlanSnapshot {
   committed: number;
   /** A stop already decided (the user's signal, max_time, a failed baseline, a fatal error). */
   stop?: StopDecision;
+  /**
+   * In-flight trials whose run is measured (their decision is under way). A study that completes (max_trials, max_time)
+   * waits for them instead of stopping them: nothing would ever resume a decision in a study that is done.
+   */
+  deciding?: number;
   /** Candidates on the first free device are checked out ahead only outside the serial loop. */
   serial: boolean;
 }
@@ -121,7 +126,7 @@ export interface Plan {
  */
 export function planSchedule(snapshot: PlanSnapshot): Plan {
   const idle = snapshot.inFlight + snapshot.proposing + snapshot.background === 0;
-  if (snapshot.stop) return { starts: [], judges: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop: snapshot.stop } };
+  if (snapshot.stop) return finishDecisions(snapshot, snapshot.stop);
 
   const starts: StartStep[] = [];
   const runnable = [...snapshot.runnable];
@@ -207,6 +212,25 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
   const nothingLeft = idle && starts.length === 0 && judges.length === 0 && proposals === 0 && revisions.length === 0;
   if (nothingLeft) return { starts, judges, proposals, ...revising, prefetch: false, next: { kind: 'stop', stop: idleStop(snapshot) } };
   return { starts, judges, proposals, ...revising, prefetch, next: { kind: 'wait' } };
+}
+
+/**
+ * After a stop: nothing new starts. A study that completes first finishes the decisions already measured — those in
+ * flight, and those an earlier session left (started now, on a free slot in the serial loop) — since a done study is
+ * never resumed; any other stop ends at once (the next session resumes the decisions).
+ */
+function finishDecisions(snapshot: PlanSnapshot, stop: StopDecision): Plan {
+  const ended: Plan = { starts: [], judges: [], proposals: 0, prefetch: false, next: { kind: 'stop', stop } };
+  if (stop.cause !== 'complete') return ended;
+  // A candidate's decision needs the baseline's result: it is finished only where that exists or is being decided.
+  const judgeable = (trial: RunnableTrial) => trial.baseline || snapshot.baseline === 'settled' || snapshot.baseline === 'running';
+  const left = snapshot.runnable.filter((trial) => trial.source === 'judge' && judgeable(trial)).sort((a, b) => Number(b.baseline) - Number(a.baseline)).map((trial) => trial.id);
+  const waiting: Plan = { starts: [], judges: [], proposals: 0, prefetch: false, next: { kind: 'wait' } };
+  if (left.length === 0) return (snapshot.deciding ?? 0) > 0 ? waiting : ended;
+  if (!snapshot.serial) return { ...waiting, judges: left };
+  const slot = snapshot.freeSlots[0];
+  if (slot !== undefined) return { ...waiting, starts: [{ slot, kind: 'trial', id: left[0]! }] };
+  return snapshot.inFlight > 0 ? waiting : ended;
 }
 
 /** Has a baseline trial been started by this plan? Candidates may then share the other devices. */
