@@ -139,6 +139,51 @@ export function detailTable(cells: readonly Cell[], samplers: readonly string[],
   return markdown(header, rows);
 }
 
+/**
+ * The parallel-slot penalty: each Strata sampler run with `@<slots>` against
+ * the same sampler on one slot, at the same number of trials (above 1: the
+ * slots cost regret), per budget and problem group.
+ */
+export function slotsTable(cells: readonly Cell[], budgets: readonly Budget[], samplers: readonly string[]): string | undefined {
+  const pairs = samplers.flatMap((sampler) => {
+    const match = /^(.*)@(\d+)$/.exec(sampler);
+    return match && samplers.includes(match[1]!) ? [{ parallel: sampler, serial: match[1]! }] : [];
+  });
+  if (pairs.length === 0) return undefined;
+  const groups: Array<ProblemGroup | 'all'> = ['bbob', 'bbob-noisy', 'mixed', 'all'];
+  const rows: string[][] = [];
+  for (const budget of budgets) {
+    for (const group of groups) {
+      const selected = cells.filter((cell) => cell.budget === budget && (group === 'all' || cell.problem.group === group));
+      const values = pairs.map(({ parallel, serial }) => {
+        const comparison = compare(selected, parallel, serial);
+        return comparison ? `${comparison.geometricMeanRatio.toFixed(3)} (worse on ${comparison.worse.length} of ${comparison.cells})` : undefined;
+      });
+      if (values.every((value) => value === undefined)) continue;
+      rows.push([budgetLabel(budget), group, ...values.map((value) => value ?? '—')]);
+    }
+  }
+  return markdown(['budget', 'problems', ...pairs.map(({ parallel, serial }) => `${short(parallel)} / ${short(serial)}`)], rows);
+}
+
+/**
+ * The goal's second half, cell by cell: where `sampler`'s median regret is
+ * above `reference`'s (random search), with both medians.
+ */
+export function worseThanTable(cells: readonly Cell[], sampler: string, reference: string): string {
+  const rows: string[][] = [];
+  for (const cell of cells) {
+    const ours = cell.regrets.get(sampler);
+    const theirs = cell.regrets.get(reference);
+    if (!ours || !theirs) continue;
+    const a = quantile(ours, 0.5);
+    const b = quantile(theirs, 0.5);
+    if (a > b) rows.push([cell.problem.id, String(cell.trials), formatNumber(a), formatNumber(b), (a / b).toFixed(3)]);
+  }
+  if (rows.length === 0) return `(none: ${short(sampler)}'s median regret is at most ${short(reference)}'s in every cell)`;
+  return markdown(['problem', 'trials', short(sampler), short(reference), 'ratio'], rows);
+}
+
 /** Milliseconds per proposal of each sampler, mean over its runs. */
 export function timingTable(records: readonly RunRecord[]): string {
   const bySampler = new Map<string, { seconds: number; trials: number; runs: number }>();

@@ -42,7 +42,7 @@ import type { Sampler } from '../src/proposers/search/sampler.ts';
 import { TpeSampler, type TpeOptions } from '../src/proposers/search/tpe-sampler.ts';
 import { OptunaBridge, probeOptuna, type OptunaSampler } from './search-optuna-bridge.ts';
 import { selectProblems, type BenchProblem } from './search-problems.ts';
-import { buildCells, detailTable, summaryTable, timingTable, type Budget } from './search-report.ts';
+import { buildCells, detailTable, slotsTable, summaryTable, timingTable, worseThanTable, type Budget } from './search-report.ts';
 import { runOptuna, runStrata, type RunRecord } from './search-run.ts';
 
 /** Settings passed to Strata's samplers with --sampler-options (for tuning; the reported runs use the defaults). */
@@ -258,6 +258,7 @@ export function report(records: readonly RunRecord[], options: Options, optuna: 
   const optunaSamplers = [...new Set(records.map((record) => record.sampler).filter((sampler) => sampler.startsWith('optuna:')))];
   const references = ['optuna:tpe', 'optuna:random'].filter((reference) => optunaSamplers.includes(reference));
   const focus = strata[0] ?? 'strata:auto';
+  const slots = slotsTable(cells, options.budgets, strata);
   const parts = [
     `Seeds ${options.seeds[0]}..${options.seeds[options.seeds.length - 1]} (${options.seeds.length}), ${options.trials} trials per run; Optuna ${optuna ?? `not run: ${skipped ?? 'not asked for'}`}.`,
     '',
@@ -265,6 +266,8 @@ export function report(records: readonly RunRecord[], options: Options, optuna: 
     '',
     references.length > 0 ? summaryTable(cells, options.budgets, strata, references) : '(no Optuna reference runs)',
     '',
+    ...(slots ? ['### Parallel slots: median-regret ratio to one slot at the same number of trials (geometric mean)', '', slots, ''] : []),
+    ...(optunaSamplers.includes('optuna:random') ? [`### Cells where ${focus.replace(':', ' ')}'s median regret is above random search's`, '', worseThanTable(cells, focus, 'optuna:random'), ''] : []),
     '### Per problem: median regret [IQR] over seeds',
     '',
     detailTable(cells, [...strata, ...optunaSamplers], focus),

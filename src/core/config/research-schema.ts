@@ -59,7 +59,7 @@ export const searchSchema = z.strictObject({
   sampler: z
     .enum(['auto', 'gp', 'tpe', 'random'])
     .default('auto')
-    .describe('auto (default): a Gaussian process for spaces without conditional parameters up to 200 trials, else multivariate TPE; gp, tpe or random to fix one'),
+    .describe('auto (default): a Gaussian process for spaces without conditional parameters up to 200 trials (univariate TPE for a proposal where the process sees mostly noise), else multivariate TPE; gp, tpe or random to fix one'),
   seed: z.number().int().optional().describe('seed for the sampler; default derived from the study name'),
   startup_trials: z.number().int().min(1).optional().describe('proposals before the model takes over: random for tpe (default 10), space-filling for gp (default parameters + 1, 4 to 10)'),
   multivariate: z.boolean().optional().describe('tpe: one joint estimator per group of parameters active together (default true); false = one per parameter, as Optuna by default'),

