@@ -103,6 +103,16 @@ export class LedgerReader {
     return this.ledger.eventLog.ofTypes(studyId, types, omit);
   }
 
+  /** Candidate, example and score of each evaluation on a split (no feedback): the Pareto front's matrix. */
+  scores(studyId: number, split: string): { candidateId: number; exampleId: string; score: number }[] {
+    return this.ledger.evolve.scores(studyId, split);
+  }
+
+  /** One candidate's evaluations on a split, with their feedback. */
+  candidateEvaluations(studyId: number, candidateId: number, split: string): EvaluationRecord[] {
+    return this.ledger.evolve.candidateEvaluations(studyId, candidateId, split);
+  }
+
   /** Evaluations per split (metric calls). */
   evaluationCounts(studyId: number): Record<string, number> {
     return this.ledger.evolve.evaluationCounts(studyId);

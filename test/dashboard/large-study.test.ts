@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLargeLedger } from '../../bench/large-ledger.ts';
+import { generateLargeEvolveLedger, generateLargeLedger } from '../../bench/large-ledger.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { renderReportHtml } from '../../src/dashboard/report/report-html.ts';
@@ -159,6 +159,61 @@ describe.skipIf(!chromiumInstalled)('dashboard of a 20,000-trial study in Chromi
     expect(html).toContain(`of 20,002: every kept trial and the last 50; strata export writes every one)`);
     // Kept trials and the last 50 (one of them kept), each once.
     expect(html.match(/<tr class="st-/g)).toHaveLength(counts.keep! + 50 - 1);
+  });
+
+  it('threw no error and broke no Content-Security-Policy rule', () => {
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+describe.skipIf(!chromiumInstalled)('dashboard of an evolve study of 2,000 candidates × 200 examples in Chromium', () => {
+  let served: RunningDashboard;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let studyId: number;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-large-evolve-'));
+    const generated = generateLargeEvolveLedger(dir, { candidates: 2000, examples: 200 });
+    studyId = generated.studyId;
+    [served, browser] = await Promise.all([startDashboard({ ledgerPath: generated.ledgerPath, port: 0, pollMs: 100 }), launchChromium()]);
+  }, 240_000);
+
+  afterAll(async () => {
+    await served?.close();
+    await browser?.close();
+  });
+
+  it('draws a heatmap of the front and a lineage a reader can follow, and the page lists the newest proposals', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${served.url}study/${studyId}`);
+    await page.locator('#lineage svg').waitFor({ timeout: 30_000 });
+    await page.locator('#front svg').waitFor({ timeout: 30_000 });
+    // The heatmap: at most 30 rows of 200 cells (6,000 cells), the best first, out of every candidate scored.
+    const front = page.locator('#front svg');
+    expect(await front.getAttribute('data-candidates')).toBe('2000');
+    const rows = Number(await front.getAttribute('data-rows'));
+    expect(rows).toBe(30);
+    expect(await page.locator('#front g.cell').count()).toBe(rows * 200);
+    await expect(page.locator('#front svg > text').last().textContent()).resolves.toContain('30 of 2,000 candidates');
+    // The lineage: the best's ancestry (and the front's strongest) as far as 150 nodes, and it says how many it leaves out.
+    const lineage = page.locator('#lineage svg');
+    expect(await lineage.getAttribute('data-total')).toBe('2000');
+    const nodes = Number(await lineage.getAttribute('data-nodes'));
+    expect(nodes).toBeGreaterThan(10);
+    expect(await page.locator('#lineage a.node').count()).toBe(nodes);
+    const bestIdx = await page.locator('#candidates-table tbody tr').first().getAttribute('data-idx');
+    expect(await page.locator(`#lineage a.node[data-idx="${bestIdx}"]`).count()).toBe(1);
+    expect(await page.locator('#lineage a.node[data-idx="0"]').count()).toBe(1);
+    // Every candidate is in the table; the proposals list shows the newest 200 and says of how many.
+    expect(await page.locator('#candidates-table tbody tr').count()).toBe(2000);
+    expect(await page.locator('#proposals details').count()).toBe(200);
+    await expect(page.locator('section.card h2', { hasText: 'Proposals' }).textContent()).resolves.toMatch(/^Proposals \(the newest 200 of 2,99\d\)$/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-large-evolve.png'), fullPage: false });
+    // A node of the lineage opens its candidate.
+    await page.locator(`#lineage a.node[data-idx="${bestIdx}"] circle`).last().click();
+    await page.waitForURL(new RegExp(`/candidate/${bestIdx}$`));
+    await page.locator('.diff').first().waitFor();
+    await page.close();
   });
 
   it('threw no error and broke no Content-Security-Policy rule', () => {

@@ -3,6 +3,41 @@ import { h, type Markup } from './markup.ts';
 import { GRID, INK, MUTED } from './status-colors.ts';
 import { formatMetric } from './format.ts';
 
+/** Most candidates the lineage draws; a larger pool shows the ancestry of the best and of the front's strongest. */
+export const LINEAGE_NODES = 150;
+
+/**
+ * The candidates a large pool's lineage shows: the best and its ancestors,
+ * then the ancestors of the candidates holding the most of the front, while
+ * they fit in `limit` (each one's whole ancestry or none of it).
+ */
+export function ancestry(candidates: readonly EvolveCandidateView[], bestIdx: number | null, limit: number): EvolveCandidateView[] {
+  const byIdx = new Map(candidates.map((candidate) => [candidate.idx, candidate]));
+  const shown = new Set<number>();
+  const lineOf = (idx: number) => {
+    const line = new Set<number>();
+    const stack = [idx];
+    while (stack.length) {
+      const at = stack.pop()!;
+      if (line.has(at) || shown.has(at) || !byIdx.has(at)) continue;
+      line.add(at);
+      stack.push(...byIdx.get(at)!.parents);
+    }
+    return line;
+  };
+  const strongest = [...candidates].sort((a, b) => b.front_count - a.front_count || (b.val_mean ?? -Infinity) - (a.val_mean ?? -Infinity) || a.idx - b.idx);
+  for (const idx of [...(bestIdx === null ? [] : [bestIdx]), ...strongest.map((candidate) => candidate.idx)]) {
+    const line = lineOf(idx);
+    if (shown.size > 0 && shown.size + line.size > limit) continue;
+    for (const member of line) shown.add(member);
+    if (shown.size >= limit) break;
+  }
+  return candidates.filter((candidate) => shown.has(candidate.idx));
+}
+
+/** Wider than this, the page shows the figure at its size in a scrolling box (style.css). */
+const WIDE = 1400;
+
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif';
 
 /** Light to dark green by score within the pool's range. */
@@ -21,7 +56,8 @@ export function scoreColor(value: number | null, low: number, high: number): str
  * @example
  * lineageSvg(view.candidates, view.best?.idx ?? null, (idx) => `#candidate-${idx}`).html;
  */
-export function lineageSvg(candidates: readonly EvolveCandidateView[], bestIdx: number | null, link: (idx: number) => string): Markup {
+export function lineageSvg(all: readonly EvolveCandidateView[], bestIdx: number | null, link: (idx: number) => string, maxNodes = LINEAGE_NODES): Markup {
+  const candidates = all.length <= maxNodes ? all : ancestry(all, bestIdx, maxNodes);
   const byIdx = new Map(candidates.map((candidate) => [candidate.idx, candidate]));
   const depth = new Map<number, number>();
   const depthOf = (idx: number, seen = new Set<number>()): number => {
@@ -93,9 +129,12 @@ export function lineageSvg(candidates: readonly EvolveCandidateView[], bestIdx: 
   );
   return h(
     'svg',
-    { xmlns: 'http://www.w3.org/2000/svg', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'candidate lineage', 'font-family': FONT, 'data-nodes': candidates.length },
+    { xmlns: 'http://www.w3.org/2000/svg', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'candidate lineage', 'font-family': FONT, 'data-nodes': candidates.length, 'data-total': all.length, 'data-wide': width > WIDE ? 'true' : null },
     h('rect', { width, height, fill: '#fff' }),
     h('line', { x1: 0, x2: width, y1: 22, y2: 22, stroke: GRID }),
+    candidates.length < all.length
+      ? h('text', { x: 8, y: height - 8, fill: MUTED, 'font-size': 11 }, `${candidates.length} of ${all.length.toLocaleString('en-US')} candidates: the ancestry of the best and of those holding the most of the front`)
+      : null,
     labels,
     edges,
     nodes,

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { StudyRecord } from '../../ledger/records.ts';
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { candidateDetailView } from '../views/candidate-view.ts';
-import { evolveView } from '../views/evolve-view.ts';
+import { evolveView, type EvolveView } from '../views/evolve-view.ts';
 import { pipelineView } from '../views/pipeline-view.ts';
 import { researchView } from '../views/research-view.ts';
 import { isFinishedStatus, researchSummaryView, researchTrialPage } from '../views/research-summary-view.ts';
@@ -69,6 +69,18 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
     return c.body(asset.body, 200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache' });
   });
 
+  // An evolve view of 2,000 candidates × 200 examples takes a second or two to build; the page, its two figures and
+  // its candidate pages each need it, so it is built once per ledger version (the token moves on every commit).
+  const evolveViews = new Map<number, { version: string; view: EvolveView }>();
+  const evolveViewOf = (study: StudyRecord): EvolveView => {
+    const version = reader.version();
+    const hit = evolveViews.get(study.id);
+    if (hit?.version === version && hit.view.study.updated_at === study.updatedAt) return hit.view;
+    const view = evolveView(reader, study);
+    evolveViews.set(study.id, { version, view });
+    return view;
+  };
+
   app.get('/api/studies', (c) => c.json(studyListView(reader)));
   app.get('/api/studies/:id', (c) =>
     withStudy(c, reader, (study) =>
@@ -78,7 +90,8 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
   // The study page of a long study: its summary (a thinned chart, `?since=` for the points changed after its cursor) and its table a page at a time.
   app.get('/api/studies/:id/summary', (c) =>
     withStudy(c, reader, (study) => {
-      if (study.kind !== 'research') return c.json(study.kind === 'evolve' ? evolveView(reader, study) : pipelineView(reader, study));
+      if (study.kind === 'evolve') return c.json(evolveSummary(evolveViewOf(study)));
+      if (study.kind !== 'research') return c.json(pipelineView(reader, study));
       const since = c.req.query('since');
       if (since !== undefined && !/^\d+$/.test(since)) return badRequest(c, `since must be an event number (the summary's cursor), not "${since}"`);
       const table = trialPageQuery(c.req.query());
@@ -115,7 +128,7 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
   );
   app.get('/api/studies/:id/candidates/:idx', (c) =>
     withStudy(c, reader, (study) => {
-      const view = candidateDetailView(reader, study, Number(c.req.param('idx')));
+      const view = study.kind === 'evolve' ? candidateDetailView(reader, study, Number(c.req.param('idx')), evolveViewOf(study)) : undefined;
       return view ? c.json(view) : notFound(c, `study ${study.name} has no candidate ${c.req.param('idx')}`);
     }),
   );
@@ -123,7 +136,7 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
     withStudy(c, reader, (study) => {
       const figure = c.req.param('figure');
       if (study.kind !== 'evolve' || (figure !== 'lineage.svg' && figure !== 'front.svg')) return notFound(c, `no figure ${figure} for study ${study.name}`);
-      const view = evolveView(reader, study);
+      const view = evolveViewOf(study);
       const link = (idx: number) => `/study/${study.id}/candidate/${idx}`;
       const svg = figure === 'lineage.svg' ? lineageSvg(view.candidates, view.best?.idx ?? null, link) : frontHeatmapSvg(view, link);
       return c.body(svg.html, 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' });
@@ -136,6 +149,24 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
     return c.json({ error: error.message }, 500);
   });
   return { app, close: () => live.close() };
+}
+
+/** Proposals the evolve page lists (the newest); the summary says how many there are. */
+const PAGE_PROPOSALS = 200;
+
+/**
+ * The evolve page's document: the view without the score matrix (the page
+ * draws the front from front.svg) and with the newest PAGE_PROPOSALS
+ * proposals. 2,000 candidates × 200 examples made the whole view 5.8 MB.
+ */
+function evolveSummary(view: EvolveView): EvolveView & { proposals_total: number; accepted_total: number } {
+  return {
+    ...view,
+    front: { examples: view.front.examples, scores: [], holds: [] },
+    proposals: view.proposals.slice(-PAGE_PROPOSALS),
+    proposals_total: view.proposals.length,
+    accepted_total: view.proposals.filter((proposal) => proposal.accepted).length,
+  };
 }
 
 /** The most rows one page of the trial table holds. */

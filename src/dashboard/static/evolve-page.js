@@ -18,7 +18,9 @@ export function render(root, view) {
   const gain = best !== null && seed !== null && seed !== 0 ? ((best - seed) / Math.abs(seed)) * 100 : null;
   // From a seed scoring 0 a percentage means nothing; show the raw gain.
   const gainText = gain !== null ? f.signedPercent(gain) : best !== null && seed !== null ? f.delta(best - seed) || '±0' : '–';
-  const accepted = view.proposals.filter((p) => p.accepted).length;
+  // The summary lists the newest proposals and says how many there are.
+  const accepted = view.accepted_total ?? view.proposals.filter((p) => p.accepted).length;
+  const proposalCount = view.proposals_total ?? view.proposals.length;
   const chartBox = el('div', { class: 'chart', id: 'score-chart' });
   const lineage = el('div', { class: 'lineage', id: 'lineage' });
   const heatmap = el('div', { class: 'heatmap', id: 'front' });
@@ -32,7 +34,7 @@ export function render(root, view) {
       stat('best validation', f.metric(best), view.best ? `candidate #${view.best.idx}` : 'seed not scored yet'),
       stat('vs seed', el('div', { class: `value ${best !== null && seed !== null && best > seed ? 'good' : ''}`, text: gainText }), `seed ${f.metric(seed)}`),
       view.best?.test_mean != null ? stat('held-out test', f.metric(view.best.test_mean), `seed ${f.metric(view.seed?.test_mean)}`) : null,
-      stat('pool', String(view.candidates.length), `${accepted} accepted of ${view.proposals.length} proposals`),
+      stat('pool', String(view.candidates.length), `${accepted} accepted of ${proposalCount} proposals`),
       stat('metric calls', f.integer(calls.used), calls.budget ? `of ${f.integer(calls.budget)} budget` : 'no call budget', calls.budget ? meter : null),
       stat('spend', f.usd(view.spend.usd), view.spend.by_role.map((r) => `${r.role} ${f.usd(r.usd)}`).join(' · ') || 'no LLM calls'),
     ),
@@ -40,7 +42,7 @@ export function render(root, view) {
     card('Lineage · generations left to right, shaded by validation mean, best ringed', null, lineage),
     card('Pareto front · candidates × validation examples', null, heatmap),
     card('Candidates', null, candidatesTable(view)),
-    card(`Proposals (${view.proposals.length})`, null, proposalsList(view)),
+    card(proposalCount > view.proposals.length ? `Proposals (the newest ${view.proposals.length} of ${f.integer(proposalCount)})` : `Proposals (${proposalCount})`, null, proposalsList(view)),
   );
   scoreChart(chartBox, view);
   loadFigure(lineage, `/api/studies/${study.id}/figures/lineage.svg`);

@@ -1,6 +1,6 @@
 import type { StudyRecord } from '../../ledger/records.ts';
 import type { LedgerReader } from '../../ledger/ledger-reader.ts';
-import { evolveView, type EvolveCandidateView, type ProposalView } from './evolve-view.ts';
+import { evolveView, type EvolveCandidateView, type EvolveView, type ProposalView } from './evolve-view.ts';
 import { unifiedDiff } from './line-diff.ts';
 import { llmCallView, type LlmCallView } from './trial-view.ts';
 
@@ -27,21 +27,15 @@ export interface CandidateDetailView {
  * @example
  * candidateDetailView(reader, study, 3)?.diffs[0]?.diff;
  */
-export function candidateDetailView(reader: LedgerReader, study: StudyRecord, idx: number): CandidateDetailView | undefined {
+export function candidateDetailView(reader: LedgerReader, study: StudyRecord, idx: number, view: EvolveView = evolveView(reader, study)): CandidateDetailView | undefined {
   const records = reader.candidates(study.id);
   const record = records.find((candidate) => candidate.idx === idx);
   if (!record) return undefined;
-  const view = evolveView(reader, study);
   const row = view.candidates.findIndex((candidate) => candidate.idx === idx);
   const components = record.components ?? {};
   const parent = records.find((candidate) => candidate.idx === record.parentIds[0]);
-  const feedback = new Map(
-    reader
-      .evaluations(study.id, 'val')
-      .filter((evaluation) => evaluation.candidateId === record.id)
-      .map((evaluation) => [evaluation.exampleId, evaluation.feedback]),
-  );
-  const bestPerExample = view.front.examples.map((_, column) => Math.max(...view.front.scores.map((scores) => scores[column] ?? -Infinity)));
+  const feedback = new Map(reader.candidateEvaluations(study.id, record.id, 'val').map((evaluation) => [evaluation.exampleId, evaluation.feedback]));
+  const bestPerExample = view.front.examples.map((_, column) => view.front.scores.reduce((top, scores) => Math.max(top, scores[column] ?? -Infinity), -Infinity));
   const indices = records.map((candidate) => candidate.idx);
   const position = indices.indexOf(idx);
   return {

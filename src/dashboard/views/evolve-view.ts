@@ -58,10 +58,10 @@ const mean = (values: readonly number[]): number | null => (values.length ? valu
 /** Per-candidate scores on a split, keyed by example. */
 function scoresBy(reader: LedgerReader, studyId: number, split: string): Map<number, Map<string, number>> {
   const byCandidate = new Map<number, Map<string, number>>();
-  for (const evaluation of reader.evaluations(studyId, split)) {
-    const scores = byCandidate.get(evaluation.candidateId!) ?? new Map<string, number>();
+  for (const evaluation of reader.scores(studyId, split)) {
+    const scores = byCandidate.get(evaluation.candidateId) ?? new Map<string, number>();
     scores.set(evaluation.exampleId, evaluation.score);
-    byCandidate.set(evaluation.candidateId!, scores);
+    byCandidate.set(evaluation.candidateId, scores);
   }
   return byCandidate;
 }

@@ -84,12 +84,38 @@ export class EvolveStore {
   }
 
   /** Scores of the pool's candidates on one split, oldest first (evaluations of candidates that never joined are left out). */
+  /**
+   * Just the scores of the pool's candidates on one split, oldest first (a
+   * later score of the same example replaces an earlier one): three columns,
+   * for views of 2,000 candidates × 200 examples that need no feedback text.
+   */
+  scores(studyId: number, split: Split | string): { candidateId: number; exampleId: string; score: number }[] {
+    return prepared(this.db, 'SELECT candidate_id, example_id, score FROM evaluations WHERE study_id = ? AND split = ? AND candidate_id IS NOT NULL ORDER BY id')
+      .all(studyId, split)
+      .map((row) => ({ candidateId: Number(row.candidate_id), exampleId: String(row.example_id), score: Number(row.score) }));
+  }
+
   evaluations(studyId: number, split: Split | string): EvaluationRecord[] {
     return prepared(
       this.db,
       'SELECT id, candidate_id, split, example_id, score, feedback, created_at FROM evaluations WHERE study_id = ? AND split = ? AND candidate_id IS NOT NULL ORDER BY id',
     )
       .all(studyId, split)
+      .map((row) => ({
+        id: Number(row.id),
+        candidateId: num(row.candidate_id),
+        split: String(row.split),
+        exampleId: String(row.example_id),
+        score: Number(row.score),
+        feedback: text(row.feedback),
+        createdAt: String(row.created_at),
+      }));
+  }
+
+  /** One candidate's evaluations on a split, oldest first (its page's feedback column). */
+  candidateEvaluations(studyId: number, candidateId: number, split: Split | string): EvaluationRecord[] {
+    return prepared(this.db, 'SELECT id, candidate_id, split, example_id, score, feedback, created_at FROM evaluations WHERE study_id = ? AND candidate_id = ? AND split = ? ORDER BY id')
+      .all(studyId, candidateId, split)
       .map((row) => ({
         id: Number(row.id),
         candidateId: num(row.candidate_id),
