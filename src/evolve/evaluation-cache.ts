@@ -23,6 +23,8 @@ export interface CachedEvaluation extends EvaluationResult {
  */
 export class EvaluationCache {
   private readonly entries = new Map<string, CachedEvaluation>();
+  /** Evaluations recorded per iteration, and how many failed (what oversight's crash_streak reads). */
+  private readonly made = new Map<number, { made: number; failed: number }>();
   private readonly ledger: Ledger;
   private readonly studyId: number;
   readonly evaluatorVersion: string;
@@ -37,7 +39,10 @@ export class EvaluationCache {
 
   static load(ledger: Ledger, studyId: number, evaluatorVersion: string): EvaluationCache {
     const cache = new EvaluationCache(ledger, studyId, evaluatorVersion);
-    for (const e of ledger.evolve.recordedEvaluations(studyId)) cache.entries.set(e.cacheKey, entryOf(e));
+    for (const e of ledger.evolve.recordedEvaluations(studyId)) {
+      cache.entries.set(e.cacheKey, entryOf(e));
+      cache.count(e.iteration, e.failed);
+    }
     return cache;
   }
 
@@ -78,6 +83,19 @@ export class EvaluationCache {
     });
     // What the ledger stored (long feedback and traces bounded), so a resumed run sees exactly what this one does.
     this.entries.set(cacheKey, entryOf(stored));
+    this.count(entry.iteration, entry.failed);
+  }
+
+  /** Evaluations recorded for iteration `iteration` (test scoring is -1), and how many of them failed. */
+  madeIn(iteration: number): { made: number; failed: number } {
+    return { ...(this.made.get(iteration) ?? { made: 0, failed: 0 }) };
+  }
+
+  private count(iteration: number, failed: boolean): void {
+    const counts = this.made.get(iteration) ?? { made: 0, failed: 0 };
+    counts.made += 1;
+    if (failed) counts.failed += 1;
+    this.made.set(iteration, counts);
   }
 
   /** Metric calls made before iteration `iteration` (validation and train; the held-out test is outside the budget). */

@@ -12,7 +12,7 @@ import { EvaluationCache, type CachedEvaluation } from './evaluation-cache.ts';
 import { mergeStep } from './merge-step.ts';
 import type { Reflector } from './reflector.ts';
 import { reflectiveStep } from './reflective-step.ts';
-import type { Candidate, EngineOptions, Evaluate, EvolveBudget, EvolveProgress, ReflectiveRecord, StopReason } from './types.ts';
+import type { Candidate, EngineOptions, EngineOversight, Evaluate, EvolveBudget, EvolveProgress, IterationOutcome, IterationReport, ReflectiveRecord, StopReason } from './types.ts';
 
 export interface EngineDeps<E> {
   ledger: Ledger;
@@ -29,6 +29,8 @@ export interface EngineDeps<E> {
   /** A file whose appearance stops the run after the current iteration (it is removed then). */
   stopFile?: string;
   onProgress?: (progress: EvolveProgress) => void;
+  /** Pauses and notifications (src/oversight/evolve-oversight.ts). */
+  oversight?: EngineOversight;
 }
 
 export interface StopOutcome {
@@ -108,7 +110,10 @@ export class EvolveEngine<E> {
     const timer = budget.maxTimeMs === undefined ? undefined : setTimeout(() => internal.abort(new Error('time')), budget.maxTimeMs);
     const started = Date.now();
     try {
-      if (this.pool.size === 0) await this.evaluateSeed(internal.signal);
+      if (this.pool.size === 0) {
+        await this.evaluateSeed(internal.signal);
+        await this.report(0, 'seed', null, started, internal.signal);
+      }
       for (;;) {
         const stop = this.stopCheck(started, internal.signal);
         if (stop) return stop;
@@ -120,7 +125,8 @@ export class EvolveEngine<E> {
         let step = mergeDue ? await mergeStep(context, work.iteration) : null;
         step ??= await reflectiveStep(context, work.iteration);
         if ('stop' in step) return { reason: step.stop, detail: step.detail };
-        this.commit(work, step);
+        const newBest = this.commit(work, step);
+        await this.report(work.iteration, step.outcome, newBest, started, internal.signal);
       }
     } catch (error) {
       if (error instanceof BudgetExhaustedError) {
@@ -210,9 +216,28 @@ export class EvolveEngine<E> {
     this.emit({ kind: 'seed_evaluated', valMean: this.pool.get(0).valMean });
   }
 
-  private commit(work: EngineSnapshot, step: StepRecord): void {
+  /** Tell oversight about a committed iteration (see EngineOversight). */
+  private async report(iteration: number, outcome: IterationOutcome, newBest: IterationReport['newBest'], started: number, signal: AbortSignal): Promise<void> {
+    const { oversight } = this.deps;
+    if (!oversight) return;
+    const report: IterationReport = { iteration, outcome, newBest, evaluations: this.cache.madeIn(iteration), metricCalls: this.cache.metricCalls(), elapsedMs: Date.now() - started };
+    await oversight.afterIteration(report, { testMean: (idx) => this.testMean(idx, signal) });
+  }
+
+  /** A pool member's mean score on the held-out test split; null without one. */
+  private async testMean(idx: number, signal: AbortSignal): Promise<number | null> {
+    const { data } = this.deps;
+    if (data.testIds.length === 0) return null;
+    const member = this.pool.get(idx);
+    const results = await evaluateBatch(this.batch, { candidate: member.components, hash: member.hash, split: 'test', ids: data.testIds, examples: data.test, iteration: -1 }, signal);
+    return results.reduce((total, r) => total + r.score, 0) / results.length;
+  }
+
+  /** Write the iteration; returns the new best it added, if it did. */
+  private commit(work: EngineSnapshot, step: StepRecord): IterationReport['newBest'] {
     const { ledger, studyId } = this.deps;
-    const previousBest = this.pool.size > 0 ? this.pool.best().valMean : Number.NEGATIVE_INFINITY;
+    const before = this.pool.size > 0 ? this.pool.best() : undefined;
+    const previousBest = before?.valMean ?? Number.NEGATIVE_INFINITY;
     const counts = work.counts;
     const key = ({ accepted: 'accepted', rejected: 'rejected', skipped_perfect: 'skipped', reflection_failed: 'failed', duplicate: 'duplicate', merge_accepted: 'mergeAccepted', merge_rejected: 'mergeRejected', seed: undefined } as const)[step.outcome];
     if (key) counts[key] += 1;
@@ -229,7 +254,7 @@ export class EvolveEngine<E> {
       );
     });
     this.snapshot = work;
-    if (step.outcome === 'seed') return;
+    if (step.outcome === 'seed') return null;
     const best = this.pool.best();
     this.emit({
       kind: 'iteration',
@@ -245,6 +270,8 @@ export class EvolveEngine<E> {
       metricCalls: this.cache.metricCalls(),
       usd: this.deps.usd.spent,
     });
+    const child = childIdx === null ? undefined : this.pool.get(childIdx);
+    return child && before && child.valMean > before.valMean ? { idx: child.idx, valMean: child.valMean, description: child.description, previousIdx: before.idx, previousValMean: before.valMean } : null;
   }
 
   private addCandidate(added: NewCandidate, iteration: number, previousBest: number): number {
@@ -282,6 +309,8 @@ export class EvolveEngine<E> {
       rmSync(stopFile, { force: true });
       return { reason: 'stop_file', detail: `found ${stopFile} (removed it)` };
     }
+    const pause = this.deps.oversight?.pauseDue();
+    if (pause) return { reason: 'paused', detail: pause };
     if (budget.maxTimeMs !== undefined && Date.now() - started >= budget.maxTimeMs) return { reason: 'time', detail: `max_time of ${budget.maxTimeMs}ms reached` };
     const best = this.pool.best();
     if (budget.scoreThreshold !== undefined && best.valMean >= budget.scoreThreshold) {

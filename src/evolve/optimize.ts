@@ -1,4 +1,5 @@
 import { EVOLVE_DEFAULTS } from '../core/config/evolve-config.ts';
+import { NO_OVERSIGHT, type OversightConfig } from '../core/config/oversight-config.ts';
 import { normalizeModelReference } from '../core/config/llm-config.ts';
 import { ConfigError, errorMessage, EvaluatorError, StudyStateError, StudyStoppedError, type ConfigIssue } from '../core/errors.ts';
 import { Ledger } from '../ledger/ledger.ts';
@@ -11,6 +12,7 @@ import { EvolveEngine } from './evolve-engine.ts';
 import { exampleIds } from './example-ids.ts';
 import type { StudySession } from '../study/study-session.ts';
 import { openEvolveStudy } from './open-evolve-study.ts';
+import { checkEvolveOversight, watchEvolve, type EvolveOversight } from '../oversight/evolve-oversight.ts';
 import type { Front } from './pareto-front.ts';
 import { defaultReflectiveRecord } from './reflective-record.ts';
 import { Reflector } from './reflector.ts';
@@ -59,6 +61,12 @@ export interface OptimizeOptions<E> {
   checkModels?: boolean;
   /** Runs once the study is open, before the first evaluation (e.g. to check the evaluator's own models). */
   prepare?: (study: StudyBinding, signal: AbortSignal) => Promise<void>;
+  /**
+   * Pause for review and send notifications (`oversight:` of strata.yaml, normalized): pauseOn newBest, crashStreak
+   * (iterations in a row whose reflection or evaluations failed), spendUsd, holdoutGap (needs a testset); diffLines
+   * has no meaning for evolve and is refused. Webhook URLs are read from `llm.env` (default process.env).
+   */
+  oversight?: OversightConfig;
 }
 
 /** The engine settings of `optimize`, each optional. */
@@ -125,14 +133,18 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
     evaluatorVersion: engineOptions.evaluatorVersion,
   };
   const studyName = options.studyName ?? `evolve-${jsonHash(identity).slice(0, 8)}`;
+  checkEvolveOversight(options.oversight, ids.test.length > 0, (condition) => `oversight.pauseOn.${condition.replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase())}`);
   const ownsLedger = !(options.ledger instanceof Ledger);
   const ledger = options.ledger instanceof Ledger ? options.ledger : Ledger.open(options.ledger ?? ':memory:');
   let session: StudySession | undefined;
+  let oversight: EvolveOversight | undefined;
   try {
     // Claim, heartbeat and release as every loop does (study/study-session.ts): a second process cannot take a running evolve study.
     const opened = openEvolveStudy(ledger, studyName, identity, { options: engineOptions, budget: options.budget }, { ...(options.signal ? { signal: options.signal } : {}) });
     const { study, resumed } = opened;
     session = opened.session;
+    // Always watched: a plain `strata pause` lets the running iteration finish, with or without `oversight:`.
+    oversight = watchEvolve({ ledger, studyId: study.id, studyName, session, config: options.oversight ?? NO_OVERSIGHT, budget: options.budget, ...(options.llm?.env ? { env: options.llm.env } : {}) });
     const usd = new UsdBudget(options.budget.usd ?? null, ledger.llm.spentUsd(study.id));
     const client = new ModelClient({
       model: toModel(options.reflectionModel),
@@ -178,6 +190,7 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
       signal,
       ...(options.stopFile ? { stopFile: options.stopFile } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      oversight,
     });
 
     const proposals =
@@ -196,8 +209,9 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
     safeEmit(options.onProgress, { kind: 'started', resumed, valSize: ids.val.length, trainSize: ids.train.length, proposals, warnings: startWarnings }, engine.warnings);
 
     const stop = await engine.run();
-    const paused = stop.reason === 'interrupted' || stop.reason === 'stop_file' || stop.reason === 'llm_unavailable';
-    session.end(paused ? 'paused' : 'done', `${stop.reason}: ${stop.detail}`, stop.reason === 'interrupted' || stop.reason === 'stop_file' ? 'user' : stop.reason === 'llm_unavailable' ? 'model-unavailable' : 'complete');
+    const paused = stop.reason === 'interrupted' || stop.reason === 'stop_file' || stop.reason === 'llm_unavailable' || stop.reason === 'paused';
+    if (stop.reason === 'paused') session.end('paused', stop.detail, 'oversight');
+    else session.end(paused ? 'paused' : 'done', `${stop.reason}: ${stop.detail}`, stop.reason === 'interrupted' || stop.reason === 'stop_file' ? 'user' : stop.reason === 'llm_unavailable' ? 'model-unavailable' : 'complete');
     safeEmit(options.onProgress, { kind: 'stopped', reason: stop.reason, detail: stop.detail }, engine.warnings);
     const test = paused || engine.pool.size === 0 ? null : await engine.scoreTest(signal);
     if (engine.pool.size === 0) {
@@ -240,6 +254,8 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
     }
     throw error;
   } finally {
+    // Notifications in flight (paused, done) are recorded before the ledger closes.
+    if (ledger.isOpen) await oversight?.settle();
     if (ledger.isOpen) session?.close();
     if (ownsLedger) ledger.close();
   }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { StudyConfig } from '../core/config/parse-config.ts';
 import { requireSection } from '../core/config/require-section.ts';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { checkEvolveOversight } from '../oversight/evolve-oversight.ts';
 import { createCommandEvaluator } from './evaluators/command-evaluator.ts';
 import { loadJsonl, type DatasetExample } from './evaluators/jsonl-dataset.ts';
 import { createTemplateEvaluator } from './evaluators/template-evaluator.ts';
@@ -62,6 +63,8 @@ export async function runEvolveStudy(options: {
     }
   }
   if (issues.length > 0) throw new ConfigError(issues, options.configPath);
+  // Checked with the config when the file has no research section; a file with both is checked here, where it runs as evolve.
+  checkEvolveOversight(config.oversight, evolve.data.test !== undefined, (condition) => `oversight.pause_on.${condition}`, options.configPath);
   const trainset = loadJsonl(at(evolve.data.train), 'evolve.data.train');
   const valset = loadJsonl(at(evolve.data.val), 'evolve.data.val');
   const testset = evolve.data.test ? loadJsonl(at(evolve.data.test), 'evolve.data.test') : undefined;
@@ -98,6 +101,7 @@ export async function runEvolveStudy(options: {
     stopFile,
     checkModels: true,
     ...(check ? { prepare: check } : {}),
+    oversight: config.oversight,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     llm,

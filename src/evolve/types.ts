@@ -111,7 +111,34 @@ export type StopReason =
   | 'converged'
   | 'stop_file'
   | 'interrupted'
-  | 'llm_unavailable';
+  | 'llm_unavailable'
+  /** Paused for review: `strata pause` from another process, or an `oversight.pause_on` condition. */
+  | 'paused';
+
+/** What the engine tells oversight after each iteration it commits (the seed's scoring included). */
+export interface IterationReport {
+  iteration: number;
+  outcome: IterationOutcome;
+  /** The candidate that became the best on the validation set, and the best it replaced; null when the best did not change (and for the seed). */
+  newBest: { idx: number; valMean: number; description: string; previousIdx: number; previousValMean: number } | null;
+  /** Evaluations this iteration ran (cache hits excluded), and how many of them failed (the evaluator threw or gave no score). */
+  evaluations: { made: number; failed: number };
+  metricCalls: number;
+  /** Wall time of this invocation so far. */
+  elapsedMs: number;
+}
+
+/**
+ * Oversight's hooks into the evolve loop (implemented in
+ * src/oversight/evolve-oversight.ts): told of each committed iteration, and
+ * asked before each new one whether to pause.
+ */
+export interface EngineOversight {
+  /** After each committed iteration; `testMean` scores a pool member on the held-out test split (cached, outside the metric-call budget). */
+  afterIteration(report: IterationReport, tools: { testMean(idx: number): Promise<number | null> }): Promise<void>;
+  /** Why to pause now, if a pause is due: the run ends before its next iteration. */
+  pauseDue(): string | undefined;
+}
 
 /** Progress, for printing. A throwing listener is reported in `warnings`, never stops the run. */
 export type EvolveProgress =

@@ -1,11 +1,11 @@
-import type { PauseOnConfig } from '../core/config/oversight-config.ts';
+import type { PauseCondition, PauseOnConfig } from '../core/config/oversight-config.ts';
 import { REPEAT_ROLES, type MetricGoal } from '../core/trial.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 
 /** A `pause_on` condition that was met, and by what. */
 export interface PauseTrigger {
-  condition: 'new_best' | 'crash_streak' | 'spend_usd' | 'holdout_gap' | 'diff_lines';
+  condition: PauseCondition;
   detail: string;
   trialId: number | null;
   /** For spend_usd: the multiple crossed (each fires once). */
@@ -71,13 +71,7 @@ export class PauseOnWatch {
       if (trigger) return trigger;
     }
     if (kept && config.newBest) return { condition: 'new_best', trialId: trial.id, detail: `#${trial.seq} is the new best (${trial.metric}): ${trial.description}` };
-    if (config.spendUsd !== undefined) {
-      const spent = this.ledger.llm.spentUsd(this.studyId);
-      const step = Math.floor(spent / config.spendUsd);
-      const fired = this.ledger.oversight.records(this.studyId, 'oversight.pause_triggered').filter((record) => record.payload.condition === 'spend_usd');
-      const last = Math.max(0, ...fired.map((record) => record.payload.step ?? 0));
-      if (step > last) return { condition: 'spend_usd', trialId: null, step, detail: `LLM spend reached $${spent.toFixed(2)} (crossed $${(step * config.spendUsd).toFixed(2)})` };
-    }
+    if (config.spendUsd !== undefined) return spendTrigger(this.ledger, this.studyId, config.spendUsd);
     return undefined;
   }
 
@@ -104,6 +98,20 @@ export class PauseOnWatch {
       detail: `new best #${trial.seq} improved validation (${trial.metric}) but its holdout got worse: ${own.metric} against ${before.metric} for #${previous.seq} (by ${round(worse)}, more than ${gap}): it may overfit the validation split`,
     };
   }
+}
+
+/**
+ * spend_usd: the study's LLM spend crossed a multiple of `spendUsd` not
+ * crossed before (the multiples already fired are read from the ledger, so a
+ * resumed study does not fire them again). Shared by research and evolve.
+ */
+export function spendTrigger(ledger: Ledger, studyId: number, spendUsd: number): PauseTrigger | undefined {
+  const spent = ledger.llm.spentUsd(studyId);
+  const step = Math.floor(spent / spendUsd);
+  const fired = ledger.oversight.records(studyId, 'oversight.pause_triggered').filter((record) => record.payload.condition === 'spend_usd');
+  const last = Math.max(0, ...fired.map((record) => record.payload.step ?? 0));
+  if (step <= last) return undefined;
+  return { condition: 'spend_usd', trialId: null, step, detail: `LLM spend reached $${spent.toFixed(2)} (crossed $${(step * spendUsd).toFixed(2)})` };
 }
 
 /** Lines a unified diff adds or removes (not its file headers). */

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { normalizeEvolve, type EvolveConfig } from './evolve-config.ts';
 import { normalizeLlm, type LlmConfig } from './llm-config.ts';
-import { normalizeOversight, type OversightConfig } from './oversight-config.ts';
+import { evolvePauseOnProblems, normalizeOversight, type OversightConfig } from './oversight-config.ts';
 import { normalizeResearch, type ResearchConfig } from './research-config.ts';
 import { configSchema, type RawConfig } from './schema.ts';
 import { STUDY_NAME_PATTERN } from './study-name.ts';
@@ -57,8 +57,11 @@ export function validateConfig(data: unknown, file?: string): StudyConfig {
   if (research?.proposer === 'agent' && !llm) {
     issues.push({ path: 'llm', message: 'proposer: agent needs a model: add an `llm:` section, e.g. llm: {model: anthropic:claude-sonnet-4-5}' });
   }
+  const oversight = normalizeOversight(raw.oversight);
+  // A file with a research section too is checked when `strata evolve` runs it: there diff_lines means something.
+  if (evolve && !research) for (const problem of evolvePauseOnProblems(oversight.pauseOn, evolve.data.test !== undefined)) issues.push({ path: `oversight.pause_on.${problem.condition}`, message: problem.message });
   if (issues.length > 0) throw new ConfigError(issues, file);
-  return { name: raw.name, ...(research ? { research } : {}), ...(evolve ? { evolve } : {}), ...(llm ? { llm } : {}), oversight: normalizeOversight(raw.oversight), raw, ...(notes.length > 0 ? { notes } : {}) };
+  return { name: raw.name, ...(research ? { research } : {}), ...(evolve ? { evolve } : {}), ...(llm ? { llm } : {}), oversight, raw, ...(notes.length > 0 ? { notes } : {}) };
 }
 
 /**
