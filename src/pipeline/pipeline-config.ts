@@ -1,4 +1,6 @@
 import { dirname, isAbsolute } from 'node:path';
+import { evolvePauseOnProblems, normalizeOversight } from '../core/config/oversight-config.ts';
+import type { RawOversight } from '../core/config/oversight-schema.ts';
 import { validateConfig, type StudyConfig } from '../core/config/parse-config.ts';
 import type { ResearchEvaluatorSection, StageSection } from '../core/config/pipeline-schema.ts';
 import type { RawConfig } from '../core/config/schema.ts';
@@ -41,6 +43,8 @@ export interface PipelineStage {
   components: string[];
   start?: string;
   handoff?: { from: string; files: Record<string, string> };
+  /** The stage's own `oversight:` (its keys replace the top-level section's). */
+  oversight?: RawOversight;
 }
 
 /** A validated pipeline file. */
@@ -101,7 +105,32 @@ export function normalizePipeline(config: StudyConfig, configPath: string): Pipe
     }
   }
   if (issues.length > 0) throw new ConfigError(dedupe(issues), configPath);
+  const notes = stages.flatMap((stage) =>
+    stageOversight({ config }, stage).left.map((problem) => `stage ${stage.name} does not watch the top-level oversight.pause_on.${problem.condition}: ${problem.reason} (its other conditions and notify apply)`),
+  );
+  if (notes.length > 0) config.notes = [...(config.notes ?? []), ...notes];
   return { name: config.name, configPath, config, stages };
+}
+
+/**
+ * The `oversight:` a stage's study runs under: the top-level section, with
+ * the stage's own `pause_on` and `notify` in place of the top-level ones. An
+ * evolve stage leaves out the inherited conditions it cannot watch
+ * (diff_lines; holdout_gap without a test split), returned in `left` for a
+ * note at start; written on the stage itself they are config errors.
+ *
+ * @example
+ * stageOversight(pipeline, stage).oversight?.pause_on; // { new_best: true }
+ */
+export function stageOversight(pipeline: Pick<PipelineConfig, 'config'>, stage: PipelineStage): { oversight?: RawOversight; left: ReturnType<typeof evolvePauseOnProblems> } {
+  const top = pipeline.config.raw.oversight;
+  const merged: RawOversight | undefined = top || stage.oversight ? { ...top, ...stage.oversight } : undefined;
+  if (!merged || stage.kind !== 'evolve' || stage.oversight?.pause_on !== undefined || !merged.pause_on) return { ...(merged ? { oversight: merged } : {}), left: [] };
+  const hasTest = (stage.section.data as { test?: unknown } | undefined)?.test !== undefined;
+  const left = evolvePauseOnProblems(normalizeOversight(merged).pauseOn, hasTest);
+  const pause = { ...merged.pause_on };
+  for (const problem of left) delete pause[problem.condition];
+  return { oversight: { ...merged, pause_on: pause }, left };
 }
 
 function normalizeStage(section: StageSection, index: number, pipeline: string, raw: RawConfig, issues: ConfigIssue[]): PipelineStage | undefined {
@@ -115,6 +144,7 @@ function normalizeStage(section: StageSection, index: number, pipeline: string, 
     index,
     study: `${pipeline}/${section.stage}`,
     ...(section.start !== undefined ? { start: section.start } : {}),
+    ...(section.oversight !== undefined ? { oversight: section.oversight } : {}),
   };
   let stage: PipelineStage;
   if (section.research) {
@@ -218,7 +248,11 @@ function checkReferences(stage: PipelineStage, stages: PipelineStage[], issues: 
  */
 export function researchStageConfig(pipeline: PipelineConfig, stage: PipelineStage, resolve: ResolveString): StudyConfig {
   const overrides = mapStrings(stage.section, 'research', resolve) as Record<string, unknown>;
-  return validateConfig({ name: stage.study, research: { ...pipeline.config.raw.research, ...overrides }, ...(pipeline.config.raw.llm ? { llm: pipeline.config.raw.llm } : {}) }, pipeline.configPath);
+  const { oversight } = stageOversight(pipeline, stage);
+  return validateConfig(
+    { name: stage.study, research: { ...pipeline.config.raw.research, ...overrides }, ...(pipeline.config.raw.llm ? { llm: pipeline.config.raw.llm } : {}), ...(oversight ? { oversight } : {}) },
+    pipeline.configPath,
+  );
 }
 
 /**
@@ -229,7 +263,8 @@ export function researchStageConfig(pipeline: PipelineConfig, stage: PipelineSta
 export function evolveStageConfig(pipeline: PipelineConfig, stage: PipelineStage, resolve: ResolveString): StudyConfig {
   const evolve = mapStrings(stage.section, 'evolve', resolve) as Record<string, unknown>;
   const placeholders = stage.evaluator ? { data: { train: '-', val: '-' }, metric: { kind: 'command', command: '-' } } : {};
-  return validateConfig({ name: stage.study, evolve: { ...evolve, ...placeholders }, ...(pipeline.config.raw.llm ? { llm: pipeline.config.raw.llm } : {}) }, pipeline.configPath);
+  const { oversight } = stageOversight(pipeline, stage);
+  return validateConfig({ name: stage.study, evolve: { ...evolve, ...placeholders }, ...(pipeline.config.raw.llm ? { llm: pipeline.config.raw.llm } : {}), ...(oversight ? { oversight } : {}) }, pipeline.configPath);
 }
 
 /**

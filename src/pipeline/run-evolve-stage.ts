@@ -77,6 +77,8 @@ export async function runEvolveStage(options: EvolveStageOptions): Promise<void>
     studyName: stage.study,
     stopFile: join(options.workDir, 'stop'),
     checkModels: true,
+    // The stage's oversight (pipeline-config.ts stageOversight); its research evaluations run without: they are measurements, not studies to review.
+    oversight: config.oversight,
     signal: options.signal,
     ...(onProgress ? { onProgress } : {}),
     llm: { ...(config.llm ? { timeoutMs: config.llm.timeoutMs, maxRetries: config.llm.maxRetries } : {}), ...(options.env ? { env: options.env } : {}) },

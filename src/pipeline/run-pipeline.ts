@@ -10,7 +10,8 @@ import { commitFiles } from './commit-files.ts';
 import { evolveStageConfig, isFileKey, pipelineDir, researchStageConfig, type PipelineConfig, type PipelineStage, type ResolveString } from './pipeline-config.ts';
 import type { StageBest } from '../ledger/events.ts';
 import type { PipelineObserver } from './pipeline-observer.ts';
-import type { StudySession } from '../study/study-session.ts';
+import type { EndState, StudySession } from '../study/study-session.ts';
+import type { StudyStopCause } from '../core/trial.ts';
 import { openPipelineStudy } from './open-pipeline-study.ts';
 import { summarizePipeline, type PipelineSummary } from './pipeline-summary.ts';
 import { evolveComponentFiles, runEvolveStage } from './run-evolve-stage.ts';
@@ -43,7 +44,7 @@ export interface RunPipelineOptions {
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<PipelineSummary> {
   const { pipeline } = options;
-  const signal = options.signal ?? new AbortController().signal;
+  const userSignal = options.signal ?? new AbortController().signal;
   const observer = options.observer ?? {};
   const repo = await StudyRepository.open(pipelineDir(pipeline));
   await repo.ignoreStateDir();
@@ -51,9 +52,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let session: StudySession | undefined;
   try {
     // Claim, heartbeat, release: the same study session as research and evolve.
-    const opened = await openPipelineStudy(ledger, repo, pipeline, { signal });
+    const opened = await openPipelineStudy(ledger, repo, pipeline, { signal: userSignal });
     const { study, resumed } = opened;
     session = opened.session;
+    // The session's signal follows the user's and aborts on \`strata pause --now\` / \`stop\` sent to the pipeline itself
+    // (between stages, when no stage runs to take the request): the stages run under it.
+    const signal = session.signal;
     const id = study.id;
     const startCommit = study.baseCommit!;
     observer.pipelineStarted?.({
@@ -72,7 +76,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         continue;
       }
       if (signal.aborted) {
-        session.end('paused', `stopped by the user before stage ${stage.name}; run again to resume`, 'user');
+        endAsAsked(session, 'paused', `stopped by the user before stage ${stage.name}; run again to resume`, 'user');
         return finish(ledger, id, observer);
       }
       const context: StageContext = { pipeline, stage, repo, ledger, pipelineStudyId: id, startCommit, results, signal, observer, ...(options.env ? { env: options.env } : {}) };
@@ -81,7 +85,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         // A stop by the user pauses whatever the stage's study says (an abort during a model check fails a research study).
         const state = outcome.state === 'failed' && !signal.aborted ? 'failed' : 'paused';
         const why = signal.aborted ? 'stopped by the user' : `${outcome.state}: ${outcome.reason ?? ''}`;
-        session.end(state, `stage ${stage.name} ${why}; run again to resume it`, signal.aborted ? 'user' : (ledger.studyByName(stage.study)?.stopCause ?? 'error'));
+        endAsAsked(session, state, `stage ${stage.name} ${why}; run again to resume it`, signal.aborted ? 'user' : (ledger.studyByName(stage.study)?.stopCause ?? 'error'));
         return finish(ledger, id, observer);
       }
       results.set(stage.name, outcome.best);
@@ -96,6 +100,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     if (ledger.isOpen) session?.close();
     ledger.close();
   }
+}
+
+/**
+ * End the pipeline; a \`strata stop\` (or \`pause\`) sent to it decides how,
+ * whatever cause its stopped stage gives (the stage itself only pauses, so it
+ * resumes should the pipeline be run again).
+ */
+function endAsAsked(session: StudySession, state: EndState, reason: string, cause: StudyStopCause): void {
+  // A stop is sent to the stage and then to the pipeline: the stage may have stopped before the pipeline's next poll.
+  session.pollControl();
+  const asked = session.requested;
+  if (asked) session.end(asked.state, asked.reason, asked.cause);
+  else session.end(state, reason, cause);
 }
 
 interface StageContext {

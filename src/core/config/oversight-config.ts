@@ -57,19 +57,20 @@ export type PauseCondition = 'new_best' | 'crash_streak' | 'spend_usd' | 'holdou
 
 /**
  * The `pause_on` conditions an evolve study cannot watch, each with why: a
- * typo-free setting that would do nothing must say so, not be ignored.
- * `hasTest`: the study has a held-out test split (`evolve.data.test`).
+ * setting that would do nothing must say so, not be ignored. `hasTest`: the
+ * study has a held-out test split (`evolve.data.test`).
  *
  * @example
- * evolvePauseOnProblems({ newBest: false, diffLines: 200 }, false); // [{ condition: 'diff_lines', message: '…' }]
+ * evolvePauseOnProblems({ newBest: false, diffLines: 200 }, false); // [{ condition: 'diff_lines', reason: '…', message: '…' }]
  */
-export function evolvePauseOnProblems(pauseOn: PauseOnConfig, hasTest: boolean): { condition: PauseCondition; message: string }[] {
-  const problems: { condition: PauseCondition; message: string }[] = [];
+export function evolvePauseOnProblems(pauseOn: PauseOnConfig, hasTest: boolean): { condition: PauseCondition; reason: string; message: string }[] {
+  const problems: { condition: PauseCondition; reason: string; message: string }[] = [];
   if (pauseOn.diffLines !== undefined) {
-    problems.push({ condition: 'diff_lines', message: 'an evolve study keeps rewritten texts, not code changes: diff_lines has no meaning for it (it applies to research studies); remove it' });
+    const reason = 'an evolve study keeps rewritten texts, not code changes';
+    problems.push({ condition: 'diff_lines', reason, message: `${reason}: diff_lines has no meaning for it (it applies to research studies); remove it` });
   }
   if (pauseOn.holdoutGap !== undefined && !hasTest) {
-    problems.push({ condition: 'holdout_gap', message: 'needs a held-out split to score each new best on: set evolve.data.test, or remove holdout_gap' });
+    problems.push({ condition: 'holdout_gap', reason: 'it has no held-out test split (evolve.data.test)', message: 'needs a held-out split to score each new best on: set evolve.data.test, or remove holdout_gap' });
   }
   return problems;
 }

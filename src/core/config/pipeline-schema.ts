@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration-schema.ts';
 import { evolveSchema } from './evolve-schema.ts';
+import { oversightSchema } from './oversight-schema.ts';
 import { researchSchema } from './research-schema.ts';
 import { acceptanceSchema } from './trust-schema.ts';
 
@@ -67,6 +68,9 @@ export const stageSchema = z.strictObject({
     .optional()
     .describe("the commit this stage starts from: a git revision or ${<stage>.best.commit} (default: HEAD when the pipeline was created)"),
   handoff: handoffSchema.optional(),
+  oversight: oversightSchema
+    .optional()
+    .describe("this stage's oversight: its pause_on and notify replace the top-level oversight's (the top-level section applies to every stage)"),
 });
 
 /** `pipeline:` stages run in order, each a study in the same ledger. */
