@@ -252,6 +252,47 @@ describe('optimize() with oversight', () => {
     ledger.close();
   });
 
+  it('spend_usd pauses each time spend crosses a multiple, once per multiple across resumes; budget_warning is sent once, at 80% of metric_calls', async () => {
+    // Every reflection costs $1: a million input tokens at $1 per million.
+    const priced = await LoopbackModelServer.start((request) => ({ ...triageModel(request), usage: { input: 1_000_000, output: 0 } }));
+    const events = join(mkdtempSync(join(root, 'events-')), 'events.jsonl');
+    const ledger = Ledger.open(':memory:');
+    const trainset12 = Array.from({ length: 12 }, (_, i) => ({ id: `t${i}`, keyword: Object.keys(RULES)[i % 6]! }));
+    const run = () =>
+      optimize({
+        seed: { system_prompt: 'Classify.' },
+        trainset: trainset12,
+        valset: trainset12.slice(0, 6),
+        evaluate: async (candidate, example) => ({ score: candidate.system_prompt!.includes(`${example.keyword} ->`) ? 1 : 0, feedback: `keyword: ${example.keyword} Expected "${RULES[example.keyword]}"` }),
+        reflectionModel: { ...reflectionModel(), baseUrl: priced.url, prices: { inputPerMtok: 1, outputPerMtok: 0 } },
+        budget: { metricCalls: 60 },
+        ledger,
+        studyName: 'spend',
+        oversight: normalizeOversight({ pause_on: { spend_usd: 2 }, notify: [{ command: `cat >> ${JSON.stringify(events)}`, on: ['budget_warning'] }] }),
+      });
+    try {
+      const stops: string[] = [];
+      for (let runs = 0; runs < 20; runs++) {
+        const result = await run();
+        stops.push(`${result.stopReason} $${result.budget.usd}`);
+        if (result.stopReason !== 'paused') break;
+      }
+      const study = ledger.studyByName('spend')!;
+      const triggers = ledger.oversight.records(study.id, 'oversight.pause_triggered').map((record) => `${record.payload.condition} ${record.payload.step}`);
+      // One pause per multiple of $2, each right after the reflection that crossed it, never the same one twice.
+      expect(stops.length).toBeGreaterThan(2);
+      expect(stops.slice(0, -1)).toEqual(stops.slice(0, -1).map((_, i) => `paused $${2 * (i + 1)}`));
+      expect(triggers).toEqual(stops.slice(0, -1).map((_, i) => `spend_usd ${i + 1}`));
+      expect(study.state).toBe('done');
+      const warnings = readFileSync(events, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(warnings).toEqual([expect.objectContaining({ topic: 'budget_warning', budget: 'metric_calls', study: 'spend' })]);
+      expect(warnings[0]!.share as number).toBeGreaterThanOrEqual(0.8);
+    } finally {
+      ledger.close();
+      await priced.close();
+    }
+  });
+
   it('diffLines, and holdoutGap without a testset, are refused at their option path', async () => {
     const run = (pause: Parameters<typeof normalizeOversight>[0]) =>
       optimize({ seed: { p: 'x' }, trainset, valset: trainset, evaluate: async () => ({ score: 1 }), reflectionModel: reflectionModel(), budget: { metricCalls: 10 }, oversight: normalizeOversight(pause) });
