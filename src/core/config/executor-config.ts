@@ -53,7 +53,7 @@ const DEFAULT_POLL_INTERVAL_MS = 5_000;
 const ms = (value: string | number | undefined): number | undefined => (value === undefined ? undefined : (parseDuration(value) ?? undefined));
 
 /**
- * Normalize `research.executor` (absent = one local slot, speculating) and
+ * Normalize `research.executor` (absent = one local slot; speculating when the proposer thinks) and
  * check the rules that span keys.
  *
  * @example
@@ -62,7 +62,7 @@ const ms = (value: string | number | undefined): number | undefined => (value ==
 export function normalizeExecutor(
   section: z.infer<typeof executorSchema> | undefined,
   issues: ConfigIssue[],
-  defaults: { concurrentProposals?: number } = {},
+  defaults: { concurrentProposals?: number; speculate?: boolean } = {},
 ): ExecutorConfig {
   const kind = section?.kind ?? 'local';
   const gpus = section?.gpus?.map(String);
@@ -85,9 +85,9 @@ export function normalizeExecutor(
     slots,
     ...(gpus && kind === 'local' ? { gpus } : {}),
     lookahead: section?.lookahead ?? (slots > 1 ? 1 : 0),
-    // One slot: the slot would otherwise wait while the proposer thinks (the serial loop).
-    // Opt-in for now: the suite's one-slot studies assume the serial loop's order of trials (see BENCHMARKS.md: the duty-cycle goal is not met yet).
-    speculate: section?.speculate ?? false,
+    // One slot, a proposer that thinks (an agent, a command): the slot would otherwise wait while it thinks (the serial
+    // loop). A search proposer answers in milliseconds, so it proposes serially: each proposal sees every earlier result.
+    speculate: section?.speculate ?? (slots === 1 && section?.lookahead === undefined && (defaults.speculate ?? false)),
     concurrentProposals: section?.concurrent_proposals ?? defaults.concurrentProposals ?? slots,
     ...(section?.shared_dir !== undefined ? { sharedDir: section.shared_dir } : {}),
     slurm: {

@@ -34,7 +34,7 @@ export const executorSchema = z.strictObject({
     .boolean()
     .optional()
     .describe(
-      'prepare the next proposal while trials run, as if the running one will be discarded; a keep sends it back to the proposer on the new best (default false: the serial loop on one slot; true speculates)',
+      'prepare the next proposal while trials run, as if the running one will be discarded; a keep sends it back to the proposer on the new best (default: true on one slot without lookahead for the agent and command proposers, false for search and with several slots; false gives the serial loop on one slot)',
     ),
   concurrent_proposals: z.number().int().min(1).optional().describe('proposals generated at the same time (default: slots; 1 for the search proposer)'),
   shared_dir: z

@@ -166,7 +166,7 @@ export function normalizeResearch(section: ResearchSection, issues: ConfigIssue[
     ...(maxTimeMs !== undefined ? { maxTimeMs } : {}),
     env: section.env ?? {},
     // The search proposer answers in milliseconds; one at a time, each proposal sees the parameters of the one before.
-    executor: normalizeExecutor(section.executor, issues, section.proposer === 'search' ? { concurrentProposals: 1 } : {}),
+    executor: normalizeExecutor(section.executor, issues, section.proposer === 'search' ? { concurrentProposals: 1 } : { speculate: true }),
     ...(fidelity ? { fidelity } : {}),
     ...normalizeTrust(section, { budgetMs, defaultGrace: defaultGraceMs }, issues),
   };
