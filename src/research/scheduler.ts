@@ -19,7 +19,7 @@
 import { join } from 'node:path';
 import type { ExecutorConfig } from '../core/config/executor-config.ts';
 import { errorMessage } from '../core/errors.ts';
-import { FINAL_STATUSES, type FinalTrialStatus, type TrialRole, REPEAT_ROLES } from '../core/trial.ts';
+import { FAILED_PROPOSAL_CAUSES, FINAL_STATUSES, type FinalTrialStatus, type TrialRole, REPEAT_ROLES } from '../core/trial.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { chaosPoint } from '../study/chaos-point.ts';
 import { watchProgress } from '../study/progress-watch.ts';
@@ -165,9 +165,17 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       : {}),
   });
 
+  /**
+   * Speculating, a proposal failed beside a trial in flight (running or being decided): the next one waits for a new
+   * result. Asked again at once with the same history, a proposer out of ideas fails again, and the streak of failures
+   * paused the study (and stopped the trial it ran beside) before that trial's result could give it one.
+   */
+  let heldUntilResultsPass: number | undefined;
+  const isResult = (trial: TrialRecord) => FINAL_STATUSES.includes(trial.status as FinalTrialStatus) && !(trial.cause !== null && FAILED_PROPOSAL_CAUSES.includes(trial.cause));
   const trialEnded = (finished: TrialRecord) => {
     // A trial stopped during its decision stays live (measured); only final ones are results.
     if (finished.status === 'queued' || finished.status === 'running') return;
+    if (speculate && !isResult(finished) && [...trialWork.keys()].some((id) => id !== finished.id)) heldUntilResultsPass = trials.all().filter(isResult).length;
     options.deps.observer.trialFinished?.(finished, trials.best());
     stop ??= policy.afterTrial(finished);
     wakeBaselineWaiters();
@@ -338,6 +346,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<StopDecisio
       concurrentProposals: executorConfig.concurrentProposals,
       lookahead: executorConfig.lookahead,
       ...(speculate ? { speculate } : {}),
+      ...(heldUntilResultsPass !== undefined && all.filter(isResult).length <= heldUntilResultsPass ? { aheadHeld: true } : {}),
       baseline,
       // Draining: a cap at what is running now holds back every new start and proposal.
       ...(drain ? { maxTrials: Math.min(research.maxTrials ?? Infinity, all.filter((trial) => policy.counts(trial)).length + trialWork.size) } : research.maxTrials !== undefined ? { maxTrials: research.maxTrials } : {}),

@@ -296,6 +296,15 @@ describe('the schedule planner with speculation', () => {
     );
   });
 
+  it('with speculation, a proposal made ahead that failed holds the next one back until a result comes; a free slot still gets one', () => {
+    const busy: PlanSnapshot = { ...base, serial: false, speculate: true, baseline: 'settled', freeSlots: [], inFlight: 1, counted: 2, committed: 3 };
+    expect(planSchedule(busy).proposals).toBe(1);
+    expect(planSchedule({ ...busy, aheadHeld: true }).proposals).toBe(0);
+    // A free slot while the trial is still being decided waits too; with nothing in flight the proposer is asked again.
+    expect(planSchedule({ ...busy, aheadHeld: true, freeSlots: ['slot-0'] }).proposals).toBe(0);
+    expect(planSchedule({ ...busy, aheadHeld: true, freeSlots: ['slot-0'], inFlight: 0 }).proposals).toBe(1);
+  });
+
   it('property: with speculation, a busy slot always has a proposal ahead when workers and max_trials allow', () => {
     fc.assert(
       fc.property(

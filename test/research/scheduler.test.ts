@@ -179,6 +179,30 @@ describe('the scheduler', () => {
     expect(duplicate.startedAt).toBeNull();
   });
 
+  it('speculating, a proposer out of ideas fails once beside the running trial, then waits for its result: the trial is decided, never stopped by the streak', async () => {
+    const text = sumConfig('  executor: {speculate: true}\n', 6);
+    const repo = makeRepo({ ...sumFiles, 's.txt': '1\n', 'strata.yaml': text });
+    let calls = 0;
+    const oneIdea: Proposer = {
+      name: 'one-idea',
+      async propose(context) {
+        calls += 1;
+        if (calls > 1) throw new Error('out of ideas');
+        writeFileSync(join(context.projectDir, 'a.txt'), '4\n');
+        return { description: 'a=4' };
+      },
+    };
+    const summary = await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(text), proposer: oneIdea });
+    const trials = ledgerOf(repo).trials(1);
+    const idea = trials.find((trial) => trial.description === 'a=4')!;
+    expect(idea.status).toBe('keep');
+    // Beside the idea's run exactly one proposal was asked for (it failed); the rest came after its result.
+    const failedBeside = trials.filter((trial) => trial.cause === 'proposal-failed' && trial.id !== idea.id && trial.endedAt! < idea.endedAt!);
+    expect(failedBeside.length).toBeLessThanOrEqual(1);
+    expect(summary.study.state).toBe('paused');
+    expect(summary.study.stop_reason).toMatch(/proposals in a row failed \(last: proposal failed: out of ideas\)/);
+  }, 60_000);
+
   it('stops every slot on abort, marks proposals made ahead interrupted, and re-queues them on resume', async () => {
     const text = sumConfig('  executor: {slots: 2}\n  grace: 0.5s\n', 6).replace('budget: 20s', 'budget: 2s');
     const repo = makeRepo({ ...sumFiles, 'strata.yaml': text });

@@ -70,6 +70,12 @@ export interface PlanSnapshot {
    */
   speculate?: boolean;
   /**
+   * Speculating, a proposal failed while a trial was in flight and no result came since: no proposal at all while one is
+   * in flight (asked again with the same history, a proposer out of ideas fails again, and the streak paused the study
+   * before the running trial's result could give it one).
+   */
+  aheadHeld?: boolean;
+  /**
    * The baseline: `settled` once it has a result; `running` while this session runs or judges it; `pending` while it is
    * queued or being prepared; `missing` when no trial will produce one (the next proposal makes it).
    */
@@ -196,7 +202,9 @@ export function planSchedule(snapshot: PlanSnapshot): Plan {
   }
   // Speculation keeps one proposal ahead of the slots even where lookahead is 0.
   const lookahead = snapshot.speculate ? Math.max(1, snapshot.lookahead) : snapshot.lookahead;
+  const held = snapshot.aheadHeld === true && inFlight > 0;
   while (
+    !held &&
     revisions.length + proposals < snapshot.freeProposalWorkers &&
     proposing() < snapshot.concurrentProposals &&
     ready.length + waiting + proposing() < freeAfter + lookahead &&
