@@ -1,3 +1,4 @@
+import { chaosPoint } from '../study/chaos-point.ts';
 import { dirname, join } from 'node:path';
 import type { Acceptance } from '../core/acceptance.ts';
 import type { StudyConfig } from '../core/config/parse-config.ts';
@@ -130,8 +131,11 @@ export async function runResearch(options: RunResearchOptions): Promise<StudySum
       },
     });
     await ensureFinalHoldout(opened, { executor, signal, checkout: join(opened.worktreesDir, 'holdout') });
-    session.end(stop.state, stop.reason, stop.cause ?? (stop.state === 'done' ? 'complete' : session.stoppedByUser ? 'user' : 'error'));
+    // Worktrees go before the study ends: a kill between the two leaves a study that is not done, whose next session
+    // prunes them on recovery; the other way round it left a done study (never resumed) with its worktrees behind.
     await opened.repo.pruneWorktrees(opened.worktreesDir);
+    await chaosPoint('ending');
+    session.end(stop.state, stop.reason, stop.cause ?? (stop.state === 'done' ? 'complete' : session.stoppedByUser ? 'user' : 'error'));
     const summary = summarizeStudy(ledger, ledger.study(study.id));
     observer.studyFinished?.(summary);
     return summary;

@@ -116,6 +116,7 @@ describe('chaos: research survives a kill at every phase', () => {
     [serial, 'before-keep', 2],
     [serial, 'after-keep', 2],
     [serial, 'holdout', 1],
+    [serial, 'ending', 1],
     [unspeculative, 'proposing', 2],
     [speculativeCode, 'speculation-stale', 1],
     [speculativeCode, 'speculation-stale', 2],
