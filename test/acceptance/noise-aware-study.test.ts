@@ -39,6 +39,8 @@ research:
   agent_command: "true"
   acceptance: {baseline_repeats: 4, confirm_repeats: 2, recheck_every: 2}
   max_trials: 5
+  # The serial loop: this test scripts the order of proposals (speculation has its own tests).
+  executor: {speculate: false}
 `;
 
 function scripted(bodies: string[]): Proposer {

@@ -205,6 +205,8 @@ describe.skipIf(missing !== null)(`examples/nanogpt-cpu${missing ? ` — skipped
       const repo = exampleRepo((research, config) => {
         research.proposer = 'agent';
         research.max_trials = 3;
+        // The serial loop: the loopback model answers in order (speculation has its own tests).
+        research.executor = { ...(research.executor as object | undefined), speculate: false };
         research.acceptance = { rule: 'strict' };
         config.llm = { model: 'openai-compatible:loop', base_url: server.url, max_retries: 0 };
       });

@@ -25,6 +25,8 @@ research:
   budget: 20s
   metric: {name: loss, goal: minimize}
   max_trials: ${options.maxTrials ?? 4}
+  # The serial loop: this test scripts the order of proposals (speculation has its own tests).
+  executor: {speculate: false}
   acceptance: {rule: strict}
 ${options.proposer ?? '  params: {x: {type: float, low: -5, high: 5}}\n'}${options.extra ?? ''}`;
 }

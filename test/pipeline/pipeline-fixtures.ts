@@ -57,6 +57,8 @@ export function researchSection(): string {
   proposer: agent
   max_trials: 3
   acceptance: {rule: strict}
+  # The serial loop: these tests count the trials and model calls of each stage (speculation has its own tests).
+  executor: {speculate: false}
 `;
 }
 

@@ -77,6 +77,8 @@ research:
   agent_command: "true"
   acceptance: {rule: strict}
   max_trials: ${maxTrials}
+  # The serial loop: this test scripts the order of proposals (speculation has its own tests).
+  executor: {speculate: false}
 ${extra}`;
 
 const capabilities = await probeSandbox();

@@ -12,7 +12,7 @@ console.log('METRIC loss=' + ((x - 1) ** 2 + 0.5));
 `;
 
 /** strata.yaml of an agent study on train.mjs; `llm` is the llm: section's body. */
-export function agentStudyYaml(options: { llm: string; maxTrials?: number; extra?: string; name?: string }): string {
+export function agentStudyYaml(options: { llm: string; maxTrials?: number; extra?: string; name?: string; speculate?: boolean }): string {
   return `name: ${options.name ?? 'agent-study'}
 research:
   editable: [train.mjs]
@@ -22,7 +22,7 @@ research:
   metric: {name: loss, goal: minimize}
   proposer: agent
   max_trials: ${options.maxTrials ?? 5}
-  acceptance: {rule: strict}
+${options.speculate ? '' : '  # The serial loop: these tests script the order of proposals (agent-speculation.test.ts is the default\'s).\n  executor: {speculate: false}\n'}  acceptance: {rule: strict}
 ${options.extra ?? ''}llm:
 ${options.llm}
 `;

@@ -25,6 +25,8 @@ research:
   agent_command: ${JSON.stringify(options.command ?? CLAUDE)}
   agent_timeout: ${options.timeout ?? '20s'}
   max_trials: ${options.maxTrials ?? 6}
+  # The serial loop: this test scripts the order of proposals (speculation has its own tests).
+  executor: {speculate: false}
   acceptance: {rule: strict}
   # The fake agent keeps its call count and prompts here, under /tmp, which its sandbox makes private otherwise.
   agent_sandbox: {writable: [${JSON.stringify(state)}]}
