@@ -61,10 +61,10 @@ export function linesOf(finishedSeqs: readonly number[], shown: ReadonlyMap<numb
 }
 
 /** The best trial and the kept trials under it, newest first: each one's parent commit is the commit an earlier keep made. */
-export function lineage(trials: readonly TrialRow[], bestSeq: number | null): TrialRow[] {
+export function lineage<T extends Pick<TrialRow, 'seq' | 'status' | 'commit' | 'parent_commit'>>(trials: readonly T[], bestSeq: number | null): T[] {
   const best = trials.find((trial) => trial.seq === bestSeq);
   if (!best) return [];
-  const keptBy = new Map<string, TrialRow>();
+  const keptBy = new Map<string, T>();
   for (const trial of trials) if (trial.status === 'keep' && trial.commit !== null && !keptBy.has(trial.commit)) keptBy.set(trial.commit, trial);
   const chain = [best];
   const seen = new Set([best.seq]);

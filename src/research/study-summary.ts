@@ -108,7 +108,7 @@ export function summarizeStudyWith(ledger: Ledger, study: StudyRecord, rows: (ro
   const best = bestRecord?.studyId === study.id ? bestRecord : undefined;
   const baseline = queries.baseline(study.id);
   const counts = queries.counts(study.id);
-  const times = queries.runTimes(study.id);
+  const times = queries.wallTimes(study.id);
   const busyMs = times.startedWallMs + times.unmeasured.reduce((sum, run) => sum + Math.max(0, (run.endedAt === null ? now : Date.parse(run.endedAt)) - Date.parse(run.startedAt)), 0);
   const point = (trial: TrialRecord | undefined) =>
     trial ? { trial: trial.seq, commit: trial.keptCommit ?? trial.candidateCommit, metric: trial.metric, metrics: trial.metrics } : null;

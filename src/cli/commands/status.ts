@@ -3,13 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { StudyStateError } from '../../core/errors.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { Ledger } from '../../ledger/ledger.ts';
-import type { StudyRecord } from '../../ledger/records.ts';
+import type { StudyRecord, TrialRecord } from '../../ledger/records.ts';
 import { summarizeStudy, summarizeStudyWith, type StudySummary, type TrialRow } from '../../research/study-summary.ts';
 import { ledgerPathFor } from '../../workspace/state-dir.ts';
 import { formatMetric, palette, statusColor } from '../format.ts';
 import { loadConfig } from '../load-config.ts';
 import { schedulingLine } from '../scheduling-line.ts';
-import { lineage, linesOf, shownTrials, STATUS_ALL_BELOW, STATUS_LAST_ROWS, STATUS_LINEAGE_ROWS, statusLines, type StatusLine } from '../status-rows.ts';
+import { lineage, linesOf, STATUS_ALL_BELOW, STATUS_LAST_ROWS, STATUS_LINEAGE_ROWS, statusLines, type StatusLine } from '../status-rows.ts';
 import { renderTable, truncate } from '../table.ts';
 import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import { describeGuidanceChange } from '../../oversight/guidance-changes.ts';
@@ -100,16 +100,21 @@ export function statusOverview(ledger: Ledger, study: StudyRecord, now = Date.no
     ledger,
     study,
     (row) => {
-      const kept = queries.kept(study.id);
-      if (study.bestTrialId !== null && !kept.some((trial) => trial.id === study.bestTrialId)) kept.push(...queries.byIds([study.bestTrialId]).filter((trial) => trial.studyId === study.id));
-      const keptRows = kept.map(row);
-      const bestSeq = kept.find((trial) => trial.id === study.bestTrialId)?.seq ?? null;
-      const rows = shownTrials(keptRows, queries.lastFinished(study.id, STATUS_LAST_ROWS).map(row), bestSeq);
+      // The lineage is followed through the kept trials' commits alone; only the rows shown are read whole.
+      const links: { id: number; seq: number; status: TrialRow['status']; commit: string | null; parent_commit: string | null }[] = queries.keptLinks(study.id);
+      const best = study.bestTrialId === null ? undefined : (links.find((link) => link.id === study.bestTrialId) ?? queries.byIds([study.bestTrialId]).find((trial) => trial.studyId === study.id));
+      if (best && !links.some((link) => link.id === best.id)) {
+        const record = best as TrialRecord;
+        links.push({ id: record.id, seq: record.seq, status: record.status, commit: record.keptCommit ?? record.candidateCommit, parent_commit: record.parentCommit });
+      }
+      const chain = lineage(links, best?.seq ?? null);
+      const picked = [...chain.slice(0, STATUS_LINEAGE_ROWS), ...chain.slice(-1)].map((link) => link.id);
+      const rows = new Map<number, TrialRow>([...queries.byIds(picked), ...queries.lastFinished(study.id, STATUS_LAST_ROWS)].map((trial) => [trial.seq, row(trial)]));
       const holdouts = ledger.research.holdoutResults(study.id);
       shown = {
         lines: linesOf(finishedSeqs, rows),
         total: finishedSeqs.length,
-        lineageSteps: lineage(keptRows, bestSeq).length,
+        lineageSteps: chain.length,
         holdout: [...holdouts.values()].some((result) => result.metric !== null),
       };
       return [...rows.values()].sort((a, b) => a.seq - b.seq);

@@ -140,6 +140,19 @@ export class TrialQueryStore {
     return prepared(this.db, "SELECT * FROM trials WHERE study_id = ? AND status = 'keep' ORDER BY seq").all(studyId).map(toTrial);
   }
 
+  /** The kept trials' numbers and commits, in order: enough to follow a lineage without reading the rows. */
+  keptLinks(studyId: number): { id: number; seq: number; status: 'keep'; commit: string | null; parent_commit: string | null }[] {
+    return prepared(this.db, "SELECT id, seq, kept_commit, candidate_commit, parent_commit FROM trials WHERE study_id = ? AND status = 'keep' ORDER BY seq")
+      .all(studyId)
+      .map((row) => ({
+        id: Number(row.id),
+        seq: Number(row.seq),
+        status: 'keep' as const,
+        commit: row.kept_commit !== null ? String(row.kept_commit) : row.candidate_commit !== null ? String(row.candidate_commit) : null,
+        parent_commit: row.parent_commit === null ? null : String(row.parent_commit),
+      }));
+  }
+
   /** The first kept baseline, if any. */
   baseline(studyId: number): TrialRecord | undefined {
     const row = prepared(this.db, "SELECT * FROM trials WHERE study_id = ? AND role = 'baseline' AND status = 'keep' ORDER BY seq LIMIT 1").get(studyId);
@@ -158,7 +171,25 @@ export class TrialQueryStore {
 
   /** Sequence numbers of every finished trial, in order (one integer per row: where left-out rows fall). */
   finishedSeqs(studyId: number): number[] {
-    return prepared(this.db, `SELECT seq FROM trials WHERE study_id = ? AND ${FINISHED} ORDER BY seq`).all(studyId).map((row) => Number(row.seq));
+    // Every number from the (study, seq) index alone, less the few live ones (found by the status index): no row is read.
+    const live = new Set(prepared(this.db, "SELECT seq FROM trials WHERE study_id = ? AND status IN ('queued', 'running')").all(studyId).map((row) => Number(row.seq)));
+    const seqs = prepared(this.db, 'SELECT seq FROM trials WHERE study_id = ? ORDER BY seq').all(studyId).map((row) => Number(row.seq));
+    return live.size ? seqs.filter((seq) => !live.has(seq)) : seqs;
+  }
+
+  /** The wall-time sums alone (what `strata status` needs of TrialRunTimes). */
+  wallTimes(studyId: number): Pick<TrialRunTimes, 'finishedWallMs' | 'startedWallMs' | 'unmeasured'> {
+    const sums = prepared(
+      this.db,
+      `SELECT COALESCE(SUM(CASE WHEN ${FINISHED} THEN wall_ms END), 0) AS finished_wall, COALESCE(SUM(CASE WHEN started_at IS NOT NULL THEN wall_ms END), 0) AS started_wall
+       FROM trials WHERE study_id = ?`,
+    ).get(studyId)!;
+    const unmeasured = prepared(this.db, 'SELECT started_at, ended_at FROM trials WHERE study_id = ? AND started_at IS NOT NULL AND wall_ms IS NULL ORDER BY seq').all(studyId);
+    return {
+      finishedWallMs: Number(sums.finished_wall),
+      startedWallMs: Number(sums.started_wall),
+      unmeasured: unmeasured.map((row) => ({ startedAt: String(row.started_at), endedAt: row.ended_at === null ? null : String(row.ended_at) })),
+    };
   }
 
   /** Run times in sums, plus the few trials whose time must be worked out from their clock (see TrialRunTimes). */
