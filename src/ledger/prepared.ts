@@ -41,6 +41,43 @@ export function prepared(db: DatabaseSync, sql: string): Statement {
   return statement;
 }
 
+const arrayCaches = new WeakMap<DatabaseSync, Map<string, { all(...params: SQLInputValue[]): SQLOutputValue[][] }>>();
+
+/**
+ * A prepared statement whose rows come back as arrays of column values, in
+ * the order the SELECT names them: for reads of hundreds of thousands of
+ * rows (an evolve study's score matrix), where building an object per row
+ * was half the cost. Faults come out as from `prepared`.
+ */
+export function preparedArrays(db: DatabaseSync, sql: string): { all(...params: SQLInputValue[]): SQLOutputValue[][] } {
+  let cache = arrayCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    arrayCaches.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    let compiled: StatementSync;
+    try {
+      compiled = db.prepare(sql);
+    } catch (error) {
+      throw ledgerFault(error, databasePath(db), 'reading it');
+    }
+    compiled.setReturnArrays(true);
+    statement = {
+      all: (...params) => {
+        try {
+          return compiled.all(...params) as unknown as SQLOutputValue[][];
+        } catch (error) {
+          throw ledgerFault(error, databasePath(db), 'reading it');
+        }
+      },
+    };
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
 function guard(db: DatabaseSync, sql: string): Statement {
   let compiled: StatementSync;
   try {

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Split } from '../../core/evolve-state.ts';
 import type { LedgerEvents } from '../events.ts';
-import { prepared } from '../prepared.ts';
+import { prepared, preparedArrays } from '../prepared.ts';
 import type { EventStore } from './event-store.ts';
 import { num, parse, text, type Row } from './row.ts';
 
@@ -90,9 +90,9 @@ export class EvolveStore {
    * for views of 2,000 candidates × 200 examples that need no feedback text.
    */
   scores(studyId: number, split: Split | string): { candidateId: number; exampleId: string; score: number }[] {
-    return prepared(this.db, 'SELECT candidate_id, example_id, score FROM evaluations WHERE study_id = ? AND split = ? AND candidate_id IS NOT NULL ORDER BY id')
+    return preparedArrays(this.db, 'SELECT candidate_id, example_id, score FROM evaluations WHERE study_id = ? AND split = ? AND candidate_id IS NOT NULL ORDER BY id')
       .all(studyId, split)
-      .map((row) => ({ candidateId: Number(row.candidate_id), exampleId: String(row.example_id), score: Number(row.score) }));
+      .map(([candidateId, exampleId, score]) => ({ candidateId: Number(candidateId), exampleId: String(exampleId), score: Number(score) }));
   }
 
   evaluations(studyId: number, split: Split | string): EvaluationRecord[] {
