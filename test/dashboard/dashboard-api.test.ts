@@ -8,6 +8,7 @@ import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { createDashboardApp } from '../../src/dashboard/server/dashboard-app.ts';
 import { startDashboard } from '../../src/dashboard/start-dashboard.ts';
 import type { ResearchView } from '../../src/dashboard/views/research-view.ts';
+import type { ResearchSummaryView, ResearchTrialPage } from '../../src/dashboard/views/research-summary-view.ts';
 import type { StudyListItem } from '../../src/dashboard/views/study-list-view.ts';
 import type { TrialDetailView } from '../../src/dashboard/views/trial-view.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
@@ -81,6 +82,42 @@ describe('dashboard API over a real study', () => {
     expect(view.trials.find((t) => t.seq === 3)).toMatchObject({ better: false, usd: expect.closeTo(0.0012, 6) });
     expect(view.has_holdout).toBe(false);
     expect(view.running).toEqual([]);
+  });
+
+  it('gives the summary the study page reads, as the whole view has it, and the table a page at a time', async () => {
+    const view = await get<ResearchView>('/api/studies/1');
+    const summary = await get<ResearchSummaryView>('/api/studies/1/summary?page=1&limit=4&sort=metric&order=asc');
+    expect(summary).toMatchObject({ finished: 9, counts: view.counts, best: view.best, baseline: view.baseline, duty: view.duty, spend: view.spend, has_holdout: false });
+    expect(summary.total_time_s).toBeCloseTo(view.total_time_s, 6);
+    // A short study's chart is every trial, unthinned.
+    expect(summary.progress).toMatchObject({ seq: view.progress.seq, kept: view.progress.kept, best: view.progress.best, failed: view.progress.failed, total: 9, thinned: false });
+    // The table's page: sorted by the metric, trials without one last.
+    expect(summary.table).toMatchObject({ total: 9, page: 1, pages: 3, limit: 4 });
+    expect(summary.table!.trials.map((t) => t.seq)).toEqual(view.trials.filter((t) => t.metric !== null).sort((a, b) => a.metric! - b.metric!).slice(0, 4).map((t) => t.seq));
+    const kept = await get<ResearchTrialPage>('/api/studies/1/trials?status=keep&limit=50');
+    expect(kept.trials.map((t) => t.seq)).toEqual([6, 2, 1, 0]);
+    const found = await get<ResearchTrialPage>(`/api/studies/1/trials?q=${encodeURIComponent('<script>')}`);
+    expect(found.trials.map((t) => t.seq)).toEqual([5]);
+    // After the cursor nothing changed: no chart, no points.
+    const since = await get<ResearchSummaryView>(`/api/studies/1/summary?since=${summary.cursor}`);
+    expect(since.progress).toBeNull();
+    expect(since.progress_since).toEqual({ since: summary.cursor, points: [] });
+  });
+
+  it('refuses a malformed page query, naming what it takes', async () => {
+    for (const [query, message] of [
+      ['sort=colour', 'sort must be one of seq, status, metric, delta, holdout, proposer, description, duration_s, usd, not "colour"'],
+      ['limit=0', 'limit must be a whole number from 1 to 500, not "0"'],
+      ['page=-1', 'page must be a whole number from 1, not "-1"'],
+      ['status=running', 'status must be all or one of keep, discard, crash, timeout, invalid, interrupted, not "running"'],
+      ['order=up', 'order must be asc or desc, not "up"'],
+    ]) {
+      const response = await dashboard.app.request(`/api/studies/1/trials?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(await response.json()).toEqual({ error: message });
+    }
+    const since = await dashboard.app.request('/api/studies/1/summary?since=yesterday');
+    expect(since.status).toBe(400);
   });
 
   it("gives a trial's diff, log tail, model calls and neighbours", async () => {
