@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { GitError, StudyStateError } from '../core/errors.ts';
+import { CommitWriter } from './commit-writer.ts';
 import { git, gitText } from './git.ts';
+import { RefUpdater } from './ref-updater.ts';
+import { TreeReader } from './tree-reader.ts';
 
 /** One path a commit changed, relative to the repository root. */
 export interface ChangedPath {
@@ -18,9 +21,20 @@ export interface ChangedPath {
 export class StudyRepository {
   /** Absolute path of the repository's top level. */
   readonly root: string;
+  /** Long-lived git processes for the writes every trial makes (see git-batch.ts). */
+  private readonly refs: RefUpdater;
+  private readonly commits: CommitWriter;
+  private readonly trees: TreeReader;
+  /** Per worktree Strata checked out or committed in: the tree its index holds, so a clean can first look whether there is anything to remove. */
+  private readonly indexHolds = new Map<string, string>();
+  /** The trees of commits this repository wrote, so a keep commits the same tree without asking git. */
+  private readonly treeOf = new Map<string, string>();
 
   private constructor(root: string) {
     this.root = root;
+    this.refs = new RefUpdater(root);
+    this.commits = new CommitWriter(root);
+    this.trees = new TreeReader(root);
   }
 
   /** Find the repository containing `dir`; a clear error when there is none or it has no commit. */
@@ -87,16 +101,19 @@ export class StudyRepository {
 
   /** Move a ref from `expected` to `commit`, failing if someone else moved it (compare-and-swap). */
   async moveRef(ref: string, commit: string, expected?: string): Promise<void> {
-    await git(['update-ref', ref, commit, ...(expected ? [expected] : [])], this.root);
+    await this.refs.move(ref, commit, expected);
   }
 
   async createWorktree(path: string, commit: string): Promise<void> {
     await mkdir(resolve(path, '..'), { recursive: true });
+    this.indexHolds.delete(resolve(path));
     await worktreeAdmin(this.root, () => git(['worktree', 'add', '--quiet', '--detach', '--force', path, commit], this.root));
+    this.indexHolds.set(resolve(path), `${commit}^{tree}`);
   }
 
   /** Remove a worktree and everything in it (untracked files included); quiet when already gone. */
   async removeWorktree(path: string): Promise<void> {
+    this.indexHolds.delete(resolve(path));
     const result = await worktreeAdmin(this.root, () => git(['worktree', 'remove', '--force', '--force', path], this.root, { allowFailure: true }));
     if (result.exitCode !== 0 && !/is not a working tree|does not exist|No such file/.test(result.stderr)) {
       throw new GitError(`could not remove worktree ${path}: ${result.stderr.trim()}`, {
@@ -134,15 +151,18 @@ export class StudyRepository {
    * Returns the commit, the changed paths and the patch; null when nothing changed.
    */
   async commitWorktree(worktree: string, parent: string, message: string): Promise<{ commit: string; changes: ChangedPath[]; diff: string } | null> {
+    this.indexHolds.delete(resolve(worktree));
     await git(['add', '--all', '--', '.'], worktree);
     // One call for both the changed paths and the patch; the tree is written meanwhile (both only read the index).
     const [raw, tree] = await Promise.all([
       git(['diff', '--cached', '--no-renames', '--no-color', '--no-ext-diff', '--patch-with-raw', '-z', parent], worktree),
       gitText(['write-tree'], worktree),
     ]);
+    this.indexHolds.set(resolve(worktree), tree);
     const { changes, diff } = parseRawWithPatch(raw.stdout);
     if (changes.length === 0) return null;
-    const commit = await gitText(['commit-tree', tree, '-p', parent, '-F', '-'], worktree, { identity: true, input: message });
+    const commit = await this.commits.write(tree, parent, message);
+    this.rememberTree(commit, tree);
     return { commit, changes, diff };
   }
 
@@ -153,8 +173,12 @@ export class StudyRepository {
   async prepareWorktree(path: string, commit: string): Promise<void> {
     if (existsSync(join(path, '.git'))) {
       // cleanWorktree ran after the previous trial, and a killed run's worktrees are pruned on start.
+      this.indexHolds.delete(resolve(path));
       const checkout = await git(['checkout', '--quiet', '--detach', '--force', commit], path, { allowFailure: true });
-      if (checkout.exitCode === 0) return;
+      if (checkout.exitCode === 0) {
+        this.indexHolds.set(resolve(path), `${commit}^{tree}`);
+        return;
+      }
       await this.removeWorktree(path);
     }
     await this.createWorktree(path, commit);
@@ -163,6 +187,9 @@ export class StudyRepository {
   /** Remove what a trial left in a reused worktree: untracked and ignored files (checkpoints, caches). */
   async cleanWorktree(path: string): Promise<void> {
     if (!existsSync(path)) return; // already removed (pruned at the end of a study, or never created)
+    // Most trials leave nothing behind: looking costs a directory walk, `git clean` a process start.
+    const holds = this.indexHolds.get(resolve(path));
+    if (holds !== undefined && !(await this.trees.hasUntracked(path, holds).catch(() => true))) return; // unreadable folders and the like: git clean decides
     let clean;
     try {
       clean = await git(['clean', '-ffdxq'], path, { allowFailure: true });
@@ -185,7 +212,16 @@ export class StudyRepository {
 
   /** A new commit with `commit`'s tree on top of `parent`, with `message` (used to record a keep on the study branch). */
   async commitTreeOnto(commit: string, parent: string, message: string): Promise<string> {
-    return gitText(['commit-tree', `${commit}^{tree}`, '-p', parent, '-F', '-'], this.root, { identity: true, input: message });
+    const tree = this.treeOf.get(commit);
+    if (tree === undefined) return gitText(['commit-tree', `${commit}^{tree}`, '-p', parent, '-F', '-'], this.root, { identity: true, input: message });
+    const written = await this.commits.write(tree, parent, message);
+    this.rememberTree(written, tree);
+    return written;
+  }
+
+  private rememberTree(commit: string, tree: string): void {
+    if (this.treeOf.size >= 10_000) this.treeOf.clear();
+    this.treeOf.set(commit, tree);
   }
 
   /** Is `ancestor` an ancestor of (or equal to) `descendant`? */
