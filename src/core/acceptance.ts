@@ -13,7 +13,15 @@ export interface AcceptanceInput {
    * of run-to-run noise; rules that ignore noise ignore them.
    */
   otherRuns?: readonly (readonly number[])[];
-  /** Which look at this candidate: 1 after its first run, one more after each rerun this decision asked for. Default 1. */
+  /**
+   * How many of the incumbent's runs (the last ones of `incumbent`) were measured after it was kept. The runs that got
+   * it kept are biased in its favour (it was kept because they looked good); fresh ones are not. Default: all of them.
+   */
+  incumbentFreshRuns?: number;
+  /**
+   * Which look at this candidate: 1 after its first run, one more after each rerun this decision asked for. Default 1.
+   * `Number.MAX_SAFE_INTEGER` asks for a final verdict on the runs as they are, with no rerun.
+   */
   look?: number;
 }
 

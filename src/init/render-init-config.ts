@@ -51,8 +51,8 @@ export function renderInitConfig(detection: Detection, options: { schema?: strin
       : []),
     ...(detection.layout === 'autoresearch'
       ? [
-          `  # acceptance: {rule: noise-aware, baseline_repeats: 5}   # the default: 5 runs of the unmodified ${detection.editable?.value[0] ?? 'script'} (about ${repeatsTime(detection.budget.value)}) measure the noise first;`,
-          '  #   a change is kept only when it beats that noise. Fewer repeats start sooner; rule: strict keeps any improvement, as autoresearch does.',
+          `  # acceptance: {rule: noise-aware}   # the default: the unmodified ${detection.editable?.value[0] ?? 'script'} runs once, and again (up to 5 runs, about ${repeatsTime(detection.budget.value)}) only when a candidate looks better;`,
+          '  #   a change is kept only when it beats the measured noise. rule: strict keeps any improvement, as autoresearch does.',
         ]
       : []),
     ...llmLines(detection),

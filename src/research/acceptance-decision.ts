@@ -5,11 +5,13 @@
  * restart: a decision cut short by a kill picks up the reruns it had.
  *
  * - baseline: repeated until the rule's `baselineRuns` runs of the base
- *   commit exist (the noise estimate), then kept;
+ *   commit exist (1 by default), then kept; the rule asks for more runs of it
+ *   later, as the incumbent, when a decision needs them;
  * - candidate: sanity limits first (a value outside valid_range is rerun and
  *   never kept; a jump beyond max_improvement_factor needs a second run
  *   before a keep), then the rule, looking again after each rerun of the
- *   candidate or the incumbent until it keeps or discards;
+ *   candidate or the incumbent until it keeps or discards; the rule is told
+ *   which of the incumbent's runs came after its own keep (unbiased);
  * - every `recheck_every` candidate decisions, the incumbent is run again
  *   first and compared with the best it replaced; status says when it no
  *   longer beats it.
@@ -109,6 +111,7 @@ export async function decideTrial(
       goal,
       candidate: candidateRuns,
       incumbent: incumbentRuns,
+      incumbentFreshRuns: freshRunsOf(opened, best),
       otherRuns: otherCommitRuns(opened, [trial.candidateCommit!, best.candidateCommit!]),
       look,
     });
@@ -211,6 +214,7 @@ async function maybeRecheckIncumbent(opened: OpenedStudy, deps: TrialDependencie
     goal,
     candidate: runsOfCommit(opened, best.candidateCommit),
     incumbent: runsOfCommit(opened, parent.candidateCommit),
+    incumbentFreshRuns: freshRunsOf(opened, parent),
     otherRuns: otherCommitRuns(opened, [best.candidateCommit, parent.candidateCommit]),
     look: Number.MAX_SAFE_INTEGER,
   });
@@ -234,6 +238,20 @@ export function runsOfCommit(opened: OpenedStudy, commit: string): number[] {
     .trials(opened.study.id)
     .filter((trial) => trial.candidateCommit === commit && trial.role !== 'screen' && trial.role !== 'verify' && (trial.status === 'keep' || trial.status === 'discard') && trial.metric !== null)
     .map((trial) => trial.metric!);
+}
+
+/**
+ * How many runs of a kept trial's commit were measured after its decision: those are unbiased, while the runs that got
+ * it kept looked good by selection (the winner's curse). All of the baseline's runs count: nothing selected it.
+ */
+export function freshRunsOf(opened: OpenedStudy, kept: TrialRecord): number {
+  const commit = kept.candidateCommit!;
+  const runs = runsOfCommit(opened, commit).length;
+  if (kept.role === 'baseline' || kept.endedAt === null) return kept.role === 'baseline' ? runs : 0;
+  const decidedAt = kept.endedAt;
+  return opened.ledger
+    .trials(opened.study.id)
+    .filter((trial) => trial.candidateCommit === commit && trial.id !== kept.id && trial.role !== 'screen' && trial.role !== 'verify' && (trial.status === 'keep' || trial.status === 'discard') && trial.metric !== null && trial.queuedAt > decidedAt).length;
 }
 
 /** The runs of every other commit measured more than once: they sharpen the noise estimate. */

@@ -15,7 +15,7 @@ ${extra}`;
 describe('trust keys in strata.yaml', () => {
   it('fill in defaults: noise-aware unless named, network on, no stages', () => {
     const research = parseConfig(base('')).research!;
-    expect(research.acceptance).toEqual({ baselineRepeats: 5, minDelta: 0, confidence: 0.95, confirmRepeats: 3, recheckEvery: 10 });
+    expect(research.acceptance).toEqual({ baselineRepeats: 1, minDelta: 0, confidence: 0.95, confirmRepeats: 4, recheckEvery: 10 });
     expect(research.acceptance.rule).toBeUndefined();
     expect(research.evaluate).toBeUndefined();
     expect(research.holdout).toBeUndefined();
@@ -64,7 +64,7 @@ describe('trust keys in strata.yaml', () => {
         base(
           `  evaluate_budget: 1m
   holdout_data: [x]
-  acceptance: {rule: strict, confirm_repeats: 2, min_delta: 0.1, baseline_repeats: 1}
+  acceptance: {rule: strict, confirm_repeats: 2, min_delta: 0.1, baseline_repeats: 0}
   network: maybe
   limits: {memory: lots}
 `,

@@ -53,7 +53,7 @@ describe('strata init on an autoresearch checkout', () => {
     expect(text).toMatch(/# guessed: prepare\.py trains for TIME_BUDGET = 300s/);
     expect(text).toMatch(/# guessed: program\.md greps for `\^val_bpb:`; program\.md asks for the lowest val_bpb/);
     expect(text).toContain('# constraints: {peak_vram_mb: {max: 80000}}');
-    expect(text).toContain('# acceptance: {rule: noise-aware, baseline_repeats: 5}   # the default: 5 runs of the unmodified train.py (about 30m)');
+    expect(text).toContain('# acceptance: {rule: noise-aware}   # the default: the unmodified train.py runs once, and again (up to 5 runs, about 30m) only when a candidate looks better;');
     expect(text).not.toContain('sk-secret-value');
     expect(text).not.toContain('TODO');
   });

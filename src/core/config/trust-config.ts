@@ -42,7 +42,7 @@ export interface TrustConfig {
   agentSandbox: { network: 'on' | 'off'; writable: string[]; envPassthrough: string[] };
 }
 
-export const ACCEPTANCE_DEFAULTS = { baselineRepeats: 5, minDelta: 0, confidence: 0.95, confirmRepeats: 3, recheckEvery: 10 } as const;
+export const ACCEPTANCE_DEFAULTS = { baselineRepeats: 1, minDelta: 0, confidence: 0.95, confirmRepeats: 4, recheckEvery: 10 } as const;
 
 interface TrustSection {
   metric: { valid_range?: [number, number] | undefined };

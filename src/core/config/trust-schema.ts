@@ -12,10 +12,10 @@ export const acceptanceSchema = z.strictObject({
     .enum(['noise-aware', 'strict', 'threshold'])
     .optional()
     .describe('noise-aware (default for new studies): keep only improvements that beat the run-to-run noise; strict: any improvement; threshold: improvements above min_delta'),
-  baseline_repeats: z.number().int().min(2).max(50).optional().describe('noise-aware: runs of the unmodified baseline, each with its own STRATA_SEED, to estimate the noise (default 5)'),
+  baseline_repeats: z.number().int().min(1).max(50).optional().describe('noise-aware: runs of the unmodified baseline, each with its own STRATA_SEED, before the first candidate is judged; more run only when a decision needs them (default 1)'),
   min_delta: z.number().min(0).optional().describe('smallest improvement that counts, in metric units (default 0)'),
   confidence: z.number().gt(0.5).lt(1).optional().describe('noise-aware: how sure a keep must be that the improvement is real (default 0.95)'),
-  confirm_repeats: z.number().int().min(0).max(20).optional().describe('noise-aware: extra runs one decision may spend on a close call (default 3)'),
+  confirm_repeats: z.number().int().min(1).max(20).optional().describe('noise-aware: extra runs of the candidate one decision may spend on a close call (default 4)'),
   recheck_every: z
     .number()
     .int()
