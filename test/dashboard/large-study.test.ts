@@ -170,11 +170,12 @@ describe.skipIf(!chromiumInstalled)('dashboard of an evolve study of 2,000 candi
   let served: RunningDashboard;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let studyId: number;
+  let ledgerPath: string;
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-large-evolve-'));
     const generated = generateLargeEvolveLedger(dir, { candidates: 2000, examples: 200 });
-    studyId = generated.studyId;
+    ({ studyId, ledgerPath } = generated);
     [served, browser] = await Promise.all([startDashboard({ ledgerPath: generated.ledgerPath, port: 0, pollMs: 100 }), launchChromium()]);
   }, 240_000);
 
@@ -209,6 +210,18 @@ describe.skipIf(!chromiumInstalled)('dashboard of an evolve study of 2,000 candi
     expect(await page.locator('#proposals details').count()).toBe(200);
     await expect(page.locator('section.card h2', { hasText: 'Proposals' }).textContent()).resolves.toMatch(/^Proposals \(the newest 200 of 2,99\d\)$/);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-large-evolve.png'), fullPage: false });
+    // A candidate joins while the page is open: the page shows it (a view this large is rebuilt at most every few seconds).
+    const ledger = Ledger.open(ledgerPath);
+    ledger.transaction(() => {
+      const hash = 'f'.repeat(40);
+      let evaluationId = ledger.nextId('evaluations');
+      for (let index = 1; index <= 200; index++) {
+        ledger.record('evolve.evaluation_recorded', { studyId, evaluationId: evaluationId++, cacheKey: `${hash}:val:ex${index}`, candidateHash: hash, split: 'val', exampleId: `ex${index}`, evaluatorVersion: 'v1', score: 0.5, objectives: null, feedback: null, trace: null, iteration: 4000, failed: false }, { studyId });
+      }
+      ledger.record('evolve.candidate_added', { studyId, candidateId: ledger.nextId('candidates'), idx: 2000, parents: [1999], components: { system_prompt: 'late' }, contentHash: hash, origin: 'reflective', description: 'joined while the page was open', iteration: 4000, foundAtMetricCalls: 409_200, valMean: 0.5, isBest: false }, { studyId });
+    });
+    ledger.close();
+    await page.locator('#candidates-table tbody tr[data-idx="2000"]').waitFor({ timeout: 40_000 });
     // A node of the lineage opens its candidate.
     await page.locator(`#lineage a.node[data-idx="${bestIdx}"] circle`).last().click();
     await page.waitForURL(new RegExp(`/candidate/${bestIdx}$`));

@@ -70,15 +70,24 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
   });
 
   // An evolve view of 2,000 candidates × 200 examples takes a second or two to build; the page, its two figures and
-  // its candidate pages each need it, so it is built once per ledger version (the token moves on every commit).
-  const evolveViews = new Map<number, { version: string; view: EvolveView }>();
-  const evolveViewOf = (study: StudyRecord): EvolveView => {
+  // its candidate pages each need it, so it is built once per ledger version (the token moves on every commit). While
+  // such a study runs it commits many times a second: a view that was slow to build is served for a while after the
+  // ledger moved (three times its build time, at most 10 s), so live pages do not keep the server rebuilding it.
+  // A view built in under SLOW_VIEW_MS (any small study) is always as fresh as the ledger.
+  const evolveViews = new Map<number, { version: string; view: EvolveView; builtAt: number; buildMs: number }>();
+  /** The study's evolve view; `staleMs` > 0 when it is older than the ledger, and in how long a fresh one will be built. */
+  const evolveViewOf = (study: StudyRecord, options: { needs?: (view: EvolveView) => boolean } = {}): { view: EvolveView; staleMs: number } => {
     const version = reader.version();
     const hit = evolveViews.get(study.id);
-    if (hit?.version === version && hit.view.study.updated_at === study.updatedAt) return hit.view;
+    if (hit && (options.needs?.(hit.view) ?? true)) {
+      if (hit.version === version && hit.view.study.updated_at === study.updatedAt) return { view: hit.view, staleMs: 0 };
+      const left = Math.min(10_000, hit.buildMs * 3) - (Date.now() - hit.builtAt);
+      if (hit.buildMs >= SLOW_VIEW_MS && left > 0) return { view: hit.view, staleMs: left };
+    }
+    const started = Date.now();
     const view = evolveView(reader, study);
-    evolveViews.set(study.id, { version, view });
-    return view;
+    evolveViews.set(study.id, { version, view, builtAt: Date.now(), buildMs: Date.now() - started });
+    return { view, staleMs: 0 };
   };
 
   app.get('/api/studies', (c) => c.json(studyListView(reader)));
@@ -90,7 +99,11 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
   // The study page of a long study: its summary (a thinned chart, `?since=` for the points changed after its cursor) and its table a page at a time.
   app.get('/api/studies/:id/summary', (c) =>
     withStudy(c, reader, (study) => {
-      if (study.kind === 'evolve') return c.json(evolveSummary(evolveViewOf(study)));
+      if (study.kind === 'evolve') {
+        // A stale view says when to ask again: no ledger change may come to prompt the page.
+        const { view, staleMs } = evolveViewOf(study);
+        return c.json({ ...evolveSummary(view), ...(staleMs > 0 ? { refresh_after_ms: Math.ceil(staleMs) + 50 } : {}) });
+      }
       if (study.kind !== 'research') return c.json(pipelineView(reader, study));
       const since = c.req.query('since');
       if (since !== undefined && !/^\d+$/.test(since)) return badRequest(c, `since must be an event number (the summary's cursor), not "${since}"`);
@@ -128,7 +141,9 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
   );
   app.get('/api/studies/:id/candidates/:idx', (c) =>
     withStudy(c, reader, (study) => {
-      const view = study.kind === 'evolve' ? candidateDetailView(reader, study, Number(c.req.param('idx')), evolveViewOf(study)) : undefined;
+      const idx = Number(c.req.param('idx'));
+      // A candidate that joined after the view was built needs a fresh one.
+      const view = study.kind === 'evolve' ? candidateDetailView(reader, study, idx, evolveViewOf(study, { needs: (built) => built.candidates.some((candidate) => candidate.idx === idx) }).view) : undefined;
       return view ? c.json(view) : notFound(c, `study ${study.name} has no candidate ${c.req.param('idx')}`);
     }),
   );
@@ -136,7 +151,7 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
     withStudy(c, reader, (study) => {
       const figure = c.req.param('figure');
       if (study.kind !== 'evolve' || (figure !== 'lineage.svg' && figure !== 'front.svg')) return notFound(c, `no figure ${figure} for study ${study.name}`);
-      const view = evolveViewOf(study);
+      const { view } = evolveViewOf(study);
       const link = (idx: number) => `/study/${study.id}/candidate/${idx}`;
       const svg = figure === 'lineage.svg' ? lineageSvg(view.candidates, view.best?.idx ?? null, link) : frontHeatmapSvg(view, link);
       return c.body(svg.html, 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' });
@@ -150,6 +165,9 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
   });
   return { app, close: () => live.close() };
 }
+
+/** An evolve view that took this long to build may be served a little after the ledger moved on (see evolveViewOf). */
+const SLOW_VIEW_MS = 250;
 
 /** Proposals the evolve page lists (the newest); the summary says how many there are. */
 const PAGE_PROPOSALS = 200;

@@ -18,6 +18,7 @@ const root = document.getElementById('app');
 let current;
 let loading = false;
 let again = false;
+let retry;
 
 async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: 'application/json' } });
@@ -38,6 +39,9 @@ async function refresh() {
     // Whatever the reader opened (a proposal, a model call) stays open across live updates.
     const open = new Set([...root.querySelectorAll('details[data-key][open]')].map((node) => node.dataset.key));
     current.page.render(root, data, current.params);
+    // The server sent a view older than the ledger (a very large study is rebuilt at most every few seconds): ask again then.
+    clearTimeout(retry);
+    if (data.refresh_after_ms) retry = setTimeout(refresh, data.refresh_after_ms);
     for (const node of root.querySelectorAll('details[data-key]')) if (open.has(node.dataset.key)) node.open = true;
     root.dataset.version = String(Number(root.dataset.version ?? 0) + 1);
   } catch (error) {
