@@ -30,7 +30,13 @@ export class GitBatchProcess {
   private stdout = '';
   private stderr = '';
   private queue: Promise<unknown> = Promise.resolve();
-  private pending: { parse: (out: string) => { consumed: number; value: unknown } | null; resolve: (value: unknown) => void; reject: (error: unknown) => void; input: string } | null = null;
+  private pending: {
+    child: ChildProcessWithoutNullStreams;
+    parse: (out: string) => { consumed: number; value: unknown } | null;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+    input: string;
+  } | null = null;
   private idle: NodeJS.Timeout | null = null;
 
   constructor(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
@@ -67,7 +73,7 @@ export class GitBatchProcess {
     this.idle = null;
     const child = this.child ?? this.start();
     return new Promise<T>((resolve, reject) => {
-      this.pending = { parse, resolve: resolve as (value: unknown) => void, reject, input };
+      this.pending = { child, parse, resolve: resolve as (value: unknown) => void, reject, input };
       // Held while a request waits, so a caller awaiting git is never left with an empty event loop.
       child.ref();
       (child.stdout as unknown as { ref(): void }).ref();
@@ -93,12 +99,15 @@ export class GitBatchProcess {
       this.answer();
     });
     child.stderr.on('data', (chunk: string) => {
+      if (this.child !== child) return;
       this.stderr = (this.stderr + chunk).slice(-64 * 1024);
     });
     // EPIPE when git has exited already: the exit handler reports it.
     child.stdin.on('error', () => undefined);
     const failed = (exitCode: number | null, problem: string) => {
-      if (this.child === child) this.child = null;
+      // A process closed earlier (idle, or out of step) ends without a word: a newer one may be answering.
+      if (this.child !== child) return;
+      this.child = null;
       if (this.idle) clearTimeout(this.idle);
       this.idle = null;
       const pending = this.pending;
@@ -114,7 +123,8 @@ export class GitBatchProcess {
       );
     };
     child.on('error', (error) => failed(null, `${error.message} (is git installed and on PATH?)`));
-    child.on('exit', (code, signal) => failed(code, `exited with ${code ?? signal}`));
+    // 'close', not 'exit': by then everything it printed has been read.
+    child.on('close', (code, signal) => failed(code, `exited with ${code ?? signal}`));
     (child.stderr as unknown as { unref(): void }).unref();
     (child.stdin as unknown as { unref(): void }).unref();
     return child;

@@ -5,6 +5,7 @@ import { GitError, StudyStateError } from '../core/errors.ts';
 import { CommitWriter } from './commit-writer.ts';
 import { git, gitText } from './git.ts';
 import { RefUpdater } from './ref-updater.ts';
+import { TreeDiff } from './tree-diff.ts';
 import { TreeReader } from './tree-reader.ts';
 
 /** One path a commit changed, relative to the repository root. */
@@ -25,6 +26,7 @@ export class StudyRepository {
   private readonly refs: RefUpdater;
   private readonly commits: CommitWriter;
   private readonly trees: TreeReader;
+  private readonly diffs: TreeDiff;
   /** Per worktree Strata checked out or committed in: the tree its index holds, so a clean can first look whether there is anything to remove. */
   private readonly indexHolds = new Map<string, string>();
   /** The trees of commits this repository wrote, so a keep commits the same tree without asking git. */
@@ -35,6 +37,7 @@ export class StudyRepository {
     this.refs = new RefUpdater(root);
     this.commits = new CommitWriter(root);
     this.trees = new TreeReader(root);
+    this.diffs = new TreeDiff(root);
   }
 
   /** Find the repository containing `dir`; a clear error when there is none or it has no commit. */
@@ -153,13 +156,10 @@ export class StudyRepository {
   async commitWorktree(worktree: string, parent: string, message: string): Promise<{ commit: string; changes: ChangedPath[]; diff: string } | null> {
     this.indexHolds.delete(resolve(worktree));
     await git(['add', '--all', '--', '.'], worktree);
-    // One call for both the changed paths and the patch; the tree is written meanwhile (both only read the index).
-    const [raw, tree] = await Promise.all([
-      git(['diff', '--cached', '--no-renames', '--no-color', '--no-ext-diff', '--patch-with-raw', '-z', parent], worktree),
-      gitText(['write-tree'], worktree),
-    ]);
+    const [tree, parentTree] = await Promise.all([gitText(['write-tree'], worktree), this.trees.treeId(`${parent}^{tree}`)]);
     this.indexHolds.set(resolve(worktree), tree);
-    const { changes, diff } = parseRawWithPatch(raw.stdout);
+    // The changed paths and the patch in one answer, from the long-lived diff-tree.
+    const { changes, diff } = parseRawWithPatch(await this.diffs.diff(parentTree, tree));
     if (changes.length === 0) return null;
     const commit = await this.commits.write(tree, parent, message);
     this.rememberTree(commit, tree);

@@ -11,6 +11,9 @@ interface TreeEntry {
 /** Tree objects kept in memory (they never change: an object name is its content). */
 const CACHED_TREES = 20_000;
 
+/** A full object name, or one with `^{tree}`: what it names is fixed. */
+const IMMUTABLE_NAME = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?:\^\{tree\})?$/;
+
 /**
  * Reads tree objects of one repository through a long-lived
  * `git cat-file --batch`, and answers whether a checkout holds anything its
@@ -24,6 +27,8 @@ const CACHED_TREES = 20_000;
 export class TreeReader {
   private readonly batch: GitBatchProcess;
   private readonly trees = new Map<string, Map<string, TreeEntry>>();
+  /** `<commit>^{tree}` names already asked, to their tree. */
+  private readonly names = new Map<string, string>();
 
   private readonly root: string;
 
@@ -40,6 +45,11 @@ export class TreeReader {
    */
   async hasUntracked(checkout: string, tree: string): Promise<boolean> {
     return this.walk(Buffer.from(checkout), await this.read(tree), true);
+  }
+
+  /** The object name of the tree `name` names (`<commit>^{tree}`, a tree); a name that is not a tree throws a GitError. */
+  async treeId(name: string): Promise<string> {
+    return (await this.readTree(name)).oid;
   }
 
   close(): void {
@@ -64,8 +74,13 @@ export class TreeReader {
   }
 
   private async read(name: string): Promise<Map<string, TreeEntry>> {
-    const cached = this.trees.get(name);
-    if (cached) return cached;
+    return (await this.readTree(name)).entries;
+  }
+
+  private async readTree(name: string): Promise<{ oid: string; entries: Map<string, TreeEntry> }> {
+    const known = this.names.get(name) ?? name;
+    const cached = this.trees.get(known);
+    if (cached) return { oid: known, entries: cached };
     const problem = (detail: string) => new GitError(`cannot read the tree ${name} in ${this.root}: ${detail}`, { args: ['cat-file', '--batch', `< ${name}`], exitCode: null, stderr: detail, cwd: this.root });
     if (/\s/.test(name)) throw problem('not an object name');
     type Answer = { failed: string } | { oid: string; type: string; content: string };
@@ -85,7 +100,10 @@ export class TreeReader {
     const entries = parseTree(content, oid.length / 2);
     if (this.trees.size >= CACHED_TREES) this.trees.clear();
     this.trees.set(oid, entries);
-    return entries;
+    if (this.names.size >= CACHED_TREES) this.names.clear();
+    // What a full commit name's tree is never changes; a ref's does.
+    if (IMMUTABLE_NAME.test(name)) this.names.set(name, oid);
+    return { oid, entries };
   }
 }
 

@@ -52,6 +52,34 @@ describe('StudyRepository through long-lived git processes', () => {
     expect(gitIn(dir, 'log', '-1', '--format=%P %s', kept)).toBe(`${head} kept`);
   });
 
+  it('diffs a candidate as git diff --cached does: additions, deletions, modes, binaries, links, and paths that look like the end of an answer', async () => {
+    const { dir, repo, head } = await repository({ 'train.py': 'lr = 1\n', 'old.txt': 'o\n', 'run.sh': 'echo\n' });
+    const worktree = join(dir, '.strata', 'worktrees', 's', 'slot-0');
+    await repo.prepareWorktree(worktree, head);
+    const empty = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+    writeFileSync(join(worktree, 'train.py'), 'lr = 2\n');
+    rmSync(join(worktree, 'old.txt'));
+    chmodSync(join(worktree, 'run.sh'), 0o755);
+    writeFileSync(join(worktree, 'weights.bin'), Buffer.from([0, 1, 2, 255, 0]));
+    execFileSync('ln', ['-s', 'train.py', join(worktree, 'link')]);
+    writeFileSync(join(worktree, `a\n${empty} ${empty}\n\n`), 'marker\n');
+    writeFileSync(join(worktree, 'z-forbidden.txt'), 'after the marker\n');
+    writeFileSync(join(worktree, 'ünïcode.txt'), 'ü\n');
+    const committed = (await repo.commitWorktree(worktree, head, 'all\n'))!;
+    const expected = execFileSync('git', ['diff', '--cached', '--no-renames', '--no-color', '--patch-with-raw', '-z', head], { cwd: worktree, encoding: 'utf8' });
+    const expectedPaths = expected.split('\0').filter((_, index, all) => index > 0 && all[index - 1]!.startsWith(':')).sort();
+    expect(committed.changes.map((change) => change.path).sort()).toEqual(expectedPaths);
+    expect(committed.changes.map((change) => change.path)).toContain('z-forbidden.txt');
+    expect(committed.changes).toContainEqual({ status: 'D', path: 'old.txt' });
+    expect(committed.changes).toContainEqual({ status: 'M', path: 'run.sh' });
+    expect(committed.diff).toBe(expected.slice(expected.indexOf('\0\0') + 2));
+    // Nothing changed: null, and the next diff still answers in step.
+    await repo.prepareWorktree(worktree, committed.commit);
+    expect(await repo.commitWorktree(worktree, committed.commit, 'none\n')).toBeNull();
+    writeFileSync(join(worktree, 'train.py'), 'lr = 3\n');
+    expect((await repo.commitWorktree(worktree, committed.commit, 'three\n'))!.changes).toEqual([{ status: 'M', path: 'train.py' }]);
+  });
+
   it('writes the commit object commit-tree writes for the same time', async () => {
     const { dir, head } = await repository({ 'a.txt': 'a\n' });
     const tree = gitIn(dir, 'rev-parse', `${head}^{tree}`);
