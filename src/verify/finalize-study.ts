@@ -64,7 +64,7 @@ export async function finalizeStudy(options: FinalizeOptions): Promise<FinalizeR
     const plan = verifyPlans(ledger, study.id).filter((item) => item.purpose === 'verify' && item.finished?.complete).at(-1);
     if (!plan) throw new StudyStateError(`study "${name}" has no finished verify: run \`strata verify\` first (finalize keeps the changes it measured as needed)`);
     if (plan.bestTrialId !== study.bestTrialId) throw new StudyStateError(`study "${name}" kept more since its last verify (best #${ledger.trial(study.bestTrialId!).seq}, verified #${ledger.trial(plan.bestTrialId).seq}): run \`strata verify\` again first`);
-    verify = verifyResult(ledger, study, plan, options.config.research!.metric.goal);
+    verify = verifyResult(ledger.trials(study.id), study, plan, options.config.research!.metric.goal);
     // A change that could not be left out (its inverse diff conflicted) was never shown unnecessary: it stays.
     const included = verify.contributions.filter((item) => item.verdict === 'needed' || item.verdict === 'conflict' || item.verdict === 'unmeasured');
     const leftOut = verify.contributions.filter((item) => !included.includes(item));

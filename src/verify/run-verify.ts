@@ -114,7 +114,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyResult
     }
     const complete = stopped === null && pendingRuns(opened, plan).length === 0;
     if (complete) ledger.record('verify.finished', { studyId: study.id, verifyId: plan.verifyId, complete: true, reason: null }, { studyId: study.id });
-    const result = verifyResult(ledger, ledger.study(study.id), verifyPlans(ledger, study.id).find((item) => item.verifyId === plan!.verifyId)!, research.metric.goal);
+    const result = verifyResult(ledger.trials(study.id), ledger.study(study.id), verifyPlans(ledger, study.id).find((item) => item.verifyId === plan!.verifyId)!, research.metric.goal);
     restore(opened, plan);
     await opened.repo.pruneWorktrees(opened.worktreesDir);
     return result;

@@ -50,10 +50,21 @@ export interface VerifyResult {
   runs: { done: number; planned: number; wallMs: number };
 }
 
+/** The event types a study's verifications are read from. */
+export const VERIFY_EVENT_TYPES = ['verify.planned', 'verify.finished'] as const;
+
 /** Every verify of the study, oldest first. */
 export function verifyPlans(ledger: Ledger, studyId: number): VerifyPlan[] {
+  return plansFromEvents(ledger.eventLog.ofTypes(studyId, VERIFY_EVENT_TYPES));
+}
+
+/**
+ * The plans in a study's verify events (oldest first): what a read-only reader
+ * (the dashboard, the report) gets from `reader.events(id, VERIFY_EVENT_TYPES)`.
+ */
+export function plansFromEvents(events: readonly { type: string; payload: unknown }[]): VerifyPlan[] {
   const plans = new Map<number, VerifyPlan>();
-  for (const event of ledger.events(studyId)) {
+  for (const event of events) {
     if (event.type === 'verify.planned') {
       const payload = event.payload as LedgerEvents['verify.planned'];
       plans.set(payload.verifyId, { ...payload, finished: null });
@@ -90,14 +101,20 @@ export function keptLineage(trials: readonly TrialRecord[], best: TrialRecord | 
 }
 
 /**
- * The verify's figures from its trials.
+ * The verify's figures from its trials. `trials` must hold the study's kept
+ * trials (the lineage) and its `verify` trials; every trial of the study will do.
  *
  * @example
- * const result = verifyResult(ledger, study, plan, 'minimize');
+ * const result = verifyResult(ledger.trials(study.id), study, plan, 'minimize');
  * for (const c of result.contributions) console.log(c.change.seq, c.verdict, c.comparison?.interval);
  */
-export function verifyResult(ledger: Ledger, study: StudyRecord, plan: VerifyPlan, goal: MetricGoal): VerifyResult {
-  const trials = ledger.trials(study.id);
+export function verifyResult(trials: readonly TrialRecord[], study: StudyRecord, plan: VerifyPlan, goal: MetricGoal): VerifyResult {
+  const byId = new Map(trials.map((trial) => [trial.id, trial]));
+  const trialOf = (id: number): TrialRecord => {
+    const trial = byId.get(id);
+    if (!trial) throw new Error(`verify ${plan.verifyId} of study ${study.name} names trial ${id}, which the trials given do not hold`);
+    return trial;
+  };
   const arms = plan.arms.map((arm): ArmResult => {
     const settled = settledRuns(armTrials(trials, plan.verifyId, arm.key));
     const metrics = settled.filter((trial) => trial.status === 'discard' && trial.metric !== null).map((trial) => trial.metric!);
@@ -111,11 +128,11 @@ export function verifyResult(ledger: Ledger, study: StudyRecord, plan: VerifyPla
   const contributions: Contribution[] = [];
   if (plan.purpose === 'verify') {
     const changeIds = [...plan.arms.filter((arm) => arm.kind === 'without').map((arm) => arm.changeTrialId!), ...plan.conflicts.map((conflict) => conflict.changeTrialId)];
-    const bestTrial = ledger.trial(plan.bestTrialId);
+    const bestTrial = trialOf(plan.bestTrialId);
     const order = keptLineage(trials, bestTrial, study.baseCommit!).map((change) => change.trial.id);
     changeIds.sort((a, b) => order.indexOf(a) - order.indexOf(b));
     for (const id of changeIds) {
-      const change = ledger.trial(id);
+      const change = trialOf(id);
       const conflict = plan.conflicts.find((item) => item.changeTrialId === id);
       if (conflict) {
         contributions.push({ change, arm: null, comparison: null, verdict: 'conflict', conflict: conflict.message });

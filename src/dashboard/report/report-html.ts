@@ -24,7 +24,7 @@ export function renderReportHtml(reader: LedgerReader, study: StudyRecord, now =
   const body =
     study.kind === 'evolve'
       ? evolveReportBody(evolveView(reader, study, now.getTime()), new Map(reader.candidates(study.id).map((c) => [c.idx, c.components ?? {}])))
-      : (({ view, diffs }) => researchReportBody(view, diffs))(researchReportData(reader, study, now.getTime()));
+      : (({ view, diffs, verify }) => researchReportBody(view, diffs, verify))(researchReportData(reader, study, now.getTime()));
   const page = h(
     'html',
     { lang: 'en' },

@@ -3,7 +3,8 @@ import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import { formatDelta, formatMetric, formatSeconds, formatUsd } from '../render/format.ts';
 import { evolveView } from '../views/evolve-view.ts';
 import { evolveFigures, evolveHeadline } from './report-evolve.ts';
-import { researchHeadline, researchProgressSvg, researchReportData, trialsTitle } from './report-research.ts';
+import { contributionsChartSvg } from '../render/contributions-chart-svg.ts';
+import { contributionRows, researchHeadline, researchProgressSvg, researchReportData, trialsTitle, verifySentence } from './report-research.ts';
 
 /** A Markdown report and the SVG files it links, by file name. */
 export interface MarkdownReport {
@@ -76,9 +77,22 @@ export function renderReportMarkdown(reader: LedgerReader, study: StudyRecord, s
       ),
     );
   } else {
-    const { view, diffs } = researchReportData(reader, study, now.getTime());
+    const { view, diffs, verify } = researchReportData(reader, study, now.getTime());
     files[`${stem}-progress.svg`] = researchProgressSvg(view).html;
-    lines.push(...bullets(researchHeadline(view)), '', `![${escapeMarkdown(view.metric.name)} per trial](${stem}-progress.svg)`, '', '## Trials', '', ...(view.finished > view.trials.length ? [`_${escapeMarkdown(trialsTitle(view))}_`, ''] : []));
+    lines.push(...bullets(researchHeadline(view)), '', `![${escapeMarkdown(view.metric.name)} per trial](${stem}-progress.svg)`, '');
+    if (verify) {
+      files[`${stem}-contributions.svg`] = contributionsChartSvg(verify, { title: study.name }).html;
+      lines.push('## Verified contributions', '', escapeMarkdown(verifySentence(verify)), '', `![contribution of each kept change](${stem}-contributions.svg)`, '');
+      lines.push(
+        tableMd(
+          ['change', 'contribution', 'p', 'verdict', 'description'],
+          contributionRows(verify).map((row) => [`#${row.seq}`, escapeMarkdown(row.contribution), escapeMarkdown(row.p), row.notNeeded ? `_${escapeMarkdown(row.verdict)}_` : escapeMarkdown(row.verdict), escapeMarkdown(row.description)]),
+          [false, true, true, false, false],
+        ),
+        '',
+      );
+    }
+    lines.push('## Trials', '', ...(view.finished > view.trials.length ? [`_${escapeMarkdown(trialsTitle(view))}_`, ''] : []));
     lines.push(
       tableMd(
         ['#', 'status', view.metric.name, 'Δ best', ...(view.has_holdout ? ['holdout'] : []), 'time', 'cost', 'proposer', 'description'].map(escapeMarkdown),

@@ -5,6 +5,8 @@ import type { LedgerReader } from '../../ledger/ledger-reader.ts';
 import type { StudyRecord, TrialRecord } from '../../ledger/records.ts';
 import { researchSummaryView } from '../views/research-summary-view.ts';
 import { researchMetric, trialRow, type ResearchView } from '../views/research-view.ts';
+import { verifyView, type VerifyView } from '../views/verify-view.ts';
+import { contributionsChartSvg } from '../render/contributions-chart-svg.ts';
 import { badge, card, diffBlock, stat, table } from './report-parts.ts';
 
 /** A study up to this many finished trials has every one in the report's table; a longer one its kept trials and last rows. */
@@ -16,6 +18,8 @@ export const REPORT_LAST_ROWS = 50;
 export interface ResearchReportData {
   view: ResearchView & { finished: number };
   diffs: Map<number, string | null>;
+  /** The study's latest `strata verify`, or null when it has none. */
+  verify: VerifyView | null;
 }
 
 /**
@@ -45,6 +49,7 @@ export function researchReportData(reader: LedgerReader, study: StudyRecord, now
   return {
     view: { ...rest, progress: progress!, trials: records.map((trial) => trialRow(trial, metric, usd.get(trial.id) ?? 0, holdouts.get(trial.id))) },
     diffs: new Map(records.map((trial) => [trial.seq, trial.diff])),
+    verify: verifyView(reader, study),
   };
 }
 
@@ -83,8 +88,45 @@ export function researchHeadline(view: ResearchView): [string, string, string | 
   ];
 }
 
+const VERDICT_WORDS = { needed: 'needed', 'not-needed': 'not needed (within the noise)', harmful: 'harmful (better without it)', conflict: 'conflict: could not be left out', unmeasured: 'not measured yet' } as const;
+
+/** A signed metric difference with its interval: `+0.3 [0.28, 0.32]`. */
+export function comparisonText(comparison: { improvement: number; interval: [number, number] } | null): string {
+  return comparison ? `${comparison.improvement >= 0 ? '+' : '−'}${formatMetric(Math.abs(comparison.improvement))} [${formatMetric(comparison.interval[0])}, ${formatMetric(comparison.interval[1])}]` : '–';
+}
+
+/** The rows of the contributions table (HTML and Markdown): change, description, contribution, p, verdict. */
+export function contributionRows(verify: VerifyView): { seq: number; description: string; contribution: string; p: string; verdict: string; notNeeded: boolean }[] {
+  return verify.contributions.map((item) => ({
+    seq: item.seq,
+    description: item.description,
+    contribution: comparisonText(item.comparison),
+    p: item.comparison ? (item.comparison.p_value < 0.001 ? '<0.001' : item.comparison.p_value.toFixed(item.comparison.p_value < 0.01 ? 3 : 2)) : '–',
+    verdict: item.conflict ? `${VERDICT_WORDS.conflict}: ${item.conflict}` : VERDICT_WORDS[item.verdict],
+    notNeeded: item.verdict === 'not-needed',
+  }));
+}
+
+/** What the verify measured, in a sentence. */
+export function verifySentence(verify: VerifyView): string {
+  return `strata verify ${verify.verify_id}: ${verify.repeats} interleaved runs of the baseline, the best and the best without each kept change${verify.complete ? '' : ` (unfinished: ${verify.runs.done} of ${verify.runs.planned} runs; the figures are partial)`}. Best vs baseline ${comparisonText(verify.overall)}${verify.final ? `; the finalized branch vs baseline ${comparisonText(verify.final)}` : ''}. Contribution = the best minus the best without the change (95% Welch t interval; positive = the change helps).`;
+}
+
+/** The report's card of a verified study: the contributions chart and its table. */
+export function verifyCard(verify: VerifyView, title: string): Markup {
+  return card(
+    `Verified contributions · ${verify.metric.name}`,
+    h('p', { class: 'muted' }, verifySentence(verify)),
+    h('div', { class: 'figure', id: 'contributions-chart' }, contributionsChartSvg(verify, { title, showTitle: false })),
+    table(
+      ['change', 'contribution#', 'p#', 'verdict', 'description'],
+      contributionRows(verify).map((row) => ({ ...(row.notNeeded ? { class: 'not-needed' } : {}), cells: [`#${row.seq}`, row.contribution, row.p, row.verdict, row.description] })),
+    ),
+  );
+}
+
 /** The research sections of the HTML report. */
-export function researchReportBody(view: ResearchView, diffs: ReadonlyMap<number, string | null>): (Markup | null)[] {
+export function researchReportBody(view: ResearchView, diffs: ReadonlyMap<number, string | null>, verify: VerifyView | null = null): (Markup | null)[] {
   const headline = researchHeadline(view);
   const rows = view.trials.map((trial) => ({
     class: `st-${trial.status}`,
@@ -109,6 +151,7 @@ export function researchReportBody(view: ResearchView, diffs: ReadonlyMap<number
   return [
     h('div', { class: 'stats' }, headline.map(([label, value, note], index) => stat(label, value, note, index === 1 && (view.improvement_pct ?? 0) > 0))),
     card(`Progress · ${view.metric.name} (${view.metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, h('div', { class: 'figure' }, researchProgressSvg(view, false))),
+    verify ? verifyCard(verify, view.study.name) : null,
     card(trialsTitle(view), table(titles, rows)),
     card(
       `Kept changes (${kept.length})`,

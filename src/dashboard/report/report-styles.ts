@@ -23,6 +23,7 @@ td { padding: 6px 9px; border-bottom: 1px solid var(--soft); vertical-align: top
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.desc { overflow-wrap: anywhere; }
 tr.st-discard td { color: #57606a; }
+tr.not-needed td { color: #57606a; font-style: italic; }
 tr.st-keep td.metric { color: var(--keep); font-weight: 600; }
 .reason { color: var(--muted); font-size: 12px; }
 .flag { color: var(--timeout); font-size: 12px; }

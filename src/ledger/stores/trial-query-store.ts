@@ -153,6 +153,11 @@ export class TrialQueryStore {
       }));
   }
 
+  /** The study's trials of one role (`verify`: what strata verify and finalize measured), in order. */
+  ofRole(studyId: number, role: string): TrialRecord[] {
+    return prepared(this.db, 'SELECT * FROM trials WHERE study_id = ? AND role = ? ORDER BY seq').all(studyId, role).map(toTrial);
+  }
+
   /** The first kept baseline, if any. */
   baseline(studyId: number): TrialRecord | undefined {
     const row = prepared(this.db, "SELECT * FROM trials WHERE study_id = ? AND role = 'baseline' AND status = 'keep' ORDER BY seq LIMIT 1").get(studyId);
