@@ -124,6 +124,18 @@ describe('strata verify and finalize', () => {
     expect(summary).toContain('Left out');
     expect(summary).toMatch(/this branch vs the baseline: \*\*\+0\.\d+/);
 
+    // strata report draws the contributions chart: every change's row, the no-op marked not needed, the best and the final branch vs baseline.
+    const report = await strataProcess(dir, ['report']);
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('Verified contributions');
+    expect(html).toMatch(/<g class="contribution" data-seq="1" data-verdict="needed">/);
+    expect(html).toMatch(/<g class="contribution" data-seq="2" data-verdict="not-needed">[\s\S]*?not needed<\/text>/);
+    expect(html).toMatch(/<g class="contribution" data-seq="3" data-verdict="needed">/);
+    expect(html).toMatch(/<g class="overall">[\s\S]*?best #3 vs baseline/);
+    expect(html).toMatch(/<g class="final">[\s\S]*?final branch vs baseline/);
+    expect(html).toContain('class="zero"');
+
     const ledger = Ledger.openForReading(ledgerPath);
     try {
       const night = ledger.studyByName('night')!;
