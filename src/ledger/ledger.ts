@@ -121,6 +121,11 @@ export class Ledger {
    * thrown: a fault SQLite already rolled back for (a full disk) must not
    * turn into "cannot rollback - no transaction is active".
    */
+  /** Inside `transaction` (what it reads may still be rolled back). */
+  get inTransaction(): boolean {
+    return this.depth > 0;
+  }
+
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) {
       this.depth++;
@@ -187,6 +192,12 @@ export class Ledger {
 
   trials(studyId: number): TrialRecord[] {
     return prepared(this.db, 'SELECT * FROM trials WHERE study_id = ? ORDER BY seq').all(studyId).map(toTrial);
+  }
+
+  /** The trial with this id, or undefined when there is none. */
+  trialOrUndefined(id: number): TrialRecord | undefined {
+    const row = prepared(this.db, 'SELECT * FROM trials WHERE id = ?').get(id);
+    return row ? toTrial(row) : undefined;
   }
 
   trial(id: number): TrialRecord {

@@ -58,6 +58,8 @@ export const NO_RUN: RunFacts = { metrics: null, metric: null, exitCode: null, s
 export class StudyTrials {
   readonly ledger: Ledger;
   readonly studyId: number;
+  /** `all()`'s rows as of event `lastEventId`. */
+  private cache: { lastEventId: number; byId: Map<number, TrialRecord>; list: TrialRecord[] } | undefined;
 
   constructor(ledger: Ledger, studyId: number) {
     this.ledger = ledger;
@@ -68,9 +70,37 @@ export class StudyTrials {
     return this.ledger.trial(id);
   }
 
+  /**
+   * Every trial of the study, in seq order. Read incrementally: after the first call only the trials that events
+   * since then name are read again (the scheduler asks on every turn; at 20,000 trials a full read parses every row's
+   * JSON, about 0.2–0.4 s). A change events cannot place (a veto) reads everything again.
+   */
   all(): TrialRecord[] {
-    return this.ledger.trials(this.studyId);
+    // Inside a transaction what is read may be rolled back (and its event ids used again): read it all, cache nothing.
+    if (this.ledger.inTransaction) {
+      this.cache = undefined;
+      return this.ledger.trials(this.studyId);
+    }
+    const changes = this.ledger.eventLog.trialChangesSince(this.studyId, this.cache?.lastEventId ?? Number.MAX_SAFE_INTEGER);
+    if (!this.cache || changes.everything) {
+      const list = this.ledger.trials(this.studyId);
+      this.cache = { lastEventId: changes.lastId, byId: new Map(list.map((trial) => [trial.id, trial])), list };
+      return [...list];
+    }
+    if (changes.lastId !== this.cache.lastEventId) {
+      let added = false;
+      for (const id of changes.trialIds) {
+        const trial = this.ledger.trialOrUndefined(id);
+        if (!trial || trial.studyId !== this.studyId) continue;
+        if (!this.cache.byId.has(id)) added = true;
+        this.cache.byId.set(id, trial);
+      }
+      this.cache.list = added ? [...this.cache.byId.values()].sort((a, b) => a.seq - b.seq) : this.cache.list.map((trial) => this.cache!.byId.get(trial.id)!);
+      this.cache.lastEventId = changes.lastId;
+    }
+    return [...this.cache.list];
   }
+
 
   /** The incumbent: the trial whose commit is the study's best, if any. */
   best(): TrialRecord | undefined {

@@ -44,6 +44,26 @@ export class EventStore {
     }));
   }
 
+  /**
+   * The newest event id, and which trials of `studyId` events after `afterId` name (the `trial_id` column and a
+   * payload's `trialId`); `everything` when one of them may change trial rows it does not name (a veto moves its
+   * followers). For caches that re-read only what changed.
+   */
+  trialChangesSince(studyId: number, afterId: number): { lastId: number; trialIds: Set<number>; everything: boolean } {
+    const last = (prepared(this.db, 'SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as { id: number }).id;
+    const trialIds = new Set<number>();
+    let everything = false;
+    if (last > afterId) {
+      for (const row of prepared(this.db, 'SELECT type, trial_id, payload_json FROM events WHERE id > ? AND study_id = ?').all(afterId, studyId)) {
+        if (row.trial_id !== null) trialIds.add(Number(row.trial_id));
+        if (String(row.type) === 'trial.vetoed') everything = true;
+        const payload = JSON.parse(String(row.payload_json)) as { trialId?: unknown };
+        if (typeof payload.trialId === 'number') trialIds.add(payload.trialId);
+      }
+    }
+    return { lastId: last, trialIds, everything };
+  }
+
   /** Changes whenever another connection commits (SQLite's data_version) or an event is added: a cheap "anything new?" check. */
   changeToken(): string {
     const data = prepared(this.db, 'PRAGMA data_version').get() as { data_version: number };
