@@ -59,7 +59,7 @@ interface Scenario {
 const scenarios: Scenario[] = [
   { name: 'serial (1 slot, speculate: false)', slots: 1, lookahead: 0, concurrentProposals: 1, speculate: false },
   { name: 'pipelined, 1 slot (lookahead 1, speculate: false)', slots: 1, lookahead: 1, concurrentProposals: 1, speculate: false },
-  { name: 'speculative, 1 slot (the default)', slots: 1, lookahead: 0, concurrentProposals: 1, speculate: true },
+  { name: 'speculative, 1 slot (the default for agent and command)', slots: 1, lookahead: 0, concurrentProposals: 1, speculate: true },
   ...(oneSlotOnly
     ? []
     : [
