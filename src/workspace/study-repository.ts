@@ -158,10 +158,12 @@ export class StudyRepository {
     await git(['add', '--all', '--', '.'], worktree);
     const [tree, parentTree] = await Promise.all([gitText(['write-tree'], worktree), this.trees.treeId(`${parent}^{tree}`)]);
     this.indexHolds.set(resolve(worktree), tree);
-    // The changed paths and the patch in one answer, from the long-lived diff-tree.
-    const { changes, diff } = parseRawWithPatch(await this.diffs.diff(parentTree, tree));
-    if (changes.length === 0) return null;
-    const commit = await this.commits.write(tree, parent, message);
+    if (tree === parentTree) return null;
+    // The clean after the run walks this tree: read it meanwhile.
+    this.trees.prefetch(tree);
+    // The changed paths and the patch in one answer from the long-lived diff-tree, the commit written beside it.
+    const [raw, commit] = await Promise.all([this.diffs.diff(parentTree, tree), this.commits.write(tree, parent, message)]);
+    const { changes, diff } = parseRawWithPatch(raw);
     this.rememberTree(commit, tree);
     return { commit, changes, diff };
   }

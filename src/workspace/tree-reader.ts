@@ -8,6 +8,11 @@ interface TreeEntry {
   oid: string;
 }
 
+interface Tree {
+  oid: string;
+  entries: Map<string, TreeEntry>;
+}
+
 /** Tree objects kept in memory (they never change: an object name is its content). */
 const CACHED_TREES = 20_000;
 
@@ -26,9 +31,8 @@ const IMMUTABLE_NAME = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?:\^\{tree\})?$/;
  */
 export class TreeReader {
   private readonly batch: GitBatchProcess;
-  private readonly trees = new Map<string, Map<string, TreeEntry>>();
-  /** `<commit>^{tree}` names already asked, to their tree. */
-  private readonly names = new Map<string, string>();
+  /** Trees read or being read, by object name and by the full names they were asked by (`<commit>^{tree}`). */
+  private readonly trees = new Map<string, Promise<Tree>>();
 
   private readonly root: string;
 
@@ -77,10 +81,32 @@ export class TreeReader {
     return (await this.readTree(name)).entries;
   }
 
-  private async readTree(name: string): Promise<{ oid: string; entries: Map<string, TreeEntry> }> {
-    const known = this.names.get(name) ?? name;
-    const cached = this.trees.get(known);
-    if (cached) return { oid: known, entries: cached };
+  /**
+   * Start reading a tree that will be asked for soon (the candidate's, for
+   * the clean after its run). A failure here is not lost: the entry is
+   * dropped and the real request reads again and fails itself.
+   */
+  prefetch(name: string): void {
+    this.readTree(name).catch(() => undefined);
+  }
+
+  private readTree(name: string): Promise<Tree> {
+    const cached = this.trees.get(name);
+    if (cached) return cached;
+    const reading = this.fetch(name);
+    // What a full object name (or its ^{tree}) names never changes; what a ref names does.
+    if (IMMUTABLE_NAME.test(name)) {
+      if (this.trees.size >= CACHED_TREES) this.trees.clear();
+      this.trees.set(name, reading);
+      reading.then(
+        (tree) => this.trees.set(tree.oid, reading),
+        () => this.trees.delete(name),
+      );
+    }
+    return reading;
+  }
+
+  private async fetch(name: string): Promise<Tree> {
     const problem = (detail: string) => new GitError(`cannot read the tree ${name} in ${this.root}: ${detail}`, { args: ['cat-file', '--batch', `< ${name}`], exitCode: null, stderr: detail, cwd: this.root });
     if (/\s/.test(name)) throw problem('not an object name');
     type Answer = { failed: string } | { oid: string; type: string; content: string };
@@ -96,14 +122,7 @@ export class TreeReader {
     });
     if ('failed' in answer) throw problem(answer.failed);
     if (answer.type !== 'tree') throw problem(`it is a ${answer.type}, not a tree`);
-    const { oid, content } = answer;
-    const entries = parseTree(content, oid.length / 2);
-    if (this.trees.size >= CACHED_TREES) this.trees.clear();
-    this.trees.set(oid, entries);
-    if (this.names.size >= CACHED_TREES) this.names.clear();
-    // What a full commit name's tree is never changes; a ref's does.
-    if (IMMUTABLE_NAME.test(name)) this.names.set(name, oid);
-    return { oid, entries };
+    return { oid: answer.oid, entries: parseTree(answer.content, answer.oid.length / 2) };
   }
 }
 
