@@ -68,14 +68,14 @@ describe('contributions chart', () => {
       expect(x2).toBeCloseTo(zero + scale * numbers.interval[1], -0.5);
       expect(cx).toBeCloseTo(zero + scale * numbers.improvement, -0.5);
     }
-    // Needed lies right of zero, harmful left of it, not needed across it; all inside the plot (300..710 of 960).
+    // Needed lies right of zero, harmful left of it, not needed across it; all inside the plot (270..670 of 960).
     expect(drawn[0]!.x1).toBeGreaterThan(zero);
     expect(drawn[2]!.x2).toBeLessThan(zero);
     expect(drawn[1]!.x1).toBeLessThan(zero);
     expect(drawn[1]!.x2).toBeGreaterThan(zero);
     for (const { x1, x2 } of drawn) {
-      expect(x1).toBeGreaterThanOrEqual(300);
-      expect(x2).toBeLessThanOrEqual(710);
+      expect(x1).toBeGreaterThanOrEqual(270);
+      expect(x2).toBeLessThanOrEqual(670);
     }
   });
 

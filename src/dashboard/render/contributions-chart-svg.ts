@@ -18,7 +18,7 @@ const VERDICT: Record<ContributionView['verdict'], { text: string; color: string
   needed: { text: 'needed', color: STATUS_COLORS.keep! },
   'not-needed': { text: 'not needed', color: STATUS_COLORS.discard! },
   harmful: { text: 'harmful', color: STATUS_COLORS.crash! },
-  conflict: { text: 'conflict: not left out', color: STATUS_COLORS.timeout! },
+  conflict: { text: 'conflict', color: STATUS_COLORS.timeout! },
   unmeasured: { text: 'not measured yet', color: MUTED },
 };
 
@@ -40,8 +40,8 @@ const VERDICT: Record<ContributionView['verdict'], { text: string; color: string
 export function contributionsChartSvg(view: VerifyView, options: ContributionsChartOptions): Markup {
   const showTitle = options.showTitle ?? true;
   const width = options.width ?? 960;
-  const labelWidth = 300;
-  const valueWidth = 250;
+  const labelWidth = 270;
+  const valueWidth = 290;
   const top = showTitle ? 78 : 52;
   const plot = { left: labelWidth, right: width - valueWidth };
   const summary = [
@@ -77,7 +77,7 @@ export function contributionsChartSvg(view: VerifyView, options: ContributionsCh
       'g',
       { class: 'contribution', 'data-seq': item.seq, 'data-verdict': item.verdict },
       h('title', null, `${label}\n${item.comparison ? describe(item.comparison) : item.conflict ?? 'not measured yet'} — ${verdict.text}`),
-      h('text', { x: 12, y: y + 4, fill: faded ? MUTED : INK, 'text-decoration': item.verdict === 'not-needed' ? 'line-through' : null }, truncate(label, 44)),
+      h('text', { x: 12, y: y + 4, fill: faded ? MUTED : INK, 'text-decoration': item.verdict === 'not-needed' ? 'line-through' : null }, truncate(label, 40)),
       item.comparison
         ? interval(item.comparison, y, verdict.color, item.verdict === 'not-needed', faded)
         : h('text', { class: 'no-interval', x: (plot.left + plot.right) / 2, y: y + 4, 'text-anchor': 'middle', fill: verdict.color, stroke: '#fff', 'stroke-width': 4, 'paint-order': 'stroke' }, item.conflict ? truncate(`inverse diff conflicts: ${item.conflict}`, 60) : 'not measured yet'),
@@ -144,12 +144,16 @@ function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-function signedMetric(value: number): string {
-  return `${value > 0 ? '+' : value < 0 ? '−' : '±'}${formatMetric(Math.abs(value))}`;
+/** Three significant digits: enough beside an interval, short enough for the column. */
+function compact(value: number): string {
+  const magnitude = Math.abs(value);
+  if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)) return value.toExponential(2);
+  return String(Number(value.toPrecision(3)));
 }
 
 function short(comparison: ComparisonView): string {
-  return `${signedMetric(comparison.improvement)} [${formatMetric(comparison.interval[0])}, ${formatMetric(comparison.interval[1])}]`;
+  const value = comparison.improvement;
+  return `${value > 0 ? '+' : value < 0 ? '−' : '±'}${compact(Math.abs(value))} [${compact(comparison.interval[0])}, ${compact(comparison.interval[1])}]`;
 }
 
 function pLabel(p: number): string {
@@ -157,7 +161,7 @@ function pLabel(p: number): string {
 }
 
 function describe(comparison: ComparisonView): string {
-  return `${short(comparison)} (${Math.round(comparison.confidence * 100)}% Welch t, df ${comparison.df === null ? '∞' : comparison.df.toFixed(1)}, ${pLabel(comparison.p_value)}; ${comparison.runs[0]} and ${comparison.runs[1]} runs)`;
+  return `${comparison.improvement >= 0 ? '+' : '−'}${formatMetric(Math.abs(comparison.improvement))} [${formatMetric(comparison.interval[0])}, ${formatMetric(comparison.interval[1])}] (${Math.round(comparison.confidence * 100)}% Welch t, df ${comparison.df === null ? '∞' : comparison.df.toFixed(1)}, ${pLabel(comparison.p_value)}; ${comparison.runs[0]} and ${comparison.runs[1]} runs)`;
 }
 
 function truncate(text: string, length: number): string {

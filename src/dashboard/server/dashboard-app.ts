@@ -13,6 +13,8 @@ import { studyListView } from '../views/study-list-view.ts';
 import { trialDetailView } from '../views/trial-view.ts';
 import { frontHeatmapSvg } from '../render/front-heatmap-svg.ts';
 import { lineageSvg } from '../render/lineage-svg.ts';
+import { contributionsChartSvg } from '../render/contributions-chart-svg.ts';
+import { verifyView } from '../views/verify-view.ts';
 import { accessGuard } from './access-guard.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { mountOversightRoutes } from './oversight-routes.ts';
@@ -150,6 +152,11 @@ export function createDashboardApp(options: DashboardAppOptions): { app: Hono; c
   app.get('/api/studies/:id/figures/:figure', (c) =>
     withStudy(c, reader, (study) => {
       const figure = c.req.param('figure');
+      if (study.kind === 'research' && figure === 'contributions.svg') {
+        // A study no `strata verify` measured has no chart: 204, and the page shows none.
+        const verify = verifyView(reader, study);
+        return verify ? c.body(contributionsChartSvg(verify, { title: study.name, showTitle: false }).html, 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' }) : c.body(null, 204);
+      }
       if (study.kind !== 'evolve' || (figure !== 'lineage.svg' && figure !== 'front.svg')) return notFound(c, `no figure ${figure} for study ${study.name}`);
       const { view } = evolveViewOf(study);
       const link = (idx: number) => `/study/${study.id}/candidate/${idx}`;

@@ -6,6 +6,7 @@ import { renderProgressChart } from './progress-chart.js';
 import { renderTrialsTable, tableQuery } from './trials-table.js';
 import { mergeProgress, MERGE_LIMIT } from './progress-merge.js';
 import { oversightPanel } from './oversight-panel.js';
+import { contributionsCard } from './contributions-chart.js';
 
 const COUNT_ORDER = ['keep', 'discard', 'crash', 'timeout', 'invalid', 'interrupted'];
 const COUNT_COLORS = { keep: 'var(--keep)', discard: 'var(--discard)', crash: 'var(--crash)', timeout: 'var(--timeout)', invalid: 'var(--invalid)', interrupted: 'var(--interrupted)' };
@@ -28,9 +29,9 @@ export function render(root, view) {
   setCrumbs([['Studies', '/'], [study.name]]);
   // Build the skeleton once per study, so the chart and the table keep their state across live updates.
   if (!layout || layout.id !== study.id || !root.contains(layout.chart)) {
-    layout = { id: study.id, progress: null, cursor: 0, head: el('div'), stats: el('div', { class: 'stats' }), running: el('div'), chart: el('div', { class: 'chart', id: 'progress-chart' }), table: el('div', { id: 'trials' }) };
+    layout = { id: study.id, progress: null, cursor: 0, head: el('div'), stats: el('div', { class: 'stats' }), running: el('div'), chart: el('div', { class: 'chart', id: 'progress-chart' }), contributions: contributionsCard(), table: el('div', { id: 'trials' }) };
     // The control panel is built once (live updates must not clear what the user is typing).
-    replace(root, layout.head, layout.stats, layout.running, oversightPanel(view), card(`Progress · ${metric.name} (${metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, null, layout.chart), card('Trials', null, layout.table));
+    replace(root, layout.head, layout.stats, layout.running, oversightPanel(view), card(`Progress · ${metric.name} (${metric.goal === 'minimize' ? 'lower' : 'higher'} is better)`, null, layout.chart), layout.contributions.node, card('Trials', null, layout.table));
   }
   replace(layout.head, header(view));
   replace(layout.stats, stats(view));
@@ -40,6 +41,7 @@ export function render(root, view) {
   else if (view.progress_since && layout.progress) layout.progress = mergeProgress(layout.progress, view.progress_since.points, view.finished);
   layout.cursor = view.cursor;
   if (layout.progress) renderProgressChart(layout.chart, { ...view, progress: layout.progress });
+  layout.contributions.update(view);
   if (view.table) renderTrialsTable(layout.table, view, { ...view.table, query: sentTableQuery });
 }
 
