@@ -15,55 +15,11 @@ import { Ledger } from '../../src/ledger/ledger.ts';
 import { checkLedger } from '../../src/ledger/ledger-check.ts';
 import { strataProcess } from '../helpers/strata-process.ts';
 import { gitIn, makeRepo } from '../helpers/study-repo.ts';
+import { nightStudy } from './night-study.ts';
 import { StudyRepository } from '../../src/workspace/study-repository.ts';
 import { applyPatchOnto, changePatch } from '../../src/verify/change-patches.ts';
 
-// Flags far apart, so each change's diff has its own context and its inverse applies without the others.
-const TRAINER = `const A = 0;
-//
-//
-//
-//
-//
-//
-const NOOP = 0;
-//
-//
-//
-//
-//
-//
-const B = 0;
-const seq = Number(process.env.STRATA_TRIAL);
-const seed = Number(process.env.STRATA_SEED ?? 0);
-// Uniform noise in ±0.01 from the seed; trial #2 (the no-op's own run) is planted lucky.
-const noise = seq === 2 ? -0.05 : ((Math.imul(seed ^ 0x9e3779b9, 2654435761) >>> 0) % 2001) / 100000 - 0.01;
-await new Promise((resolve) => setTimeout(resolve, 30));
-console.log('METRIC loss=' + (2 - 0.3 * A - 0.2 * B + noise));
-`;
-const PROPOSER = `import { readFileSync, writeFileSync } from 'node:fs';
-const change = ['A', 'NOOP', 'B'][Number(process.env.STRATA_TRIAL) - 1];
-writeFileSync('train.mjs', readFileSync('train.mjs', 'utf8').replace('const ' + change + ' = 0;', 'const ' + change + ' = 1;'));
-writeFileSync(process.env.STRATA_DESCRIPTION_FILE ?? 'unused', 'turn on ' + change);
-`;
-
-function study(): string {
-  return makeRepo({
-    'train.mjs': TRAINER,
-    'propose.mjs': PROPOSER,
-    'strata.yaml': `name: night
-research:
-  editable: [train.mjs]
-  run: ${JSON.stringify(`${process.execPath} train.mjs`)}
-  budget: 10s
-  metric: {name: loss, goal: minimize}
-  proposer: command
-  agent_command: ${JSON.stringify(`${process.execPath} propose.mjs`)}
-  acceptance: {rule: strict}
-  max_trials: 4
-`,
-  });
-}
+const study = () => nightStudy();
 
 describe('strata verify and finalize', () => {
   it('measures each kept change, marks the lucky no-op not needed, resumes after kill -9, and finalizes a branch that re-verifies', async () => {
