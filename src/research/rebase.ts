@@ -57,8 +57,9 @@ export async function settleStaleCandidate(
   const parentMetric = parent?.metric ?? null;
   if (parentMetric !== null) {
     const decision = acceptance.decide({ goal: research.metric.goal, candidate: metric, incumbent: parentMetric });
-    // A rule that asks for another run of the candidate (noise-aware) found it promising: the re-run on the current best gets the full test.
-    if (!decision.keep && !(decision.rerun === 'candidate' && isStrictlyBetter(metric, parentMetric, research.metric.goal))) {
+    // A rule that asks for another run (of the candidate, or of the incumbent: noise-aware measures the incumbent first)
+    // found a better-looking candidate promising: the re-run on the current best gets the full test.
+    if (!decision.keep && !(decision.rerun !== undefined && isStrictlyBetter(metric, parentMetric, research.metric.goal))) {
       return { record: () => `built on #${parent!.seq}, which the best #${best.seq} has since replaced, and did not beat it: ${decision.reason}` };
     }
   }

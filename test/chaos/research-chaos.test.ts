@@ -72,6 +72,7 @@ async function sequence(scenario: Scenario, plans: readonly KillPlan[], label: s
     expect(run.stderr).not.toMatch(/unsettled top-level await/);
     if (attempt > 3) throw new Error(`${label}: not done after ${attempt} resumes: ${readStudy(repo, scenario.name).stopReason}`);
   }
+  if (process.env.CHAOS_DUMP) console.log(readStudy(repo, scenario.name).trials.map((t) => `#${t.seq} ${t.role} ${t.status} ${t.cause} rel=${t.relatedTrialId} ${t.startedAt?.slice(17)} ${t.endedAt?.slice(17)} ${t.description} :: ${t.statusReason}`).join("\n"));
   const problems = [...checkInvariants(repo, scenario.name, { maxTrials: scenario.maxTrials, earlier: snapshots }), ...(await ledgerCheck(repo))];
   expect(problems, `${label} (${repo})`).toEqual([]);
   return { landed };
