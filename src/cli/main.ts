@@ -96,8 +96,8 @@ export const commands: Record<string, Command> = {
   },
   finalize: {
     summary: 'write a clean branch with the changes verify measured as needed, verify its tree, and a pull-request summary',
-    usage: 'strata finalize [--config strata.yaml | --study NAME] [--branch strata/<name>-final] [--json]',
-    options: { ...configOption, study: { type: 'string' }, branch: { type: 'string' }, json: { type: 'boolean' } },
+    usage: 'strata finalize [--config strata.yaml | --study NAME] [--branch strata/<name>-final] [--verify [--repeats 5]] [--json]',
+    options: { ...configOption, study: { type: 'string' }, branch: { type: 'string' }, verify: { type: 'boolean' }, repeats: { type: 'string' }, json: { type: 'boolean' } },
     run: (values, _positionals, context) =>
       finalizeCommand({
         config: str(values.config),
@@ -106,6 +106,8 @@ export const commands: Record<string, Command> = {
         signal: context.signal,
         ...(values.study ? { study: str(values.study) } : {}),
         ...(values.branch ? { branch: str(values.branch) } : {}),
+        ...(values.verify ? { verify: true } : {}),
+        ...(values.repeats ? { repeats: str(values.repeats) } : {}),
       }),
   },
   export: {

@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StudyConfig } from '../core/config/parse-config.ts';
 import { formatDuration } from '../core/duration.ts';
+import type { MetricGoal } from '../core/trial.ts';
 import { StudyStateError } from '../core/errors.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { summarizeStudy } from '../research/study-summary.ts';
@@ -30,6 +31,11 @@ export interface FinalizeOptions {
   branch?: string;
   signal?: AbortSignal;
   observer?: VerifyObserver;
+  /**
+   * `strata finalize --verify`: when the study has no finished verify of its current best, run one first
+   * with these settings (resuming an unfinished one made with them), reported through `verifyObserver`.
+   */
+  verifyFirst?: { repeats: number; observer?: VerifyObserver; onResult?: (result: VerifyResult) => void };
 }
 
 export interface FinalizeResult {
@@ -55,15 +61,26 @@ export async function finalizeStudy(options: FinalizeOptions): Promise<FinalizeR
   const branch = options.branch ?? `strata/${name}-final`;
   const repo = await StudyRepository.open(dirname(options.configPath));
   const ledgerPath = ledgerPathFor(dirname(options.configPath));
+  if (options.verifyFirst && missingVerify(ledgerPath, name, options.config.research!.metric.goal) !== null) {
+    const first = await runVerify({
+      configPath: options.configPath,
+      config: options.config,
+      repeats: options.verifyFirst.repeats,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.verifyFirst.observer ? { observer: options.verifyFirst.observer } : {}),
+    });
+    options.verifyFirst.onResult?.(first);
+    if (first.plan.finished === null) throw new StudyStateError(`the verify stopped before it finished (${first.stopped ?? 'unfinished'}): run strata finalize --verify again to resume it; nothing was finalized`);
+  }
+  const missing = missingVerify(ledgerPath, name, options.config.research!.metric.goal);
+  if (missing !== null) throw new StudyStateError(missing);
   const ledger = Ledger.openForReading(ledgerPath);
   let verify: VerifyResult;
   let parts: { included: Contribution[]; leftOut: Contribution[]; commit: string };
   try {
     const study = ledger.studyByName(name);
     if (!study) throw new StudyStateError(`no study "${name}" in ${ledgerPath}: run strata research, then strata verify, first`);
-    const plan = verifyPlans(ledger, study.id).filter((item) => item.purpose === 'verify' && item.finished?.complete).at(-1);
-    if (!plan) throw new StudyStateError(`study "${name}" has no finished verify: run \`strata verify\` first (finalize keeps the changes it measured as needed)`);
-    if (plan.bestTrialId !== study.bestTrialId) throw new StudyStateError(`study "${name}" kept more since its last verify (best #${ledger.trial(study.bestTrialId!).seq}, verified #${ledger.trial(plan.bestTrialId).seq}): run \`strata verify\` again first`);
+    const plan = verifyPlans(ledger, study.id).filter((item) => item.purpose === 'verify' && item.finished?.complete).at(-1)!;
     verify = verifyResult(ledger.trials(study.id), study, plan, options.config.research!.metric.goal);
     // A change that could not be left out (its inverse diff conflicted) was never shown unnecessary: it stays.
     const included = verify.contributions.filter((item) => item.verdict === 'needed' || item.verdict === 'conflict' || item.verdict === 'unmeasured');
@@ -121,6 +138,33 @@ export async function finalizeStudy(options: FinalizeOptions): Promise<FinalizeR
   result.summaryPath = join(repo.stateDir, `${name.replaceAll('/', '-')}-final.md`);
   await writeFile(result.summaryPath, summaryMarkdown(options, result, ledgerPath));
   return result;
+}
+
+/**
+ * Why the study cannot be finalized for want of a verify, naming the fix (and the offer to run one:
+ * `strata finalize --verify`); null when its last finished verify measured its current best.
+ */
+function missingVerify(ledgerPath: string, name: string, goal: MetricGoal): string | null {
+  const ledger = Ledger.openForReading(ledgerPath);
+  try {
+    const study = ledger.studyByName(name);
+    if (!study) return `no study "${name}" in ${ledgerPath}: run strata research, then strata verify, first`;
+    const plans = verifyPlans(ledger, study.id).filter((item) => item.purpose === 'verify');
+    const finished = plans.filter((item) => item.finished?.complete).at(-1);
+    const offer = 'or `strata finalize --verify` to run one now and finalize after it';
+    if (finished && finished.bestTrialId === study.bestTrialId) return null;
+    if (finished) {
+      return `study "${name}" kept more since its last verify (best #${ledger.trial(study.bestTrialId!).seq}, verified #${ledger.trial(finished.bestTrialId).seq}): run \`strata verify\` again first, ${offer}`;
+    }
+    const unfinished = plans.at(-1);
+    if (unfinished) {
+      const runs = verifyResult(ledger.trials(study.id), study, unfinished, goal).runs;
+      return `study "${name}" has no finished verify: verify ${unfinished.verifyId} stopped after ${runs.done} of ${runs.planned} runs; run \`strata verify\` again to finish it (with the same settings it resumes), ${offer}`;
+    }
+    return `study "${name}" has no verify yet, and finalize keeps only the changes a verify measured as needed: run \`strata verify\` first, ${offer}`;
+  } finally {
+    ledger.close();
+  }
 }
 
 /** The pull-request description: what changed, what each change is worth, what the night cost. */

@@ -14,6 +14,7 @@
  */
 import { dirname, join } from 'node:path';
 import type { StudyConfig } from '../core/config/parse-config.ts';
+import { formatDuration } from '../core/duration.ts';
 import { StudyStateError } from '../core/errors.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import type { VerifyArm, VerifyConflict } from '../ledger/events.ts';
@@ -28,8 +29,11 @@ import { armTrials, keptLineage, settledRuns, verifyPlans, verifyResult, type Ve
 import { runVerifyTrial } from './verify-run.ts';
 
 export interface VerifyObserver {
-  /** The plan, before the first run: how many runs are left and about how long they take. */
-  planned?(info: { plan: VerifyPlan; left: number; estimateMs: number; resumed: boolean }): void;
+  /**
+   * The plan, before the first run: how many runs are left and about how long they take; with --max-time,
+   * how many of them fit (`fits` < `left`: the verify stops early and resumes next time); each conflict with its change's seq.
+   */
+  planned?(info: { plan: VerifyPlan; left: number; estimateMs: number; resumed: boolean; fits: number; conflicts: (VerifyConflict & { seq: number })[] }): void;
   /** One run ended. */
   runFinished?(info: { done: number; total: number; arm: VerifyArm; trial: TrialRecord }): void;
 }
@@ -85,7 +89,10 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyResult
 
     const pending = pendingRuns(opened, plan);
     const estimateMs = estimateRunMs(opened, budgetMs);
-    options.observer?.planned?.({ plan, left: pending.length, estimateMs: estimateMs * pending.length, resumed });
+    const fits = options.maxTimeMs === undefined ? pending.length : Math.min(pending.length, Math.floor(options.maxTimeMs / Math.max(1, estimateMs)));
+    const seqOf = new Map(trials.all().map((trial) => [trial.id, trial.seq]));
+    const conflicts = plan.conflicts.map((conflict) => ({ ...conflict, seq: seqOf.get(conflict.changeTrialId) ?? conflict.changeTrialId }));
+    options.observer?.planned?.({ plan, left: pending.length, estimateMs: estimateMs * pending.length, resumed, fits, conflicts });
     const started = Date.now();
     const total = plan.arms.length * plan.repeats;
     let stopped: string | null = null;
@@ -95,7 +102,10 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyResult
         break;
       }
       if (options.maxTimeMs !== undefined && Date.now() - started + estimateMs > options.maxTimeMs) {
-        stopped = `--max-time reached with ${pending.length - index} run(s) left; run strata verify again to resume`;
+        stopped =
+          index === 0
+            ? `--max-time ${formatDuration(options.maxTimeMs)} is shorter than one run (about ${formatDuration(estimateMs)}): nothing was run; give more time`
+            : `--max-time ${formatDuration(options.maxTimeMs)}: the next run would end after it, ${pending.length - index} run(s) left; run strata verify again to resume`;
         break;
       }
       const trial = await runVerifyTrial(opened, {
@@ -117,7 +127,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyResult
     const result = verifyResult(ledger.trials(study.id), ledger.study(study.id), verifyPlans(ledger, study.id).find((item) => item.verifyId === plan!.verifyId)!, research.metric.goal);
     restore(opened, plan);
     await opened.repo.pruneWorktrees(opened.worktreesDir);
-    return result;
+    return { ...result, stopped: complete ? null : (stopped ?? (signal.aborted ? 'stopped by the user; run strata verify again to resume' : 'a run ended without a result; run strata verify again to rerun it')) };
   } catch (error) {
     // The study goes back to where it was; the verify itself resumes from its plan next time.
     if (plan) restore(opened, plan);

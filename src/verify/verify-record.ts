@@ -48,6 +48,8 @@ export interface VerifyResult {
   overall: Comparison | null;
   contributions: Contribution[];
   runs: { done: number; planned: number; wallMs: number };
+  /** From runVerify: why this session stopped before every run had a result (--max-time, Ctrl-C); null when complete, absent when read back. */
+  stopped?: string | null;
 }
 
 /** The event types a study's verifications are read from. */

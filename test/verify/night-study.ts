@@ -28,11 +28,21 @@ export const NIGHT_CHANGES: NightChange[] = [
  * const dir = nightStudy({ lucky: 2 });
  * await strataProcess(dir, ['research']);
  */
-export function nightStudy(options: { changes?: NightChange[]; lucky?: number | null; extraConfig?: string; trainerPrelude?: string } = {}): string {
+export function nightStudy(
+  options: {
+    changes?: NightChange[];
+    lucky?: number | null;
+    extraConfig?: string;
+    /** Code the trainer runs before it measures (a sleep). */
+    trainerPrelude?: string;
+    /** A JS expression every effect is multiplied by (default 1): how a run's setting (budget, env) can change the gains. */
+    effectScale?: string;
+  } = {},
+): string {
   const changes = options.changes ?? NIGHT_CHANGES;
   // Flags far apart, so each change's diff has its own context and its inverse applies without the others.
   const flags = changes.map((change) => `const ${change.flag} = 0;`).join('\n//\n//\n//\n//\n//\n//\n');
-  const loss = changes.map((change) => ` - ${change.effect} * ${change.flag}`).join('');
+  const gains = changes.map((change) => ` + ${change.effect} * ${change.flag}`).join('');
   const lucky = options.lucky === undefined ? 2 : options.lucky;
   const trainer = `${flags}
 ${options.trainerPrelude ?? ''}
@@ -41,7 +51,8 @@ const seed = Number(process.env.STRATA_SEED ?? 0);
 // Uniform noise in ±0.01 from the seed${lucky === null ? '' : `; trial #${lucky} is planted lucky`}.
 const noise = ${lucky === null ? '' : `seq === ${lucky} ? -0.05 : `}((Math.imul(seed ^ 0x9e3779b9, 2654435761) >>> 0) % 2001) / 100000 - 0.01;
 await new Promise((resolve) => setTimeout(resolve, 30));
-console.log('METRIC loss=' + (2${loss} + noise));
+const scale = ${options.effectScale ?? '1'};
+console.log('METRIC loss=' + (2 - scale * (0${gains}) + noise));
 `;
   const proposer = `import { readFileSync, writeFileSync } from 'node:fs';
 const changes = ${JSON.stringify(changes.map((change) => ({ flag: change.flag, description: change.description ?? `turn on ${change.flag}` })))};

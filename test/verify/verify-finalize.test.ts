@@ -40,11 +40,27 @@ describe('strata verify and finalize', () => {
     // Killed at its 4th run; the next verify resumes the same plan and runs only what is missing.
     const killed = await strataProcess(dir, ['verify', '--repeats', '3'], { env: { STRATA_CHAOS_KILL: 'verify:4' } });
     expect(killed.signal).toBe('SIGKILL');
+    const verifyRuns = () => {
+      const ledger = Ledger.openForReading(ledgerPath);
+      try {
+        return ledger.trials(ledger.studyByName('night')!.id).filter((trial) => trial.role === 'verify');
+      } finally {
+        ledger.close();
+      }
+    };
+    const beforeResume = verifyRuns();
+    expect(beforeResume.map((trial) => trial.status)).toEqual(['discard', 'discard', 'discard', 'running']); // three measured, the fourth live when killed
     const resumed = await strataProcess(dir, ['verify', '--repeats', '3', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
     const result = JSON.parse(resumed.stdout);
     expect(result.plan.verifyId).toBe(1);
     expect(result.runs.done).toBe(15); // 5 arms (baseline, best, without each of 3) × 3
+    // The three finished runs count as they were; only the one the kill cut short ran again: 15 measured + 1 interrupted.
+    const afterResume = verifyRuns();
+    expect(afterResume).toHaveLength(16);
+    expect(afterResume.slice(0, 3)).toEqual(beforeResume.slice(0, 3));
+    expect(afterResume[3]!.status).toBe('interrupted');
+    expect(afterResume.filter((trial) => trial.status === 'discard')).toHaveLength(15);
     const bySeq = new Map<number, { verdict: string; comparison: { improvement: number; interval: [number, number] } }>(
       result.contributions.map((item: { change: { seq: number } }) => [item.change.seq, item]),
     );
@@ -67,8 +83,13 @@ describe('strata verify and finalize', () => {
     expect(human.stdout).toMatch(/Welch t, df \d/);
     expect(human.stdout).toMatch(/#2 .*not needed/);
 
+    // Killed during its re-verification, finalize has written no branch; run again, it resumes that check and writes it.
+    const cut = await strataProcess(dir, ['finalize'], { env: { STRATA_CHAOS_KILL: 'verify:2' } });
+    expect(cut.signal).toBe('SIGKILL');
+    expect(() => gitIn(dir, 'rev-parse', '--verify', '--quiet', 'refs/heads/strata/night-final')).toThrow();
     const finalize = await strataProcess(dir, ['finalize']);
     expect(finalize.code, finalize.stderr + finalize.stdout).toBe(0);
+    expect(finalize.stdout).toMatch(/finalize: 2 arms × 3 runs to verify the final tree, 5 to run/);
     const log = gitIn(dir, 'log', '--format=%s', 'main..strata/night-final');
     expect(log.split('\n')).toEqual(['turn on B', 'turn on A']);
     const finalTrainer = gitIn(dir, 'show', 'strata/night-final:train.mjs');
@@ -111,14 +132,24 @@ describe('strata verify and finalize', () => {
     expect(existsSync(join(dir, '.strata', 'worktrees', 'night', 'verify'))).toBe(false);
   }, 180_000);
 
-  it('finalize without a verify says to run one', async () => {
+  it('finalize without a verify says so and offers one; finalize --verify runs it and finalizes', async () => {
     const dir = study();
     expect((await strataProcess(dir, ['research'])).code).toBe(0);
     const run = await strataProcess(dir, ['finalize']);
     expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('has no verify yet');
     expect(run.stderr).toContain('run `strata verify` first');
+    expect(run.stderr).toContain('or `strata finalize --verify` to run one now');
     expect(run.stderr).not.toMatch(/\n\s+at /);
-  }, 60_000);
+    expect((await strataProcess(dir, ['finalize', '--repeats', '2'])).stderr).toContain('--repeats goes with --verify');
+
+    const offered = await strataProcess(dir, ['finalize', '--verify', '--repeats', '3']);
+    expect(offered.code, offered.stderr + offered.stdout).toBe(0);
+    expect(offered.stdout.split('\n')[0]).toMatch(/^verify night: 5 arms × 3 runs = 15 runs, 15 to run, about /);
+    expect(offered.stdout).toMatch(/#2 .*not needed/);
+    expect(offered.stdout).toMatch(/finalize: 2 arms × 3 runs to verify the final tree, 6 to run/);
+    expect(gitIn(dir, 'log', '--format=%s', 'main..strata/night-final').split('\n')).toEqual(['turn on B', 'turn on A']);
+  }, 120_000);
 
   it('an inverse diff that does not apply onto the best is reported as a conflict', async () => {
     const dir = makeRepo({ 'train.mjs': 'const lr = 1;\n' });

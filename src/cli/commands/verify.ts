@@ -1,7 +1,8 @@
 import { formatDuration, parseDuration } from '../../core/duration.ts';
 import { StudyStateError } from '../../core/errors.ts';
 import { safeJson } from '../../core/terminal-text.ts';
-import { runVerify } from '../../verify/run-verify.ts';
+import type { StudyConfig } from '../../core/config/parse-config.ts';
+import { runVerify, type VerifyObserver } from '../../verify/run-verify.ts';
 import { loadConfig } from '../load-config.ts';
 import { renderVerify } from '../verify-view.ts';
 
@@ -33,30 +34,17 @@ export async function verifyCommand(options: VerifyCommandOptions): Promise<numb
     budgetFactor: settings.budgetFactor,
     env: settings.env,
     ...(options.signal ? { signal: options.signal } : {}),
-    observer: options.json
-      ? {}
-      : {
-          planned: ({ plan, left, estimateMs, resumed }) => {
-            out.write(
-              `verify ${studyConfig.name}${resumed ? ' (resumed)' : ''}: ${plan.arms.length} arms × ${plan.repeats} runs = ${plan.arms.length * plan.repeats} runs, ${left} to run, about ${formatDuration(estimateMs)}` +
-                `${plan.budgetMs !== studyConfig.research!.budgetMs ? ` at budget ${formatDuration(plan.budgetMs)}` : ''}${Object.keys(plan.env).length > 0 ? ` with ${Object.entries(plan.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}\n`,
-            );
-            for (const conflict of plan.conflicts) out.write(`  conflict: kept trial ${conflict.changeTrialId}: ${conflict.message}\n`);
-          },
-          runFinished: ({ done, total, arm, trial }) => {
-            const value = trial.status === 'discard' && trial.metric !== null ? `${metric}=${trial.metric}` : `${trial.status}${trial.statusReason ? `: ${trial.statusReason}` : ''}`;
-            out.write(`[${String(done).padStart(String(total).length)}/${total}] #${trial.seq} ${arm.label}: ${value}\n`);
-          },
-        },
+    observer: options.json ? {} : verifyObserver(out, studyConfig, settings.maxTimeMs),
   });
   if (options.json) {
     out.write(`${safeJson(result, 2)}\n`);
   } else {
     out.write(`\n${renderVerify(result, metric)}\n`);
-    if (result.plan.finished === null) out.write(`\n${result.runs.done} of ${result.runs.planned} runs done: run strata verify again to finish (the figures above are partial)\n`);
+    if (result.plan.finished === null) out.write(`\n${result.runs.done} of ${result.runs.planned} runs done${result.stopped ? ` (${result.stopped})` : ''}: run strata verify again to finish (the figures above are partial)\n`);
     else out.write(`\n${result.runs.done} runs, ${formatDuration(result.runs.wallMs)} of run time; next: strata finalize\n`);
   }
-  return 0;
+  // Unfinished is not success: `strata verify && strata finalize` must not go on to a finalize that has nothing finished to build on.
+  return result.plan.finished === null ? 1 : 0;
 }
 
 /** --repeats, --max-time, --budget 2x, --env K=V, each checked with a message that names the fix. */
@@ -71,7 +59,29 @@ export function verifySettings(options: Pick<VerifyCommandOptions, 'repeats' | '
   for (const item of options.env ?? []) {
     const at = item.indexOf('=');
     if (at <= 0) throw new StudyStateError(`--env must be KEY=VALUE, got ${item}`);
+    if (item.startsWith('STRATA_')) throw new StudyStateError(`--env cannot set ${item.slice(0, at)}: strata sets the STRATA_* variables of every run itself`);
     env[item.slice(0, at)] = item.slice(at + 1);
   }
   return { repeats, ...(maxTimeMs !== undefined ? { maxTimeMs } : {}), budgetFactor: factor, env };
+}
+
+/** The plan and each run as lines of text (strata verify, and strata finalize --verify). */
+export function verifyObserver(out: NodeJS.WritableStream, studyConfig: StudyConfig, maxTimeMs: number | undefined): VerifyObserver {
+  const metric = studyConfig.research!.metric.name;
+  return {
+    planned: ({ plan, left, estimateMs, resumed, fits, conflicts }) => {
+      out.write(
+        `verify ${studyConfig.name}${resumed ? ' (resumed)' : ''}: ${plan.arms.length} arms × ${plan.repeats} runs = ${plan.arms.length * plan.repeats} runs, ${left} to run, about ${formatDuration(estimateMs)}` +
+          `${plan.budgetMs !== studyConfig.research!.budgetMs ? ` at budget ${formatDuration(plan.budgetMs)}` : ''}${Object.keys(plan.env).length > 0 ? ` with ${Object.entries(plan.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}\n`,
+      );
+      if (fits < left && maxTimeMs !== undefined) {
+        out.write(`  --max-time ${formatDuration(maxTimeMs)}: about ${fits} of the ${left} runs fit; it stops before a run that would end later, and strata verify again resumes\n`);
+      }
+      for (const conflict of conflicts) out.write(`  conflict: #${conflict.seq} cannot be left out of the best: ${conflict.message}\n`);
+    },
+    runFinished: ({ done, total, arm, trial }) => {
+      const value = trial.status === 'discard' && trial.metric !== null ? `${metric}=${trial.metric}` : `${trial.status}${trial.statusReason ? `: ${trial.statusReason}` : ''}`;
+      out.write(`[${String(done).padStart(String(total).length)}/${total}] #${trial.seq} ${arm.label}: ${value}\n`);
+    },
+  };
 }
