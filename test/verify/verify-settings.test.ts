@@ -163,5 +163,12 @@ research:
     const report = await strataProcess(dir, ['report']);
     expect(report.code).toBe(0);
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/<g class="contribution" data-seq="1" data-verdict="conflict">[\s\S]*?inverse diff conflicts/);
+    // The Markdown report links the chart as a file beside it and lists the contributions.
+    expect((await strataProcess(dir, ['report', '--format', 'md'])).code).toBe(0);
+    const markdown = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(markdown).toContain('## Verified contributions');
+    expect(markdown).toContain('![contribution of each kept change](report-contributions.svg)');
+    expect(markdown).toMatch(/\| #1 \| – \| – \| conflict: could not be left out: .*\| LR to 1 \|/);
+    expect(readFileSync(join(dir, 'report-contributions.svg'), 'utf8')).toMatch(/^<svg [^>]*data-verify="2"/);
   }, 120_000);
 });
