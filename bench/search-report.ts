@@ -94,11 +94,12 @@ function budgetLabel(budget: Budget): string {
 
 /**
  * The summary table: one row per budget and problem group, geometric-mean
- * regret ratios of each Strata sampler against the references.
+ * regret ratios of each Strata sampler against the references, over the
+ * cells where both ran on every seed ("worse on k of n": n such cells).
  */
 export function summaryTable(cells: readonly Cell[], budgets: readonly Budget[], samplers: readonly string[], references: readonly string[]): string {
   const groups: Array<ProblemGroup | 'all'> = ['bbob', 'bbob-noisy', 'mixed', 'all'];
-  const header = ['budget', 'problems', 'cells', ...samplers.flatMap((sampler) => references.map((reference) => `${short(sampler)} / ${short(reference)}`))];
+  const header = ['budget', 'problems', ...samplers.flatMap((sampler) => references.map((reference) => `${short(sampler)} / ${short(reference)}`))];
   const rows: string[][] = [];
   for (const budget of budgets) {
     for (const group of groups) {
@@ -107,10 +108,11 @@ export function summaryTable(cells: readonly Cell[], budgets: readonly Budget[],
       const values = samplers.flatMap((sampler) =>
         references.map((reference) => {
           const comparison = compare(selected, sampler, reference);
-          return comparison ? `${comparison.geometricMeanRatio.toFixed(3)} (worse on ${comparison.worse.length})` : '—';
+          return comparison ? `${comparison.geometricMeanRatio.toFixed(3)} (worse on ${comparison.worse.length} of ${comparison.cells})` : '—';
         }),
       );
-      rows.push([budgetLabel(budget), group, String(selected.length), ...values]);
+      if (values.every((value) => value === '—')) continue;
+      rows.push([budgetLabel(budget), group, ...values]);
     }
   }
   return markdown(header, rows);

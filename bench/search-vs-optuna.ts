@@ -262,7 +262,7 @@ export function report(records: readonly RunRecord[], options: Options, optuna: 
   const parts = [
     `Seeds ${options.seeds[0]}..${options.seeds[options.seeds.length - 1]} (${options.seeds.length}), ${options.trials} trials per run; Optuna ${optuna ?? `not run: ${skipped ?? 'not asked for'}`}.`,
     '',
-    '### Geometric mean of median-regret ratios (below 1: Strata better; "worse on" counts cells with a higher median)',
+    '### Geometric mean of median-regret ratios (below 1: Strata better; "worse on k of n": of the n cells both ran, k where Strata\'s median is higher)',
     '',
     references.length > 0 ? summaryTable(cells, options.budgets, strata, references) : '(no Optuna reference runs)',
     '',
