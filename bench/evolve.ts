@@ -3,6 +3,7 @@
  *
  *   npx node bench/evolve.ts                       # latency 50 ms, concurrency 8 and 32, 400 examples
  *   npx node bench/evolve.ts --latency 100 --concurrency 8,16 --examples 800
+ *   npx node --cpu-prof bench/evolve.ts --skip-overhead --skip-bare --concurrency 16 --examples 1600   # profile the engine
  *
  * Throughput: the built-in evaluator (prompt template → task model over HTTP
  * through the AI SDK → exact metric), every call and evaluation written to a
@@ -27,12 +28,15 @@ import { LoopbackModelServer } from '../test/helpers/loopback-model.ts';
 import { toyEvaluator, toyExamples, toyReflection } from '../test/evolve/toy-task.ts';
 
 const { values } = parseArgs({
-  options: { 'skip-overhead': { type: 'boolean', default: false }, latency: { type: 'string', default: '50' }, concurrency: { type: 'string', default: '8,32' }, examples: { type: 'string', default: '400' } },
+  options: { 'skip-overhead': { type: 'boolean', default: false }, 'skip-bare': { type: 'boolean', default: false }, latency: { type: 'string', default: '50' }, concurrency: { type: 'string', default: '8,32' }, examples: { type: 'string', default: '400' } },
 });
 const latencyMs = Number(values.latency);
 const levels = String(values.concurrency).split(',').map(Number);
 const examples = Number(values.examples);
 const dir = mkdtempSync(join(tmpdir(), 'strata-bench-evolve-'));
+
+/** Runs so far: each gets a fresh ledger (one named after its concurrency alone would resume a cached run). */
+let runs = 0;
 
 async function throughput(concurrency: number, server: { url: string }): Promise<{ rate: number; seconds: number; cpuMs: number }> {
   const spec = { name: 'openai-compatible:bench', provider: 'openai-compatible' as const, modelId: 'bench', baseUrl: server.url, prices: { inputPerMtok: 1, outputPerMtok: 1 } };
@@ -62,16 +66,17 @@ async function throughput(concurrency: number, server: { url: string }): Promise
     reflectionModel: spec,
     budget: { metricCalls: examples },
     concurrency,
-    ledger: join(dir, `throughput-${concurrency}.db`),
+    ledger: join(dir, `throughput-${concurrency}-${(runs += 1)}.db`),
     onProgress,
   });
   return { rate: examples / seconds, seconds, cpuMs };
 }
 
 /** The same number of bare HTTP requests at the same concurrency: what this machine can do right now without the engine. */
-async function baseline(concurrency: number, server: { url: string }): Promise<number> {
+async function baseline(concurrency: number, server: { url: string }): Promise<{ rate: number; cpuMs: number }> {
   const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'ticket: refund please' }] });
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -81,7 +86,8 @@ async function baseline(concurrency: number, server: { url: string }): Promise<n
       }
     }),
   );
-  return examples / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { rate: examples / ((performance.now() - started) / 1000), cpuMs: (used.user + used.system) / 1000 };
 }
 
 /** The loopback server in a child process, so this process's CPU time is the engine's and the client's only. */
@@ -121,14 +127,15 @@ console.log(`host: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(
 console.log('');
 // CPU ms per evaluation counts this process only: engine, AI SDK client and ledger (the model runs in a child process).
 // Side by side: bare fetch at the same concurrency against the same server, just before the engine's run.
-console.log('concurrency  ideal/s  bare fetch/s  engine/s  engine÷ideal  engine÷bare  cpu ms/eval');
+console.log('concurrency  ideal/s  bare fetch/s  engine/s  engine÷ideal  engine÷bare  cpu ms/eval  bare cpu ms/req');
 const server = await startServerProcess(latencyMs);
 for (const concurrency of levels) {
-  const bare = await baseline(concurrency, server);
+  // --skip-bare: the engine alone (for a CPU profile of it).
+  const bare = values['skip-bare'] ? { rate: Number.NaN, cpuMs: Number.NaN } : await baseline(concurrency, server);
   const r = await throughput(concurrency, server);
   const ideal = concurrency / (latencyMs / 1000);
   console.log(
-    `${String(concurrency).padStart(11)}  ${ideal.toFixed(0).padStart(7)}  ${bare.toFixed(1).padStart(12)}  ${r.rate.toFixed(1).padStart(8)}  ${(r.rate / ideal).toFixed(3).padStart(12)}  ${(r.rate / bare).toFixed(3).padStart(11)}  ${(r.cpuMs / examples).toFixed(2).padStart(11)}`,
+    `${String(concurrency).padStart(11)}  ${ideal.toFixed(0).padStart(7)}  ${bare.rate.toFixed(1).padStart(12)}  ${r.rate.toFixed(1).padStart(8)}  ${(r.rate / ideal).toFixed(3).padStart(12)}  ${(r.rate / bare.rate).toFixed(3).padStart(11)}  ${(r.cpuMs / examples).toFixed(2).padStart(11)}  ${(bare.cpuMs / examples).toFixed(2).padStart(15)}`,
   );
 }
 server.stop();

@@ -81,6 +81,8 @@ export async function evaluateBatch<E>(deps: BatchEvaluatorDeps<E>, request: Bat
   if (held.length > 0 && results.some((result) => result !== undefined && !result.failed)) {
     for (const entry of held) deps.cache.record(request.hash, entry);
   }
+  // Whatever reads the ledger after a batch (oversight's spend, status, a resume) sees all of it.
+  deps.cache.flush();
   if (fatal !== undefined) throw fatal;
   if (signal.aborted) throw signal.reason;
   return results as BatchResult[];

@@ -1,4 +1,4 @@
-import type { LedgerEvents } from '../ledger/events.ts';
+import { boundedPayload, type LedgerEvents } from '../ledger/events.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { jsonHash } from './content-hash.ts';
 import type { EvaluationResult, Split } from './types.ts';
@@ -55,35 +55,40 @@ export class EvaluationCache {
     return this.entries.get(this.key(candidateHash, split, exampleId));
   }
 
-  /** Store one evaluation in the ledger and the cache. */
+  /**
+   * Store one evaluation in the cache, and in the ledger with the next
+   * commit (`Ledger.defer`: evaluations finishing together share one; `flush`
+   * commits them now).
+   */
   record(candidateHash: string, entry: CachedEvaluation): void {
     const cacheKey = this.key(candidateHash, entry.split, entry.exampleId);
     if (this.entries.has(cacheKey)) return;
-    const stored = this.ledger.transaction(() => {
-      const evaluationId = this.ledger.nextId('evaluations');
-      return this.ledger.record(
-        'evolve.evaluation_recorded',
-        {
-          studyId: this.studyId,
-          evaluationId,
-          cacheKey,
-          candidateHash,
-          split: entry.split,
-          exampleId: entry.exampleId,
-          evaluatorVersion: this.evaluatorVersion,
-          score: entry.score,
-          objectives: entry.objectives ?? null,
-          feedback: entry.feedback ?? null,
-          trace: entry.trace ?? null,
-          iteration: entry.iteration,
-          failed: entry.failed,
-        },
-        { studyId: this.studyId },
-      );
+    const payload = (evaluationId: number): LedgerEvents['evolve.evaluation_recorded'] => ({
+      studyId: this.studyId,
+      evaluationId,
+      cacheKey,
+      candidateHash,
+      split: entry.split,
+      exampleId: entry.exampleId,
+      evaluatorVersion: this.evaluatorVersion,
+      score: entry.score,
+      objectives: entry.objectives ?? null,
+      feedback: entry.feedback ?? null,
+      trace: entry.trace ?? null,
+      iteration: entry.iteration,
+      failed: entry.failed,
     });
-    // What the ledger stored (long feedback and traces bounded), so a resumed run sees exactly what this one does.
-    this.entries.set(cacheKey, entryOf(stored));
+    this.ledger.defer(() => {
+      this.ledger.record('evolve.evaluation_recorded', payload(this.ledger.nextId('evaluations')), { studyId: this.studyId });
+    });
+    // What the ledger stores (long feedback and traces bounded), so a resumed run sees exactly what this one does.
+    this.entries.set(cacheKey, entryOf(boundedPayload('evolve.evaluation_recorded', payload(0))));
     this.count(entry.iteration, entry.failed);
+  }
+
+  /** Commit the evaluations recorded so far. */
+  flush(): void {
+    this.ledger.flushDeferred();
   }
 
   /** Evaluations recorded for iteration `iteration` (test scoring is -1), and how many of them failed. */

@@ -5,7 +5,7 @@ import { LedgerError, StudyStateError } from '../core/errors.ts';
 import { openDatabase } from './database.ts';
 import { boundedPayload, type LedgerEvents, type LedgerEventType, type StoredEvent } from './events.ts';
 import { project } from './projections.ts';
-import { databasePath, prepared } from './prepared.ts';
+import { beforeEachStatement, databasePath, prepared } from './prepared.ts';
 import { toStudy, toTrial, type StudyRecord, type TrialRecord } from './records.ts';
 import { ledgerFault } from './sqlite-faults.ts';
 import { EventStore } from './stores/event-store.ts';
@@ -60,15 +60,26 @@ export class Ledger {
   /** Counts, sums, pages and chart columns of a study's trials, for views of studies too long to read whole. */
   readonly trialQueries: TrialQueryStore;
   private depth = 0;
+  /** Writes queued by `defer`, committed first by the next transaction (or at the end of this turn of the event loop). */
+  private deferred: (() => void)[] = [];
+  private deferredFlush: NodeJS.Immediate | null = null;
 
   static {
-    databaseOfLedger = (ledger) => ledger.db;
+    // Whoever reads the connection itself (the check, a rebuild, migrations tests) reads the deferred writes too.
+    databaseOfLedger = (ledger) => {
+      ledger.flushDeferred();
+      return ledger.db;
+    };
   }
 
   private constructor(db: DatabaseSync, path: string, readOnly: boolean) {
     this.db = db;
     this.path = path;
     this.readOnly = readOnly;
+    // Reads (and writes) of this connection see what `defer` queued: it is committed first.
+    beforeEachStatement(db, () => {
+      if (this.deferred.length > 0 && this.depth === 0) this.flushDeferred();
+    });
     this.eventLog = new EventStore(db);
     this.research = new ResearchStore(db, this.eventLog);
     this.evolve = new EvolveStore(db, this.eventLog);
@@ -112,7 +123,52 @@ export class Ledger {
   }
 
   close(): void {
-    if (this.db.isOpen) this.db.close();
+    if (!this.db.isOpen) return;
+    if (this.deferredFlush) clearImmediate(this.deferredFlush);
+    this.deferredFlush = null;
+    try {
+      this.flushDeferred();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  /**
+   * Queue a write (one or more `record` calls) that need not be durable
+   * before the caller goes on — a model call's end, an evaluation's score —
+   * so that many share one commit: it is committed at the start of the next
+   * transaction of this connection, or at the end of this turn of the event
+   * loop, whichever comes first. Queued writes run in the order they were
+   * queued and before anything written after them, so the event log reads
+   * as if each had been written at once; a kill before the commit loses
+   * them as it would lose a write made a moment later. Any statement of this
+   * connection (a read too) commits them first, so it reads its own writes;
+   * other connections see them at that commit (`flushDeferred` commits now).
+   *
+   * @example
+   * ledger.defer(() => ledger.record('llm.call_finished', { callId, ...end }, { studyId }));
+   */
+  defer(write: () => void): void {
+    // Inside a transaction it is part of that one commit already.
+    if (this.depth > 0) {
+      write();
+      return;
+    }
+    this.deferred.push(write);
+    this.deferredFlush ??= setImmediate(() => {
+      this.deferredFlush = null;
+      if (!this.db.isOpen || this.depth > 0) return;
+      try {
+        this.flushDeferred();
+      } catch {
+        // Not lost: a failed commit leaves the writes queued, and the next transaction (or close) tries them again and throws to its caller.
+      }
+    });
+  }
+
+  /** Commit the writes `defer` queued, now. */
+  flushDeferred(): void {
+    if (this.deferred.length > 0 && this.depth === 0) this.transaction(() => undefined);
   }
 
   /**
@@ -137,11 +193,16 @@ export class Ledger {
     }
     this.write('BEGIN IMMEDIATE');
     this.depth = 1;
+    const queued = this.deferred;
+    this.deferred = [];
     try {
+      for (const write of queued) write();
       const result = fn();
       this.write('COMMIT');
       return result;
     } catch (error) {
+      // Rolled back with the rest: queued again, ahead of anything queued meanwhile.
+      this.deferred = [...queued, ...this.deferred];
       throw this.rollback(error);
     } finally {
       this.depth = 0;

@@ -10,6 +10,16 @@ export interface Statement {
 
 const caches = new WeakMap<DatabaseSync, Map<string, Statement>>();
 const paths = new WeakMap<DatabaseSync, string>();
+const beforeStatements = new WeakMap<DatabaseSync, () => void>();
+
+/**
+ * Run `hook` before every statement `prepared` or `preparedArrays` runs on
+ * `db`: the ledger commits the writes it deferred there, so whatever this
+ * connection reads includes them.
+ */
+export function beforeEachStatement(db: DatabaseSync, hook: () => void): void {
+  beforeStatements.set(db, hook);
+}
 
 /** Name the file behind `db`, for the messages of its faults. */
 export function nameDatabase(db: DatabaseSync, path: string): void {
@@ -66,6 +76,7 @@ export function preparedArrays(db: DatabaseSync, sql: string): { all(...params: 
     compiled.setReturnArrays(true);
     statement = {
       all: (...params) => {
+        beforeStatements.get(db)?.();
         try {
           return compiled.all(...params) as unknown as SQLOutputValue[][];
         } catch (error) {
@@ -89,6 +100,7 @@ function guard(db: DatabaseSync, sql: string): Statement {
   const wrap =
     <R>(call: (...params: SQLInputValue[]) => R) =>
     (...params: SQLInputValue[]): R => {
+      beforeStatements.get(db)?.();
       try {
         return call(...params);
       } catch (error) {

@@ -34,6 +34,13 @@ export interface ModelClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Keep prompts and replies (truncated) in the ledger (default true). */
   recordContent?: boolean;
+  /**
+   * Commit each call's end with the ledger's next write (`Ledger.defer`)
+   * instead of on its own: for calls made many at a time (evaluations), whose
+   * ends then share a commit with the next call's start. A call's start is
+   * always committed before the request goes out.
+   */
+  batchEnds?: boolean;
 }
 
 /** One request: a prompt or messages, optional tools (without `execute`: the caller runs them). */
@@ -233,8 +240,12 @@ export class ModelClient {
   }
 
   private recordEnd(callId: number | null, end: Parameters<typeof recordCallFinished>[2]): void {
-    if (callId === null || !this.options.ledger) return;
-    recordCallFinished(this.options.ledger, callId, this.options.recordContent === false ? { ...end, responseText: null } : end, this.options.studyId ?? null);
+    const ledger = this.options.ledger;
+    if (callId === null || !ledger) return;
+    const recorded = this.options.recordContent === false ? { ...end, responseText: null } : end;
+    const studyId = this.options.studyId ?? null;
+    if (this.options.batchEnds) ledger.defer(() => recordCallFinished(ledger, callId, recorded, studyId));
+    else recordCallFinished(ledger, callId, recorded, studyId);
   }
 }
 

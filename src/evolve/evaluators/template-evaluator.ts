@@ -41,6 +41,8 @@ export function createTemplateEvaluator(options: TemplateEvaluatorOptions): {
         ledger: study.ledger,
         studyId: study.studyId,
         budget: study.usd,
+        // Evaluations run many at a time: their calls' ends share commits (the batch commits what is left when it ends).
+        batchEnds: true,
         ...(options.llm?.timeoutMs !== undefined ? { timeoutMs: options.llm.timeoutMs } : {}),
         ...(options.llm?.maxRetries !== undefined ? { retry: { maxRetries: options.llm.maxRetries } } : {}),
         ...(options.llm?.env ? { env: options.llm.env } : {}),
