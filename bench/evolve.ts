@@ -3,6 +3,7 @@
  *
  *   npx node bench/evolve.ts                       # latency 50 ms, concurrency 8 and 32, 400 examples
  *   npx node bench/evolve.ts --latency 100 --concurrency 8,16 --examples 800
+ *   npx node bench/evolve.ts --skip-overhead --concurrency 8,16 --examples 800 --rounds 3 --baseline <checkout>   # old and new side by side
  *   npx node --cpu-prof bench/evolve.ts --skip-overhead --skip-bare --concurrency 16 --examples 1600   # profile the engine
  *
  * Throughput: the built-in evaluator (prompt template → task model over HTTP
@@ -20,6 +21,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createTemplateEvaluator } from '../src/evolve/evaluators/template-evaluator.ts';
 import { optimize } from '../src/evolve/optimize.ts';
@@ -28,7 +30,7 @@ import { LoopbackModelServer } from '../test/helpers/loopback-model.ts';
 import { toyEvaluator, toyExamples, toyReflection } from '../test/evolve/toy-task.ts';
 
 const { values } = parseArgs({
-  options: { 'skip-overhead': { type: 'boolean', default: false }, 'skip-bare': { type: 'boolean', default: false }, latency: { type: 'string', default: '50' }, concurrency: { type: 'string', default: '8,32' }, examples: { type: 'string', default: '400' } },
+  options: { 'skip-overhead': { type: 'boolean', default: false }, 'skip-bare': { type: 'boolean', default: false }, latency: { type: 'string', default: '50' }, baseline: { type: 'string' }, rounds: { type: 'string', default: '1' }, concurrency: { type: 'string', default: '8,32' }, examples: { type: 'string', default: '400' } },
 });
 const latencyMs = Number(values.latency);
 const levels = String(values.concurrency).split(',').map(Number);
@@ -38,7 +40,21 @@ const dir = mkdtempSync(join(tmpdir(), 'strata-bench-evolve-'));
 /** Runs so far: each gets a fresh ledger (one named after its concurrency alone would resume a cached run). */
 let runs = 0;
 
-async function throughput(concurrency: number, server: { url: string }): Promise<{ rate: number; seconds: number; cpuMs: number }> {
+/** The engine under test: this checkout's, or (--baseline <checkout>) another's src/, loaded beside it. */
+interface Engine {
+  createTemplateEvaluator: typeof createTemplateEvaluator;
+  optimize: typeof optimize;
+}
+const current: Engine = { createTemplateEvaluator, optimize };
+const baselineEngine: Engine | undefined = values.baseline
+  ? {
+      createTemplateEvaluator: (await import(pathToFileURL(join(values.baseline, 'src/evolve/evaluators/template-evaluator.ts')).href)).createTemplateEvaluator,
+      optimize: (await import(pathToFileURL(join(values.baseline, 'src/evolve/optimize.ts')).href)).optimize,
+    }
+  : undefined;
+
+async function throughput(concurrency: number, server: { url: string }, engine: Engine = current): Promise<{ rate: number; seconds: number; cpuMs: number }> {
+  const { createTemplateEvaluator, optimize } = engine;
   const spec = { name: 'openai-compatible:bench', provider: 'openai-compatible' as const, modelId: 'bench', baseUrl: server.url, prices: { inputPerMtok: 1, outputPerMtok: 1 } };
   const { evaluate, version } = createTemplateEvaluator({ taskModel: spec, metric: { kind: 'exact', ignoreCase: true }, template: { user: '{input}' }, task: { maxOutputTokens: 16 } });
   const valset = Array.from({ length: examples }, (_, i) => ({ id: `v${i}`, input: `ticket ${i}: refund please`, answer: 'billing' }));
@@ -127,16 +143,24 @@ console.log(`host: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(
 console.log('');
 // CPU ms per evaluation counts this process only: engine, AI SDK client and ledger (the model runs in a child process).
 // Side by side: bare fetch at the same concurrency against the same server, just before the engine's run.
-console.log('concurrency  ideal/s  bare fetch/s  engine/s  engine÷ideal  engine÷bare  cpu ms/eval  bare cpu ms/req');
+// With --baseline, each round runs bare fetch, then the baseline's engine and this one's (alternating which goes first).
+if (baselineEngine) console.log(`baseline engine: ${values.baseline}\n`);
+console.log(`${baselineEngine ? 'round  engine    ' : ''}concurrency  ideal/s  bare fetch/s  engine/s  engine÷ideal  engine÷bare  cpu ms/eval  bare cpu ms/req`);
 const server = await startServerProcess(latencyMs);
-for (const concurrency of levels) {
-  // --skip-bare: the engine alone (for a CPU profile of it).
-  const bare = values['skip-bare'] ? { rate: Number.NaN, cpuMs: Number.NaN } : await baseline(concurrency, server);
-  const r = await throughput(concurrency, server);
-  const ideal = concurrency / (latencyMs / 1000);
-  console.log(
-    `${String(concurrency).padStart(11)}  ${ideal.toFixed(0).padStart(7)}  ${bare.rate.toFixed(1).padStart(12)}  ${r.rate.toFixed(1).padStart(8)}  ${(r.rate / ideal).toFixed(3).padStart(12)}  ${(r.rate / bare.rate).toFixed(3).padStart(11)}  ${(r.cpuMs / examples).toFixed(2).padStart(11)}  ${(bare.cpuMs / examples).toFixed(2).padStart(15)}`,
-  );
+for (let round = 1; round <= Number(values.rounds); round++) {
+  for (const concurrency of levels) {
+    // --skip-bare: the engine alone (for a CPU profile of it).
+    const bare = values['skip-bare'] ? { rate: Number.NaN, cpuMs: Number.NaN } : await baseline(concurrency, server);
+    const engines: [string, Engine][] = baselineEngine ? [['baseline', baselineEngine], ['current', current]] : [['', current]];
+    if (round % 2 === 0) engines.reverse();
+    for (const [label, engine] of engines) {
+      const r = await throughput(concurrency, server, engine);
+      const ideal = concurrency / (latencyMs / 1000);
+      console.log(
+        `${baselineEngine ? `${String(round).padStart(5)}  ${label.padEnd(8)}  ` : ''}${String(concurrency).padStart(11)}  ${ideal.toFixed(0).padStart(7)}  ${bare.rate.toFixed(1).padStart(12)}  ${r.rate.toFixed(1).padStart(8)}  ${(r.rate / ideal).toFixed(3).padStart(12)}  ${(r.rate / bare.rate).toFixed(3).padStart(11)}  ${(r.cpuMs / examples).toFixed(2).padStart(11)}  ${(bare.cpuMs / examples).toFixed(2).padStart(15)}`,
+      );
+    }
+  }
 }
 server.stop();
 if (values['skip-overhead']) process.exit(0);

@@ -41,6 +41,17 @@ export interface ModelClientOptions {
    * always committed before the request goes out.
    */
   batchEnds?: boolean;
+  /**
+   * Send plain text calls (a prompt, no messages or tools) straight to the
+   * model's `doGenerate` (the AI SDK's LanguageModelV4 interface) instead of
+   * through `generateText`, whose per-call machinery (prompt and settings
+   * validation, telemetry, steps) cost about as much CPU as the HTTP request
+   * itself: for calls made by the thousand (evaluations). The reply is read
+   * the way generateText reads it (text parts joined, the unified finish
+   * reason, total tokens); other calls and other model versions go through
+   * generateText.
+   */
+  direct?: boolean;
 }
 
 /** One request: a prompt or messages, optional tools (without `execute`: the caller runs them). */
@@ -143,18 +154,21 @@ export class ModelClient {
       const started = performance.now();
       const deadline = callDeadline(request.signal, this.options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS);
       try {
-        const result = await generateText({
-          model: this.model,
-          ...(request.system !== undefined ? { system: request.system } : {}),
-          ...(request.prompt !== undefined ? { prompt: request.prompt } : { messages: request.messages! }),
-          ...(request.tools ? { tools: request.tools } : {}),
-          ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
-          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-          ...(request.seed !== undefined ? { seed: request.seed } : {}),
-          maxOutputTokens,
-          maxRetries: 0,
-          abortSignal: deadline.signal,
-        });
+        const direct = this.options.direct && request.prompt !== undefined && !request.tools ? directModel(this.model) : null;
+        const result: Generated = direct
+          ? await generateDirect(direct, request, maxOutputTokens, deadline.signal)
+          : await generateText({
+              model: this.model,
+              ...(request.system !== undefined ? { system: request.system } : {}),
+              ...(request.prompt !== undefined ? { prompt: request.prompt } : { messages: request.messages! }),
+              ...(request.tools ? { tools: request.tools } : {}),
+              ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
+              ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+              ...(request.seed !== undefined ? { seed: request.seed } : {}),
+              maxOutputTokens,
+              maxRetries: 0,
+              abortSignal: deadline.signal,
+            });
         const latencyMs = Math.round(performance.now() - started);
         const inputTokens = result.usage.inputTokens ?? null;
         const outputTokens = result.usage.outputTokens ?? null;
@@ -247,6 +261,42 @@ export class ModelClient {
     if (this.options.batchEnds) ledger.defer(() => recordCallFinished(ledger, callId, recorded, studyId));
     else recordCallFinished(ledger, callId, recorded, studyId);
   }
+}
+
+/** What a call needs of a generateText result. */
+interface Generated {
+  text: string;
+  finishReason: FinishReason;
+  usage: { inputTokens?: number | undefined; outputTokens?: number | undefined };
+  toolCalls: readonly { toolCallId: string; toolName: string; input: unknown }[];
+  responseMessages: ModelMessage[];
+}
+
+type DirectModel = Extract<ModelObject, { specificationVersion: 'v4' }>;
+
+/** The model when it speaks the interface generateDirect calls; null for older ones (generateText adapts those). */
+function directModel(model: ModelObject): DirectModel | null {
+  return model.specificationVersion === 'v4' ? (model as DirectModel) : null;
+}
+
+/** One plain text call through doGenerate, read as generateText reads a single step without tools. */
+async function generateDirect(model: DirectModel, request: ModelCallRequest, maxOutputTokens: number, abortSignal: AbortSignal): Promise<Generated> {
+  const result = await model.doGenerate({
+    prompt: [...(request.system !== undefined ? [{ role: 'system' as const, content: request.system }] : []), { role: 'user' as const, content: [{ type: 'text' as const, text: request.prompt! }] }],
+    maxOutputTokens,
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.seed !== undefined ? { seed: request.seed } : {}),
+    abortSignal,
+  });
+  let text = '';
+  for (const part of result.content) if (part.type === 'text') text += part.text;
+  return {
+    text,
+    finishReason: result.finishReason.unified,
+    usage: { inputTokens: result.usage.inputTokens.total, outputTokens: result.usage.outputTokens.total },
+    toolCalls: [],
+    responseMessages: text === '' ? [] : [{ role: 'assistant', content: [{ type: 'text', text }] }],
+  };
 }
 
 function isModelObject(model: ModelSpec | ModelObject): model is ModelObject {

@@ -32,10 +32,11 @@ function calls(ledger: Ledger) {
   return sqlRows(ledger, 'SELECT * FROM llm_calls ORDER BY id');
 }
 
-describe('ModelClient over loopback HTTP', () => {
+// Every case twice: through generateText, and with `direct` (plain text calls straight to the model's doGenerate), which must read replies and fail the same way.
+describe.each([false, true])('ModelClient over loopback HTTP (direct: %s)', (direct) => {
   it('records a successful call with tokens, USD from the price table, latency and finish reason', async () => {
     const { ledger, model, env } = await setup([{ text: 'hello', usage: { input: 1000, output: 500 } }]);
-    const client = new ModelClient({ model, ledger, env });
+    const client = new ModelClient({ direct, model, ledger, env });
     const reply = await client.call({ role: 'reflection', system: 'be brief', prompt: 'say hello' });
     expect(reply.text).toBe('hello');
     expect(reply.finishReason).toBe('stop');
@@ -49,7 +50,7 @@ describe('ModelClient over loopback HTTP', () => {
 
   it('waits as long as Retry-After says on a 429, then succeeds; every attempt is a ledger row', async () => {
     const { ledger, model, env } = await setup([{ status: 429, headers: { 'retry-after': '0.3' } }, { text: 'ok' }]);
-    const client = new ModelClient({ model, ledger, env, retry: FAST_RETRY });
+    const client = new ModelClient({ direct, model, ledger, env, retry: FAST_RETRY });
     const started = Date.now();
     const reply = await client.call({ role: 'task', prompt: 'x' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
@@ -62,7 +63,7 @@ describe('ModelClient over loopback HTTP', () => {
 
   it('backs off on 5xx and gives up with LlmUnavailableError after max retries', async () => {
     const { ledger, model, env } = await setup(() => ({ status: 503, error: 'overloaded' }));
-    const client = new ModelClient({ model, ledger, env, retry: { ...FAST_RETRY, maxRetries: 2 } });
+    const client = new ModelClient({ direct, model, ledger, env, retry: { ...FAST_RETRY, maxRetries: 2 } });
     const error = await client.call({ role: 'task', prompt: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LlmUnavailableError);
     expect((error as Error).message).toMatch(/after 3 attempts.*pauses/);
@@ -71,7 +72,7 @@ describe('ModelClient over loopback HTTP', () => {
 
   it('times out a slow response per attempt and retries', async () => {
     const { model, env } = await setup([{ text: 'late', delayMs: 2000 }, { text: 'on time' }]);
-    const client = new ModelClient({ model, env, timeoutMs: 200, retry: FAST_RETRY });
+    const client = new ModelClient({ direct, model, env, timeoutMs: 200, retry: FAST_RETRY });
     const reply = await client.call({ role: 'task', prompt: 'x' });
     expect(reply.text).toBe('on time');
     expect(reply.attempts).toBe(2);
@@ -79,7 +80,7 @@ describe('ModelClient over loopback HTTP', () => {
 
   it('does not retry a refused key and names the variable to fix', async () => {
     const { model, env } = await setup([{ status: 401, error: 'bad key' }]);
-    const client = new ModelClient({ model: { ...model, apiKeyEnv: 'MY_KEY' }, env: { MY_KEY: 'k' }, retry: FAST_RETRY });
+    const client = new ModelClient({ direct, model: { ...model, apiKeyEnv: 'MY_KEY' }, env: { MY_KEY: 'k' }, retry: FAST_RETRY });
     void env;
     const error = await client.call({ role: 'task', prompt: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LlmCallError);
@@ -89,7 +90,7 @@ describe('ModelClient over loopback HTTP', () => {
 
   it('reports an unknown model (404) without retrying, and a malformed reply as a call error', async () => {
     const { model, env } = await setup([{ status: 404, error: 'model not found' }, { body: '{"nonsense": ' }]);
-    const client = new ModelClient({ model, env, retry: FAST_RETRY });
+    const client = new ModelClient({ direct, model, env, retry: FAST_RETRY });
     await expect(client.call({ role: 'check', prompt: 'x' })).rejects.toThrow(/does not know this model/);
     await expect(client.call({ role: 'task', prompt: 'x' })).rejects.toBeInstanceOf(LlmCallError);
   });
@@ -98,7 +99,7 @@ describe('ModelClient over loopback HTTP', () => {
     const { ledger, model, env } = await setup([{ text: 'a', usage: { input: 10, output: 10 } }]);
     // gpt-4.1-mini output: $1.6/Mtok; 4096 tokens reserved ≈ $0.0066 > cap.
     const budget = new UsdBudget(0.005);
-    const client = new ModelClient({ model, ledger, env, budget });
+    const client = new ModelClient({ direct, model, ledger, env, budget });
     await expect(client.call({ role: 'task', prompt: 'x' })).rejects.toBeInstanceOf(BudgetExhaustedError);
     expect(server!.requests).toHaveLength(0);
     const reply = await client.call({ role: 'task', prompt: 'x', maxOutputTokens: 100 });
@@ -109,7 +110,7 @@ describe('ModelClient over loopback HTTP', () => {
   it('never lets concurrent calls together cross the cap', async () => {
     const { model, env } = await setup(() => ({ text: 'a', usage: { input: 10, output: 1000 }, delayMs: 30 }));
     const budget = new UsdBudget(0.01);
-    const client = new ModelClient({ model, env, budget });
+    const client = new ModelClient({ direct, model, env, budget });
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => client.call({ role: 'task', prompt: 'x', maxOutputTokens: 1000 })));
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     expect(ok).toBeGreaterThan(0);
@@ -119,7 +120,7 @@ describe('ModelClient over loopback HTTP', () => {
 
   it('returns tool calls without executing them (the caller runs its tools)', async () => {
     const { model, env } = await setup([{ toolCalls: [{ name: 'read_file', arguments: { path: 'train.py' } }] }]);
-    const client = new ModelClient({ model, env });
+    const client = new ModelClient({ direct, model, env });
     const reply = await client.call({
       role: 'agent',
       messages: [{ role: 'user', content: 'look' }],
@@ -132,7 +133,7 @@ describe('ModelClient over loopback HTTP', () => {
 
   it('speaks the Anthropic wire format too', async () => {
     const { model, env } = await setup([{ text: 'bonjour', finishReason: 'length', usage: { input: 100, output: 50 } }]);
-    const client = new ModelClient({ model: { ...model, name: 'anthropic:claude-sonnet-4-5', provider: 'anthropic', modelId: 'claude-sonnet-4-5' }, env: { ...env, ANTHROPIC_API_KEY: 'k' } });
+    const client = new ModelClient({ direct, model: { ...model, name: 'anthropic:claude-sonnet-4-5', provider: 'anthropic', modelId: 'claude-sonnet-4-5' }, env: { ...env, ANTHROPIC_API_KEY: 'k' } });
     const reply = await client.call({ role: 'reflection', prompt: 'x' });
     expect(reply).toMatchObject({ text: 'bonjour', finishReason: 'length', usd: (100 * 3 + 50 * 15) / 1e6 });
     expect(server!.requests[0]!.api).toBe('anthropic-messages');
@@ -140,10 +141,10 @@ describe('ModelClient over loopback HTTP', () => {
 
   it('fails before any call on a missing key or a capped study with an unknown price', async () => {
     const { model } = await setup([]);
-    expect(() => new ModelClient({ model, env: {} })).toThrow(/set OPENAI_API_KEY/);
+    expect(() => new ModelClient({ direct, model, env: {} })).toThrow(/set OPENAI_API_KEY/);
     const unknown: ModelSpec = { name: 'openai-compatible:mystery', provider: 'openai-compatible', modelId: 'mystery', baseUrl: server!.url };
-    expect(() => new ModelClient({ model: unknown, env: {}, budget: new UsdBudget(5) })).toThrow(LlmConfigError);
-    expect(() => new ModelClient({ model: unknown, env: {}, budget: new UsdBudget(null) })).not.toThrow();
+    expect(() => new ModelClient({ direct, model: unknown, env: {}, budget: new UsdBudget(5) })).toThrow(LlmConfigError);
+    expect(() => new ModelClient({ direct, model: unknown, env: {}, budget: new UsdBudget(null) })).not.toThrow();
   });
 
   it('counts a call that never finished at its reservation when reading spend back', async () => {
@@ -154,5 +155,21 @@ describe('ModelClient over loopback HTTP', () => {
     expect(ledger.llm.spentUsd(1)).toBe(0.25);
     // the per-role figures add up to the total
     expect(ledger.llm.spendByRole(1)).toEqual([{ role: 'task', calls: 1, errors: 0, inputTokens: 0, outputTokens: 0, usd: 0.25 }]);
+  });
+});
+
+describe('ModelClient direct', () => {
+  it('sends the request generateText sends, and reads the reply the same way', async () => {
+    const { model, env } = await setup([
+      { text: 'same', usage: { input: 12, output: 3 } },
+      { text: 'same', usage: { input: 12, output: 3 } },
+    ]);
+    const request = { role: 'task', system: 'Classify the ticket.', prompt: 'ticket 7: refund please', maxOutputTokens: 16, temperature: 0.3, seed: 7 };
+    const viaGenerateText = await new ModelClient({ model, env }).call(request);
+    const viaDoGenerate = await new ModelClient({ model, env, direct: true }).call(request);
+    const [sent, sentDirect] = server!.requests;
+    expect(sentDirect!.body).toEqual(sent!.body);
+    const comparable = ({ latencyMs: _latency, callId: _callId, ...rest }: typeof viaGenerateText) => rest;
+    expect(comparable(viaDoGenerate)).toEqual(comparable(viaGenerateText));
   });
 });

@@ -43,6 +43,8 @@ export function createTemplateEvaluator(options: TemplateEvaluatorOptions): {
         budget: study.usd,
         // Evaluations run many at a time: their calls' ends share commits (the batch commits what is left when it ends).
         batchEnds: true,
+        // Plain text calls by the thousand: straight to the model's doGenerate (see ModelClientOptions.direct).
+        direct: true,
         ...(options.llm?.timeoutMs !== undefined ? { timeoutMs: options.llm.timeoutMs } : {}),
         ...(options.llm?.maxRetries !== undefined ? { retry: { maxRetries: options.llm.maxRetries } } : {}),
         ...(options.llm?.env ? { env: options.llm.env } : {}),
