@@ -18,7 +18,7 @@
 // printed side by side.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -245,6 +245,8 @@ research:
     git('worktree', 'remove', '--force', wt);
     floor.push(performance.now() - t);
   }
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(gitTrace, { force: true });
   const sandboxSpans = spans.filter((span) => span.step === 'sandbox setup + teardown');
   const sandboxSetup = sandboxSpans.reduce((sum, span) => sum + ownTime(span), 0) / perTrial;
   return {
