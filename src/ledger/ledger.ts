@@ -171,17 +171,17 @@ export class Ledger {
     if (this.deferred.length > 0 && this.depth === 0) this.transaction(() => undefined);
   }
 
+  /** Inside `transaction` (what it reads may still be rolled back). */
+  get inTransaction(): boolean {
+    return this.depth > 0;
+  }
+
   /**
    * Run `fn` in one write transaction (nested calls join the outer one). If
    * anything fails the transaction is rolled back and the original error is
    * thrown: a fault SQLite already rolled back for (a full disk) must not
    * turn into "cannot rollback - no transaction is active".
    */
-  /** Inside `transaction` (what it reads may still be rolled back). */
-  get inTransaction(): boolean {
-    return this.depth > 0;
-  }
-
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) {
       this.depth++;
