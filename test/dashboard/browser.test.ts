@@ -6,7 +6,7 @@ import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { renderReportHtml } from '../../src/dashboard/report/report-html.ts';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/start-dashboard.ts';
-import { ARTIFACTS, CHROMIUM_MISSING, chromiumInstalled, launchChromium } from './chromium.ts';
+import { ARTIFACTS, describeInChromium, launchChromium } from './chromium.ts';
 import { evolveFixture, type EvolveFixture } from './evolve-fixture.ts';
 import { HOSTILE_DESCRIPTION, researchFixture, type ResearchFixture } from './research-fixture.ts';
 
@@ -17,18 +17,8 @@ async function waitForText(page: Page, selector: string, text: string): Promise<
   await page.waitForFunction(([sel, want]) => (globalThis as unknown as Doc).document.querySelector(sel!)?.textContent === want, [selector, text]);
 }
 
-// In CI a missing Chromium is a failure; on a workstation the suite skips and says why.
-if (!chromiumInstalled && process.env.CI && process.env.CI !== 'false') {
-  describe('dashboard in Chromium', () => {
-    it('needs Chromium', () => {
-      throw new Error(CHROMIUM_MISSING);
-    });
-  });
-} else if (!chromiumInstalled) {
-  process.stderr.write(`\n[skipped] dashboard browser tests: ${CHROMIUM_MISSING}\n`);
-}
 
-describe.skipIf(!chromiumInstalled)('dashboard in Chromium', () => {
+describeInChromium('dashboard in Chromium', () => {
   let research: ResearchFixture;
   let evolve: EvolveFixture;
   let served: RunningDashboard;

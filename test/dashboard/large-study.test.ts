@@ -9,20 +9,10 @@ import { LedgerReader } from '../../src/ledger/ledger-reader.ts';
 import { renderReportHtml } from '../../src/dashboard/report/report-html.ts';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/start-dashboard.ts';
 import { StudyTrials, NO_RUN } from '../../src/study/study-trials.ts';
-import { ARTIFACTS, CHROMIUM_MISSING, chromiumInstalled, launchChromium } from './chromium.ts';
+import { ARTIFACTS, describeInChromium, launchChromium } from './chromium.ts';
 
 const TRIALS = 20_000;
 
-// In CI a missing Chromium is a failure; on a workstation the suite skips and says why.
-if (!chromiumInstalled && process.env.CI && process.env.CI !== 'false') {
-  describe('dashboard of a 20,000-trial study in Chromium', () => {
-    it('needs Chromium', () => {
-      throw new Error(CHROMIUM_MISSING);
-    });
-  });
-} else if (!chromiumInstalled) {
-  process.stderr.write(`\n[skipped] large-study browser test: ${CHROMIUM_MISSING}\n`);
-}
 
 /** The table's state once the page the server sent is drawn. */
 async function tableReady(page: Page, attrs: Record<string, string> = {}): Promise<void> {
@@ -30,7 +20,7 @@ async function tableReady(page: Page, attrs: Record<string, string> = {}): Promi
   await page.locator(selector).waitFor({ timeout: 20_000 });
 }
 
-describe.skipIf(!chromiumInstalled)('dashboard of a 20,000-trial study in Chromium', () => {
+describeInChromium('dashboard of a 20,000-trial study in Chromium', () => {
   let ledgerPath: string;
   let studyId: number;
   let counts: Record<string, number>;
@@ -166,7 +156,7 @@ describe.skipIf(!chromiumInstalled)('dashboard of a 20,000-trial study in Chromi
   });
 });
 
-describe.skipIf(!chromiumInstalled)('dashboard of an evolve study of 2,000 candidates × 200 examples in Chromium', () => {
+describeInChromium('dashboard of an evolve study of 2,000 candidates × 200 examples in Chromium', () => {
   let served: RunningDashboard;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let studyId: number;

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/start-dashboard.ts';
 import { strataProcess } from '../helpers/strata-process.ts';
 import { nightStudy } from '../verify/night-study.ts';
-import { ARTIFACTS, chromiumInstalled, launchChromium } from './chromium.ts';
+import { ARTIFACTS, describeInChromium, launchChromium } from './chromium.ts';
 
 const HOSTILE = '<img src=x onerror="document.title=1"> turn on B';
 
-describe.skipIf(!chromiumInstalled)('contributions chart in Chromium', () => {
+describeInChromium('contributions chart in Chromium', () => {
   let dir: string;
   let served: RunningDashboard;
   let browser: Awaited<ReturnType<typeof launchChromium>>;

@@ -8,17 +8,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/start-dashboard.ts';
 import type { TrialRecord } from '../../src/ledger/records.ts';
-import { ARTIFACTS, chromiumInstalled, CHROMIUM_MISSING, launchChromium } from '../dashboard/chromium.ts';
+import { ARTIFACTS, describeInChromium, launchChromium } from '../dashboard/chromium.ts';
 import { strataProcess, until } from '../helpers/strata-process.ts';
 import { makeRepo, quadraticConfig, quadraticTrainer } from '../helpers/study-repo.ts';
 import { ledgerOf } from './oversight-fixtures.ts';
 
-// In CI a missing Chromium is a failure; on a workstation the suite skips and says why.
-if (!chromiumInstalled && process.env.CI === 'true') {
-  it('needs Chromium for the trial table veto buttons in CI', () => {
-    throw new Error(CHROMIUM_MISSING);
-  });
-} else if (!chromiumInstalled) process.stderr.write(`\n[skipped] trial table veto buttons: ${CHROMIUM_MISSING}\n`);
 
 let served: RunningDashboard | undefined;
 let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
@@ -27,7 +21,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe.skipIf(!chromiumInstalled)('the trial table in Chromium', () => {
+describeInChromium('the trial table in Chromium', () => {
   it('marks where the notes changed, and a kept row’s Veto button vetoes that trial after its confirmation', async () => {
     const repo = makeRepo({ 'train.mjs': quadraticTrainer(1200), 'strata.yaml': quadraticConfig({ name: 'rows', maxTrials: 60 }) });
     const read = <T,>(look: (ledger: ReturnType<typeof ledgerOf>) => T): T | undefined => {
