@@ -101,30 +101,14 @@ export class EvolveStore {
       'SELECT id, candidate_id, split, example_id, score, feedback, created_at FROM evaluations WHERE study_id = ? AND split = ? AND candidate_id IS NOT NULL ORDER BY id',
     )
       .all(studyId, split)
-      .map((row) => ({
-        id: Number(row.id),
-        candidateId: num(row.candidate_id),
-        split: String(row.split),
-        exampleId: String(row.example_id),
-        score: Number(row.score),
-        feedback: text(row.feedback),
-        createdAt: String(row.created_at),
-      }));
+      .map(toEvaluation);
   }
 
   /** One candidate's evaluations on a split, oldest first (its page's feedback column). */
   candidateEvaluations(studyId: number, candidateId: number, split: Split | string): EvaluationRecord[] {
     return prepared(this.db, 'SELECT id, candidate_id, split, example_id, score, feedback, created_at FROM evaluations WHERE study_id = ? AND candidate_id = ? AND split = ? ORDER BY id')
       .all(studyId, candidateId, split)
-      .map((row) => ({
-        id: Number(row.id),
-        candidateId: num(row.candidate_id),
-        split: String(row.split),
-        exampleId: String(row.example_id),
-        score: Number(row.score),
-        feedback: text(row.feedback),
-        createdAt: String(row.created_at),
-      }));
+      .map(toEvaluation);
   }
 
   /** One candidate's validation scores by example id, in the order they were made. */
@@ -178,6 +162,19 @@ function toCandidate(row: Row): CandidateRecord {
     proposer: text(row.proposer),
     diff: text(row.diff),
     meta: parse<Record<string, unknown>>(row.meta_json),
+    createdAt: String(row.created_at),
+  };
+}
+
+/** One `evaluations` row. */
+function toEvaluation(row: Record<string, unknown>): EvaluationRecord {
+  return {
+    id: Number(row.id),
+    candidateId: num(row.candidate_id),
+    split: String(row.split),
+    exampleId: String(row.example_id),
+    score: Number(row.score),
+    feedback: text(row.feedback),
     createdAt: String(row.created_at),
   };
 }
