@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Entry point. An installed package runs the compiled build (dist/, Node >= 22.13 for an unflagged
-// node:sqlite); a clone runs its TypeScript sources through Node's type stripping (Node >= 22.18),
+// Entry point. An installed package runs the compiled build (dist/, Node >= 22.16: node:sqlite
+// unflagged since 22.13, and the ledger uses its setReturnArrays and isTransaction, new in 22.16;
+// test/package/node-floor.test.ts holds engines to the APIs the build calls); a clone runs its
+// TypeScript sources through Node's type stripping (Node >= 22.18),
 // so editing src/ needs no rebuild. Only syntax any Node since 14.8 parses lives here, so an old
 // Node gets the one-line message below and not a SyntaxError.
 import { existsSync } from 'node:fs';
@@ -10,7 +12,7 @@ const sources = fileURLToPath(new URL('../src/cli/run.ts', import.meta.url));
 // Node refuses to strip types under node_modules: there only the build can run.
 const fromSources = existsSync(sources) && !sources.split(/[\\/]/).includes('node_modules');
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-const needed = fromSources ? [22, 18] : [22, 13];
+const needed = fromSources ? [22, 18] : [22, 16];
 const oldNode = major < needed[0] || (major === needed[0] && minor < needed[1]);
 
 if (oldNode && fromSources) {

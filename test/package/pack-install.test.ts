@@ -246,7 +246,7 @@ void research; void wrong;
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      "strata needs Node.js 22.13 or newer (this is v20.11.1): install Node 22 LTS (https://nodejs.org), or run `npx -p node@22 strata research --config 'my study.yaml'`\n",
+      "strata needs Node.js 22.16 or newer (this is v20.11.1): install Node 22 LTS (https://nodejs.org), or run `npx -p node@22 strata research --config 'my study.yaml'`\n",
     );
   });
 });
