@@ -307,9 +307,7 @@ export class Ledger {
     this.transaction(() => {
       const study = this.study(studyId);
       if (study.ownerPid !== null && study.ownerPid !== pid) {
-        const sameHost = study.ownerHost === host;
-        const fresh = study.heartbeatAt !== null && Date.now() - Date.parse(study.heartbeatAt) < STALE_OWNER_MS;
-        if ((sameHost && isAlive(study.ownerPid)) || (!sameHost && fresh)) {
+        if (ownerAlive(study)) {
           throw new StudyStateError(
             `study "${study.name}" is being run by process ${study.ownerPid} on ${study.ownerHost}; stop it first (Ctrl-C), or wait for it to finish`,
             { study: study.name, pid: study.ownerPid, host: study.ownerHost },
@@ -363,6 +361,21 @@ export class Ledger {
  */
 export function ledgerDatabase(ledger: Ledger): DatabaseSync {
   return databaseOfLedger(ledger);
+}
+
+/**
+ * Does the process that claimed the study still live? On this host its pid
+ * answers; elsewhere only its heartbeat can say (fresh within STALE_OWNER_MS).
+ * A study `running` in the ledger whose owner is not alive was stopped by a
+ * kill or a crash and resumes when its command runs again.
+ *
+ * @example
+ * if (study.state === 'running' && !ownerAlive(study)) console.log('no orchestrator is running it');
+ */
+export function ownerAlive(study: Pick<StudyRecord, 'ownerPid' | 'ownerHost' | 'heartbeatAt'>, now = Date.now()): boolean {
+  if (study.ownerPid === null) return false;
+  if (study.ownerHost === hostname()) return isAlive(study.ownerPid);
+  return study.heartbeatAt !== null && now - Date.parse(study.heartbeatAt) < STALE_OWNER_MS;
 }
 
 function isAlive(pid: number): boolean {

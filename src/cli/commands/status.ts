@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StudyStateError } from '../../core/errors.ts';
 import { formatDuration } from '../../core/duration.ts';
-import { Ledger } from '../../ledger/ledger.ts';
+import { Ledger, ownerAlive } from '../../ledger/ledger.ts';
 import type { StudyRecord, TrialRecord } from '../../ledger/records.ts';
 import { summarizeStudy, summarizeStudyWith, type StudySummary, type TrialRow } from '../../research/study-summary.ts';
 import { ledgerPathFor } from '../../workspace/state-dir.ts';
@@ -47,31 +47,48 @@ export async function openStudyForReading(options: { config: string; cwd: string
 export async function statusCommand(options: StatusCommandOptions): Promise<number> {
   const out = options.out ?? process.stdout;
   const { ledger, study } = await openStudyForReading(options);
+  // `running` in the ledger is what the last orchestrator wrote; after a kill -9 or a crash nothing runs it any more.
+  const gone = orchestratorGone(study);
+  const text = (rendered: string) => `${rendered}\n${gone ? `${palette(out).yellow(gone)}\n` : ''}`;
   try {
     // Each kind's modules load only when its study is shown: a research status does not pay for evolve's.
     if (study.kind === 'evolve') {
       const [{ evolveStatus }, { renderEvolveStatus }] = await Promise.all([import('../../evolve/evolve-status.ts'), import('../evolve-status-view.ts')]);
       const status = evolveStatus(ledger, study.id, { perExample: Boolean(options.json) });
-      out.write(options.json ? `${safeJson(status, 2)}\n` : `${renderEvolveStatus(status, out)}\n`);
+      out.write(options.json ? `${safeJson(status, 2)}\n` : text(renderEvolveStatus(status, out)));
       return 0;
     }
     if (study.kind === 'pipeline') {
       const [{ summarizePipeline }, { renderPipelineStatus }] = await Promise.all([import('../../pipeline/pipeline-summary.ts'), import('./pipeline.ts')]);
       const pipeline = summarizePipeline(ledger, study);
-      out.write(options.json ? `${safeJson(pipeline, 2)}\n` : `${renderPipelineStatus(pipeline, out)}\n`);
+      out.write(options.json ? `${safeJson(pipeline, 2)}\n` : text(renderPipelineStatus(pipeline, out)));
       return 0;
     }
     if (options.json || options.all) {
       const summary = summarizeStudy(ledger, study);
-      out.write(options.json ? `${safeJson(summary, 2)}\n` : `${renderStatus(summary, out, { all: true })}\n`);
+      out.write(options.json ? `${safeJson(summary, 2)}\n` : text(renderStatus(summary, out, { all: true })));
       return 0;
     }
     const { summary, shown } = statusOverview(ledger, study);
-    out.write(`${renderStatus(summary, out, { shown })}\n`);
+    out.write(text(renderStatus(summary, out, { shown })));
     return 0;
   } finally {
     ledger.close();
   }
+}
+
+/**
+ * The line that says a study the ledger calls running has no live
+ * orchestrator (killed, crashed, its host gone), and the command that resumes
+ * it; undefined when it is not running or its owner lives.
+ */
+export function orchestratorGone(study: StudyRecord, now = Date.now()): string | undefined {
+  if (study.state !== 'running' || ownerAlive(study, now)) return undefined;
+  const who = study.ownerPid === null ? 'no orchestrator holds it' : `its orchestrator (process ${study.ownerPid} on ${study.ownerHost ?? 'an unknown host'}) is gone`;
+  const beat = study.heartbeatAt === null ? '' : `, last heartbeat ${formatDuration(Math.max(0, now - Date.parse(study.heartbeatAt)))} ago`;
+  // A pipeline's stage resumes with its pipeline (strata resume refuses a stage).
+  const how = study.kind !== 'pipeline' && study.name.includes('/') ? 'run its pipeline again (strata pipeline)' : `\`strata ${study.kind}\` (or \`strata resume\`) resumes it`;
+  return `not running: ${who}${beat}; ${how}`;
 }
 
 /** Which rows of a long study the table shows, worked out in SQL (see statusOverview). */
