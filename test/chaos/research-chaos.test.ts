@@ -125,6 +125,7 @@ describe('chaos: research survives a kill at every phase', () => {
     [twoSlots, 'after-keep', 2],
     [twoSlotsCode, 'rebased', 1],
     [twoSlotsCode, 'after-keep', 2],
+    [screened, 'measured', 2],
     [screened, 'promoted', 1],
   ];
   for (const [scenario, phase, n] of phases) {
