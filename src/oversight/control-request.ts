@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { StudyStateError } from '../core/errors.ts';
 import type { ControlAction, OversightSource } from '../ledger/events.ts';
-import { Ledger, STALE_OWNER_MS } from '../ledger/ledger.ts';
+import { Ledger, ownerAlive } from '../ledger/ledger.ts';
 import type { StudyRecord } from '../ledger/records.ts';
 
 /** Who is acting, for the ledger: the login name, or what the dashboard was told. */
@@ -28,9 +28,14 @@ export function studyNamed(ledger: Ledger, name: string): StudyRecord {
   throw new StudyStateError(`no study "${name}" in ${ledger.path}${known.length ? `; studies: ${known.join(', ')}` : ''}`);
 }
 
-/** Is a live orchestrator running the study now (state running, an owner whose heartbeat is fresh)? */
+/**
+ * Is a live orchestrator running the study now (state running, an owner
+ * alive: its process on this host, a fresh heartbeat elsewhere)? On this host
+ * the pid decides at once: an orchestrator killed a second ago must not be
+ * asked, and waited for, as if it could still answer.
+ */
 export function hasLiveOwner(study: StudyRecord): boolean {
-  return study.state === 'running' && study.ownerPid !== null && study.heartbeatAt !== null && Date.now() - Date.parse(study.heartbeatAt) < STALE_OWNER_MS;
+  return study.state === 'running' && ownerAlive(study);
 }
 
 /**

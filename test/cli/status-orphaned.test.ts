@@ -28,7 +28,7 @@ function studyIn(repo: string): StudyRecord | undefined {
 }
 
 describe('strata status of a study the ledger calls running', () => {
-  it('after a kill -9: says no orchestrator runs it, which process is gone, and what resumes it', () => {
+  it('after a kill -9: says no orchestrator runs it, which process is gone, and what resumes it; pause and resume say so at once', () => {
     const repo = makeRepo({ 'train.mjs': quadraticTrainer(), 'strata.yaml': quadraticConfig({ maxTrials: 3 }) });
     const killed = strata(repo, ['research'], { STRATA_CHAOS_KILL: 'proposing:2' });
     expect(killed.signal).toBe('SIGKILL');
@@ -41,6 +41,15 @@ describe('strata status of a study the ledger calls running', () => {
       expect(status.stdout).toContain(`not running: its orchestrator (process ${study.ownerPid} on ${hostname()}) is gone, last heartbeat `);
       expect(status.stdout.trim().split('\n').at(-1)).toMatch(/; `strata research` \(or `strata resume`\) resumes it$/);
     }
+    // Within the heartbeat's 30 s, pause and resume asked the dead process and waited 15 s for its answer ("has not
+    // answered yet", "it pauses once its running trials finish", exit 0). They answer at once now.
+    const pause = strata(repo, ['pause']);
+    expect(pause.status).toBe(1);
+    expect(pause.stdout).toBe('');
+    expect(pause.stderr.trim()).toMatch(new RegExp(`^strata pause: study "quad" is not running: its orchestrator \\(process ${study.ownerPid} on .*\\) is gone, last heartbeat .* ago; \`strata research\` \\(or \`strata resume\`\\) resumes it$`));
+    const resume = strata(repo, ['resume', '--print']);
+    expect(resume.status, resume.stderr).toBe(0);
+    expect(resume.stdout).toMatch(/^study quad is running; resume it in the foreground with: strata research --config .*strata\.yaml\n$/);
   }, 60_000);
 
   it('while its orchestrator runs: no such line', async () => {

@@ -5,6 +5,7 @@ import type { Ledger } from '../../ledger/ledger.ts';
 import type { StudyRecord } from '../../ledger/records.ts';
 import { awaitControl, awaitStopped, currentAuthor, hasLiveOwner, requestControl, runningStage } from '../../oversight/control-request.ts';
 import { openOversightTarget, type OversightTargetOptions } from './oversight-target.ts';
+import { orchestratorGone } from './status.ts';
 
 export interface PauseCommandOptions extends OversightTargetOptions {
   /** Stop the running trial now (it is queued again) instead of letting it finish. */
@@ -23,6 +24,9 @@ export interface PauseCommandOptions extends OversightTargetOptions {
  */
 export async function sendControl(ledger: Ledger, study: StudyRecord, action: ControlAction, options: { why?: string; author?: string; waitMs?: number; trialSeq?: number }): Promise<string> {
   if (!hasLiveOwner(study)) {
+    // Running in the ledger, but its orchestrator was killed or crashed: nothing can answer a request.
+    const gone = orchestratorGone(study);
+    if (gone) throw new OversightError(`study "${study.name}" is ${gone}`, { study: study.name, state: study.state });
     throw new OversightError(`study "${study.name}" is not running (it is ${study.state}${study.stopReason ? `: ${terminalLine(study.stopReason)}` : ''}); ${study.state === 'paused' || study.state === 'failed' ? 'strata resume starts it again' : 'there is nothing to control'}`, {
       study: study.name,
       state: study.state,
