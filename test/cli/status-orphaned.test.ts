@@ -11,17 +11,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { orchestratorGone } from '../../src/cli/commands/status.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
-import type { StudyRecord } from '../../src/ledger/records.ts';
+import type { StudyRecord, TrialRecord } from '../../src/ledger/records.ts';
 import { makeRepo, quadraticConfig, quadraticTrainer } from '../helpers/study-repo.ts';
+import { strataProcess, until } from '../helpers/strata-process.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'strata.js');
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, NO_COLOR: '1', STRATA_CHAOS_KILL: '', ...extra });
 const strata = (cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: env(extra), timeout: 60_000 });
 
-function studyIn(repo: string): StudyRecord | undefined {
+function studyIn(repo: string): (StudyRecord & { trials: TrialRecord[] }) | undefined {
   const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
   try {
-    return ledger.studyByName('quad');
+    const study = ledger.studyByName('quad');
+    return study && { ...study, trials: ledger.trials(study.id) };
   } finally {
     ledger.close();
   }
@@ -67,6 +69,38 @@ describe('strata status of a study the ledger calls running', () => {
       child.kill('SIGTERM');
       await closed;
     }
+  }, 60_000);
+
+  it('Ctrl-C pressed twice exits at once (130), leaving the study running in the ledger: status says so, and the next run retries the cut trial and finishes', async () => {
+    // The first trial (#0) ignores SIGTERM and runs long, so the graceful stop the first press starts is still waiting when
+    // the second comes; its retry (a new seq) is quick.
+    const trainer = `if (process.env.STRATA_TRIAL === '0') { process.on('SIGTERM', () => {}); await new Promise((resolve) => setTimeout(resolve, 30_000)); }\n${quadraticTrainer()}`;
+    const repo = makeRepo({ 'train.mjs': trainer, 'strata.yaml': quadraticConfig({ maxTrials: 2, budget: '60s' }) });
+    const run = await strataProcess(repo, ['research'], {
+      env: { STRATA_CHAOS_KILL: '' },
+      during: async (child) => {
+        let stderr = '';
+        child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        await until(() => {
+          try {
+            return studyIn(repo)?.trials.some((trial) => trial.status === 'running') === true;
+          } catch {
+            return false; // the ledger is being created
+          }
+        }, 'the baseline to run');
+        child.kill('SIGINT');
+        await until(() => stderr.includes('press Ctrl-C again to exit at once'), 'the first press to be taken');
+        child.kill('SIGINT');
+      },
+    });
+    expect(run.code, run.stderr).toBe(130);
+    expect(studyIn(repo)?.state).toBe('running');
+    const status = strata(repo, ['status']);
+    expect(status.stdout).toContain('not running: its orchestrator');
+    const resumed = strata(repo, ['research']);
+    expect(resumed.status, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+    expect(studyIn(repo)?.trials.map((trial) => [trial.seq, trial.status, trial.retryOf !== null])).toEqual([[0, 'interrupted', false], [1, 'keep', true], [2, expect.any(String), false]]);
+    expect(studyIn(repo)?.state).toBe('done');
   }, 60_000);
 
   it('owned on another host: alive while its heartbeat is fresh, gone once it is 30 s old; a stage resumes with its pipeline', () => {
