@@ -118,6 +118,9 @@ export async function openResearchStudy(options: { configPath: string; config: S
       logsDir: join(repo.stateDir, 'logs', config.name),
     };
   } catch (error) {
+    // Marked running already (the branch could not be made again, the ledger could not record a config change): pause
+    // with the error, or `strata status` would show it running with no process alive.
+    session?.endOnError(error);
     session?.close();
     ledger.close();
     throw error;
