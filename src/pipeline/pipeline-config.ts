@@ -4,7 +4,9 @@ import type { RawOversight } from '../core/config/oversight-schema.ts';
 import { validateConfig, type StudyConfig } from '../core/config/parse-config.ts';
 import type { ResearchEvaluatorSection, StageSection } from '../core/config/pipeline-schema.ts';
 import type { RawConfig } from '../core/config/schema.ts';
+import { STUDY_NAME_MAX_LENGTH } from '../core/config/study-name.ts';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { EVALUATION_HASH_LENGTH, evaluationStudyName } from './evaluation-study-name.ts';
 import { findReferences, mapStrings } from './stage-references.ts';
 
 /** The study name `strata pipeline --compare` gives the plain research run; no stage may take it. */
@@ -157,7 +159,7 @@ function normalizeStage(section: StageSection, index: number, pipeline: string, 
     if (evaluator) {
       if (evolve.data || evolve.metric) issues.push({ path: `${at}.evolve.evaluator`, message: 'a research evaluator replaces data and metric: remove them, or remove the evaluator' });
       if (!raw.research) issues.push({ path: 'research', message: 'missing: the research evaluator runs studies from a top-level `research:` section (editable, run, metric, …)' });
-      stage.evaluator = normalizeEvaluator(evaluator, components, raw, `${at}.evolve.evaluator`, issues);
+      stage.evaluator = normalizeEvaluator(evaluator, components, raw, `${at}.evolve.evaluator`, issues, common.study);
     } else if (!evolve.data || !evolve.metric) {
       issues.push({ path: `${at}.evolve`, message: 'give `data:` and `metric:`, or `evaluator: {kind: research, …}` to score candidates by short research studies' });
     }
@@ -172,7 +174,7 @@ function normalizeStage(section: StageSection, index: number, pipeline: string, 
   return stage;
 }
 
-function normalizeEvaluator(section: ResearchEvaluatorSection, components: string[], raw: RawConfig, at: string, issues: ConfigIssue[]): ResearchEvaluatorConfig {
+function normalizeEvaluator(section: ResearchEvaluatorSection, components: string[], raw: RawConfig, at: string, issues: ConfigIssue[], stageStudy: string): ResearchEvaluatorConfig {
   const examples = section.examples.map((example, index): ResearchExample => ({
     id: example.id !== undefined ? String(example.id) : example.seed !== undefined && example.env === undefined ? `seed-${example.seed}` : `example-${index}`,
     ...(example.seed !== undefined ? { seed: example.seed } : {}),
@@ -182,6 +184,15 @@ function normalizeEvaluator(section: ResearchEvaluatorSection, components: strin
   examples.forEach((example, index) => {
     if (ids.has(example.id)) issues.push({ path: `${at}.examples.${index}`, message: `example id "${example.id}" is taken; give each example its own id:` });
     ids.add(example.id);
+    // Each evaluation is a study of its own, its name longer than the stage's: too long, every evaluation would fail hours in.
+    const longest = evaluationStudyName(stageStudy, '0'.repeat(EVALUATION_HASH_LENGTH), example.id).length;
+    if (longest > STUDY_NAME_MAX_LENGTH) {
+      const shown = example.id.length > 20 ? `${example.id.slice(0, 20)}…` : example.id;
+      issues.push({
+        path: `${at}.examples.${index}`,
+        message: `the research evaluations of example "${shown}" are studies named <pipeline>/<stage>/<${EVALUATION_HASH_LENGTH}-character candidate hash>-<example id>, ${longest} characters here; at most ${STUDY_NAME_MAX_LENGTH}: shorten the pipeline name, the stage name or the example id`,
+      });
+    }
   });
   let programComponent: string | undefined;
   if (section.program !== undefined) {

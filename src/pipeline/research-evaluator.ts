@@ -11,6 +11,7 @@ import { runResearch } from '../research/run-research.ts';
 import { summarizeStudy } from '../research/study-summary.ts';
 import type { StudyRepository } from '../workspace/study-repository.ts';
 import { commitFiles } from './commit-files.ts';
+import { EVALUATION_HASH_LENGTH, evaluationStudyName } from './evaluation-study-name.ts';
 import { evaluationConfig, type PipelineConfig, type PipelineStage, type ResearchExample } from './pipeline-config.ts';
 import type { PipelineObserver } from './pipeline-observer.ts';
 import { researchFeedback, researchScore, trialTable } from './research-feedback.ts';
@@ -55,7 +56,7 @@ export function createResearchEvaluator(options: ResearchEvaluatorOptions): {
   const budgetS = (parseDuration(evaluator.budget ?? pipeline.config.raw.research!.budget) ?? 0) / 1000;
 
   const evaluate: Evaluate<ResearchExample> = async (candidate, example, context) => {
-    const hash = candidateHash(candidate).slice(0, 10);
+    const hash = candidateHash(candidate).slice(0, EVALUATION_HASH_LENGTH);
     const name = evaluationStudyName(stage.study, hash, example.id);
     const info = { stage: stage.name, study: name, example: example.id, candidate: hash };
     const existing = context.study.ledger.studyByName(name);
@@ -113,10 +114,6 @@ export function createResearchEvaluator(options: ResearchEvaluatorOptions): {
   return { evaluate, version, reflectiveRecord };
 }
 
-/** `<stage study>/<candidate hash>-<example id>`: one name per (candidate, example), so a rerun finds it. */
-export function evaluationStudyName(stageStudy: string, hash: string, exampleId: string): string {
-  return `${stageStudy}/${hash}-${exampleId}`;
-}
 
 /**
  * Did an evaluation study end for good? Done, failed because its baseline

@@ -148,6 +148,17 @@ pipeline:
     ]);
   });
 
+  // Issue 12: a name git would refuse is rejected at config time. An evaluation's study is <pipeline>/<stage>/<hash>-<example>,
+  // longer than the stage's own; checked as "<stage study>/check" only, these were accepted and every evaluation failed hours in.
+  it('refuses at config time a pipeline whose research evaluation studies would be names git cannot hold, naming the example and what to shorten', () => {
+    const longName = problems(pipelineYaml(URL, { name: 'p'.repeat(84) }).replace('[{seed: 1}, {seed: 2}]', '[{seed: 1}]'));
+    expect(longName).toEqual([expect.stringMatching(/^pipeline\.0\.evolve\.evaluator\.examples\.0: the research evaluations of example "seed-1" are studies named <pipeline>\/<stage>\/<10-character candidate hash>-<example id>, 110 characters here; at most 100: shorten the pipeline name, the stage name or the example id$/)]);
+    const longId = problems(pipelineYaml(URL).replace('[{seed: 1}, {seed: 2}]', `[{seed: 1}, {id: ${'e'.repeat(90)}, seed: 2}]`));
+    expect(longId).toEqual([expect.stringMatching(/^pipeline\.0\.evolve\.evaluator\.examples\.1: the research evaluations of example "e{20}…" are studies named .*, 114 characters here; at most 100/)]);
+    // At the limit, accepted: pipe/explore/<10>-<id> is 100 characters with an id of 76.
+    expect(problems(pipelineYaml(URL).replace('[{seed: 1}, {seed: 2}]', `[{id: ${'e'.repeat(76)}, seed: 2}]`))).toEqual([]);
+  });
+
   it('needs a top-level research section for research stages and evaluators, and keeps evolve sections in stages', () => {
     expect(
       problems(`name: p
