@@ -99,23 +99,33 @@ describe('a stdout that closes early', () => {
 });
 
 describe('a stop by signal', () => {
-  it('strata research, Ctrl-C during a trial: exit 130, the study paused, one line on stderr', async () => {
-    const repo = makeRepo({ 'train.mjs': quadraticTrainer(5000), 'strata.yaml': quadraticConfig({ maxTrials: 3 }) });
-    const ledgerPath = join(repo, '.strata', 'ledger.db');
-    const run = await strataProcess(repo, ['research'], {
-      during: async (child) => {
-        await until(() => {
-          try {
-            return existsSync(ledgerPath) && study(repo).trials.some((trial) => trial.status === 'running');
-          } catch {
-            return false; // the study is not in the ledger yet
-          }
-        }, 'the baseline trial to run');
-        child.kill('SIGINT');
-      },
+  // README, Stopping and resuming: "Ctrl-C (or SIGTERM) stops gracefully: the running trial is killed, its worktree cleaned, the study paused, exit code 130."
+  for (const [signal, name] of [['SIGINT', 'Ctrl-C'], ['SIGTERM', 'SIGTERM']] as const) {
+    it(`strata research, ${name} during a trial: exit 130, the study paused, the trial interrupted and its worktree cleaned, one line on stderr`, async () => {
+      // The trial leaves a file in its worktree before it is stopped.
+      const trainer = `import { writeFileSync } from 'node:fs';\nwriteFileSync('scratch.tmp', 'half a checkpoint');\n${quadraticTrainer(5000)}`;
+      const repo = makeRepo({ 'train.mjs': trainer, 'strata.yaml': quadraticConfig({ maxTrials: 3 }) });
+      const ledgerPath = join(repo, '.strata', 'ledger.db');
+      let worktree = '';
+      const run = await strataProcess(repo, ['research'], {
+        during: async (child) => {
+          await until(() => {
+            try {
+              const running = existsSync(ledgerPath) ? study(repo).trials.find((trial) => trial.status === 'running' && trial.worktree !== null) : undefined;
+              worktree = running?.worktree ?? '';
+              return running !== undefined && existsSync(join(worktree, 'scratch.tmp'));
+            } catch {
+              return false; // the study is not in the ledger yet
+            }
+          }, 'the baseline trial to run');
+          child.kill(signal);
+        },
+      });
+      expect(run.code, run.stderr).toBe(130);
+      expect(run.stderr).not.toMatch(NO_STACK);
+      expect(study(repo)).toMatchObject({ state: 'paused', stopReason: 'stopped by the user; run again to resume', ownerPid: null });
+      expect(study(repo).trials.map((trial) => trial.status)).toEqual(['interrupted']);
+      expect(existsSync(join(worktree, 'scratch.tmp')), `${worktree} still holds what the stopped trial wrote`).toBe(false);
     });
-    expect(run.code, run.stderr).toBe(130);
-    expect(run.stderr).not.toMatch(NO_STACK);
-    expect(study(repo)).toMatchObject({ state: 'paused', stopReason: 'stopped by the user; run again to resume' });
-  });
+  }
 });
