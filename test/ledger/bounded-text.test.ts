@@ -40,4 +40,24 @@ describe('bounded texts', () => {
     expect(checkLedger(ledger).ok).toBe(true);
     ledger.close();
   });
+
+  it('bounds the texts oversight and decisions record from errors and trials: an outcome, a pause detail, a decision note', () => {
+    const ledger = Ledger.open(':memory:');
+    ledger.record('study.created', { studyId: 1, name: 's', kind: 'research', config: {}, configHash: 'h', branch: 'strata/s', baseCommit: 'abc' }, { studyId: 1 });
+    ledger.record('trial.queued', { studyId: 1, trialId: 1, seq: 0, role: 'baseline', proposer: 'baseline', description: 'd', parentCommit: 'abc', relatedTrialId: null, params: null, paramsKey: null, budgetMs: 1000, seed: 1, attempt: 1 }, { studyId: 1, trialId: 1 });
+    const huge = `git said: ${'conflict '.repeat(200_000)}`;
+    // A veto whose git work failed acknowledges with the error; a pause names the trial's reason; a decision keeps the stages' notes.
+    const outcome = ledger.record('oversight.control_applied', { studyId: 1, requestId: 1, action: 'veto', outcome: `failed: ${huge}` }, { studyId: 1 });
+    const pause = ledger.record('oversight.pause_triggered', { studyId: 1, condition: 'crash_streak', trialId: 1, detail: `3 trials in a row crashed (the last #0: ${huge})`, step: null }, { studyId: 1 });
+    const assessed = ledger.record('trial.assessed', { trialId: 1, assessment: { rule: 'strict', runs: 1, looks: 1, evidence: null, suspect: null, notes: [huge, 'leftover processes killed'] } }, { studyId: 1, trialId: 1 });
+    expect(outcome.outcome.length).toBeLessThanOrEqual(TEXT_LIMITS.reason);
+    expect(outcome.outcome).toMatch(/^failed: git said: conflict .*…\[truncated: \d+ chars, sha256 [0-9a-f]{64}\]$/);
+    expect(pause.detail.length).toBeLessThanOrEqual(TEXT_LIMITS.reason);
+    expect(assessed.assessment.notes.map((note) => note.length <= TEXT_LIMITS.reason)).toEqual([true, true]);
+    expect(assessed.assessment.notes[1]).toBe('leftover processes killed');
+    expect((ledger.trial(1).meta as { acceptance: { notes: string[] } }).acceptance.notes).toEqual(assessed.assessment.notes);
+    expect(JSON.stringify(ledger.events()).length).toBeLessThan(5 * TEXT_LIMITS.reason + 10_000);
+    expect(checkLedger(ledger).ok).toBe(true);
+    ledger.close();
+  });
 });

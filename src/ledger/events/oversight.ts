@@ -97,4 +97,7 @@ export const oversightBounds: PayloadBounds<OversightEvents> = {
   'oversight.control_requested': (e) => ({ ...e, reason: boundNullable(e.reason, TEXT_LIMITS.reason), author: boundText(e.author, 200) }),
   'trial.vetoed': (e) => ({ ...e, reason: boundText(e.reason, TEXT_LIMITS.reason), author: boundText(e.author, 200) }),
   'oversight.notification': (e) => ({ ...e, detail: boundNullable(e.detail, TEXT_LIMITS.reason) }),
+  // An outcome can carry an error (a veto whose git work failed); a detail quotes a trial's reason.
+  'oversight.control_applied': (e) => ({ ...e, outcome: boundText(e.outcome, TEXT_LIMITS.reason) }),
+  'oversight.pause_triggered': (e) => ({ ...e, detail: boundText(e.detail, TEXT_LIMITS.reason) }),
 };

@@ -134,6 +134,8 @@ export const researchProjections: Projections<ResearchEvents> = {
 };
 
 export const researchBounds: PayloadBounds<ResearchEvents> = {
+  // The stages' notes quote what a run printed or why it was stopped.
+  'trial.assessed': (e) => ({ ...e, assessment: { ...e.assessment, notes: e.assessment.notes.map((note) => boundText(note, TEXT_LIMITS.reason)) } }),
   'trial.rechecked': (e) => ({ ...e, reason: boundText(e.reason, TEXT_LIMITS.reason) }),
   'trial.holdout_measured': (e) => ({ ...e, reason: boundNullable(e.reason, TEXT_LIMITS.reason) }),
   'trial.speculation_stale': (e) => ({ ...e, description: boundText(e.description, TEXT_LIMITS.description) }),
