@@ -1,6 +1,8 @@
+import { MAX_DURATION_TEXT } from '../core/config/duration-schema.ts';
 import { EVOLVE_DEFAULTS } from '../core/config/evolve-config.ts';
 import { NO_OVERSIGHT, type OversightConfig } from '../core/config/oversight-config.ts';
 import { normalizeModelReference } from '../core/config/llm-config.ts';
+import { MAX_DURATION_MS } from '../core/duration.ts';
 import { ConfigError, errorMessage, EvaluatorError, StudyStateError, StudyStoppedError, type ConfigIssue } from '../core/errors.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { ModelClient } from '../llm/model-client.ts';
@@ -122,6 +124,8 @@ export async function optimize<E>(options: OptimizeOptions<E>): Promise<Optimize
   const ids = { train: exampleIds(options.trainset, 'trainset'), val: exampleIds(options.valset, 'valset'), test: exampleIds(options.testset ?? [], 'testset') };
   if (ids.train.length === 0 || ids.val.length === 0) throw new ConfigError([{ path: ids.train.length === 0 ? 'trainset' : 'valset', message: 'needs at least one example' }]);
   if (Object.keys(options.seed).length === 0) throw new ConfigError([{ path: 'seed', message: 'name at least one component' }]);
+  const budgetProblems = budgetIssues(options.budget);
+  if (budgetProblems.length > 0) throw new ConfigError(budgetProblems);
   if (options.budget.metricCalls === undefined && !options.budget.usd && options.budget.maxTimeMs === undefined) {
     throw new ConfigError([{ path: 'budget', message: 'set metricCalls, usd or maxTimeMs: a run needs a finite budget' }]);
   }
@@ -286,6 +290,24 @@ export function resolveEngineOptions(options: EngineOptionsInput): EngineOptions
     },
     evaluatorVersion: options.evaluatorVersion ?? '',
   };
+}
+
+/**
+ * The limits the config file's schema checks, checked for the library's caller: a maxTimeMs
+ * beyond a timer's range fires at once (Node sets it to 1 ms), an endless metricCalls is no budget.
+ */
+function budgetIssues(budget: EvolveBudget): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { metricCalls, usd, maxTimeMs } = budget;
+  if (metricCalls !== undefined && !(Number.isInteger(metricCalls) && metricCalls >= 1)) {
+    issues.push({ path: 'budget.metricCalls', message: `must be a whole number of at least 1, got ${metricCalls}` });
+  }
+  if (usd !== undefined && !(Number.isFinite(usd) && usd >= 0)) issues.push({ path: 'budget.usd', message: `must be a finite number of at least 0 (0 = no cap), got ${usd}` });
+  if (maxTimeMs !== undefined) {
+    if (!(Number.isFinite(maxTimeMs) && maxTimeMs >= 0)) issues.push({ path: 'budget.maxTimeMs', message: `must be a number of milliseconds of at least 0, got ${maxTimeMs}` });
+    else if (maxTimeMs > MAX_DURATION_MS) issues.push({ path: 'budget.maxTimeMs', message: `must be at most ${MAX_DURATION_MS} ms, ${MAX_DURATION_TEXT}, got ${maxTimeMs}` });
+  }
+  return issues;
 }
 
 function toModel(model: ReflectionModel): ConstructorParameters<typeof ModelClient>[0]['model'] {

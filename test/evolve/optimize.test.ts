@@ -147,4 +147,21 @@ describe('optimize', () => {
   it('refuses a budget that cannot score the seed', async () => {
     await expect(optimize(baseOptions({ budget: { metricCalls: 5 } }))).rejects.toThrow(/cannot even score the seed/);
   });
+
+  it('refuses limits a run cannot keep before it evaluates anything: maxTimeMs beyond a timer, endless metricCalls or usd', async () => {
+    // maxTimeMs of 600h fired its timer at once (TimeoutOverflowWarning) and stopped with "max_time of 2160000000ms reached";
+    // metricCalls: Infinity passed as the finite budget a run needs.
+    const evaluator = toyEvaluator();
+    const run = optimize(baseOptions({ evaluate: evaluator.evaluate, budget: { maxTimeMs: 600 * 3_600_000, metricCalls: Number.POSITIVE_INFINITY, usd: Number.NaN } }));
+    await expect(run).rejects.toThrow(
+      [
+        'invalid config (3 problems):',
+        '  budget.metricCalls: must be a whole number of at least 1, got Infinity',
+        '  budget.usd: must be a finite number of at least 0 (0 = no cap), got NaN',
+        '  budget.maxTimeMs: must be at most 2147483647 ms, 596h (about 24.8 days, the longest a Node.js timer can wait), got 2160000000',
+      ].join('\n'),
+    );
+    expect(evaluator.calls).toEqual([]);
+    await expect(optimize(baseOptions({ budget: { maxTimeMs: -1 } }))).rejects.toThrow('budget.maxTimeMs: must be a number of milliseconds of at least 0, got -1');
+  });
 });
