@@ -234,9 +234,10 @@ void research; void wrong;
       }),
     );
     const check = run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], consumer);
-    // The AI SDK's own declarations import 'json-schema' types it does not depend on: that error is theirs, not ours.
-    const errors = check.stdout.split('\n').filter((line) => /error TS/.test(line) && !line.startsWith('node_modules/@ai-sdk/'));
-    expect(errors).toEqual([]);
+    // No error anywhere, the dependencies' declarations included: the AI SDK's import 'json-schema' types it does not
+    // depend on (TS7016 in node_modules/@ai-sdk/provider under skipLibCheck: false, tsc's default); strata depends on @types/json-schema for them.
+    expect(check.stdout.split('\n').filter((line) => /error TS/.test(line))).toEqual([]);
+    expect(check.status, check.stdout).toBe(0);
   });
 
   it('on an older Node it prints one line naming the version it needs and how to get it, with no stack trace', () => {
