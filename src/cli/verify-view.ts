@@ -7,6 +7,7 @@ import { formatNumber, formatPValue } from '../acceptance/format-number.ts';
 import { signed } from '../verify/describe-comparison.ts';
 import { describeComparison } from '../verify/describe-comparison.ts';
 import type { Contribution, VerifyResult } from '../verify/verify-record.ts';
+import { terminalLine } from '../core/terminal-text.ts';
 import { renderTable, truncate } from './table.ts';
 
 const VERDICTS: Record<Contribution['verdict'], string> = {
@@ -38,12 +39,13 @@ export function renderVerify(result: VerifyResult, metric: string): string {
         ['change', 'description', 'contribution', '95% interval', 'df', 'p', 'verdict'],
         result.contributions.map((item) => [
           `#${item.change.seq}`,
-          truncate(item.change.description, 40),
+          // A proposer wrote the description and git's message quotes the change's paths: printed without control sequences.
+          truncate(terminalLine(item.change.description), 40),
           item.comparison ? signed(item.comparison.improvement) : '-',
           item.comparison ? `[${formatNumber(item.comparison.interval[0])}, ${formatNumber(item.comparison.interval[1])}]` : '-',
           item.comparison && Number.isFinite(item.comparison.df) ? item.comparison.df.toFixed(1) : '-',
           item.comparison ? formatPValue(item.comparison.pValue).replace(/^p/, '') : '-',
-          item.conflict ? `${VERDICTS.conflict} (${truncate(item.conflict, 60)})` : VERDICTS[item.verdict],
+          item.conflict ? `${VERDICTS.conflict} (${truncate(terminalLine(item.conflict), 60)})` : VERDICTS[item.verdict],
         ]),
         ['left', 'left', 'right', 'right', 'right', 'right', 'left'],
       ),

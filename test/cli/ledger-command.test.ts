@@ -55,6 +55,21 @@ describe('strata ledger check', () => {
     ]);
   });
 
+  it('shows a differing value a proposer wrote as text, and --json escapes what a terminal would act on', () => {
+    const { repo, ledger } = repoWith('research.db');
+    strata(repo, 'ledger', 'check');
+    // ESC ] 0 ; … BEL (a window title), CSI 2 J (clear the screen) in 8-bit form, a right-to-left override.
+    sqlRun(ledger, "UPDATE trials SET description = 'lower lr' || char(27) || ']0;owned' || char(7) || char(155) || '2J' || char(8238) || 'evil' WHERE id = 6");
+    const actedOn = (text: string) => text.match(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g) ?? [];
+    const text = strata(repo, 'ledger', 'check');
+    expect(text.stdout).toContain('trials #6 description: live "lower lr');
+    expect(actedOn(text.stdout)).toEqual([]);
+    const json = strata(repo, 'ledger', 'check', '--json');
+    expect(actedOn(json.stdout)).toEqual([]);
+    const result = JSON.parse(json.stdout) as LedgerCheckResult;
+    expect(result.differences).toContainEqual(expect.objectContaining({ table: 'trials', rowId: 6, column: 'description', live: 'lower lr\x1b]0;owned\x07\x9b2J\u202eevil' }));
+  });
+
   it('says where no ledger is', () => {
     const repo = mkdtempSync(join(tmpdir(), 'strata-no-ledger-'));
     const result = strata(repo, 'ledger', 'check');

@@ -23,7 +23,14 @@ import { probeSandbox, type SandboxCapabilities } from '../../src/sandbox/sandbo
 import { exportCommand } from '../../src/cli/commands/export.ts';
 import { statusCommand } from '../../src/cli/commands/status.ts';
 import { createResearchReporter } from '../../src/cli/research-reporter.ts';
+import { evolveCommand } from '../../src/cli/commands/evolve.ts';
+import { renderPipelineStatus } from '../../src/cli/commands/pipeline.ts';
+import { researchCommand } from '../../src/cli/commands/research.ts';
+import { verifyCommand } from '../../src/cli/commands/verify.ts';
 import { config, makeRepo } from '../helpers/study-repo.ts';
+import { LoopbackModelServer } from '../helpers/loopback-model.ts';
+import { triageLines, triageModel } from '../helpers/triage-task.ts';
+import { nightStudy } from '../verify/night-study.ts';
 
 const HOSTILE_AGENT = resolve(import.meta.dirname, '../fixtures/fake-agent/hostile-agent');
 const isRoot = process.getuid?.() === 0;
@@ -376,5 +383,87 @@ describe('terminal escapes: text a proposer, a trial or a model wrote reaches th
     await exportCommand({ config: 'strata.yaml', cwd: repo, format: 'jsonl', out: jsonl });
     expect(actedOn(jsonl.text())).toEqual([]);
     expect(jsonl.text().trim().split('\n').map((line) => (JSON.parse(line) as TrialRecord).description)).toContain(HOSTILE);
+  });
+
+  it('verify prints kept changes without control sequences; research --json escapes them', async () => {
+    const dir = nightStudy({ changes: [{ flag: 'A', effect: 0.3, description: HOSTILE }], lucky: null });
+    restores.push(() => rmSync(dir, { recursive: true, force: true }));
+    const research = capture(false);
+    expect(await researchCommand({ config: 'strata.yaml', cwd: dir, json: true, out: research })).toBe(0);
+    expect(actedOn(research.text())).toEqual([]);
+    const summary = JSON.parse(research.text()) as { trials: { seq: number; status: string; description: string }[] };
+    expect(summary.trials.find((trial) => trial.seq === 1)).toMatchObject({ status: 'keep', description: HOSTILE });
+    const verify = capture(false);
+    expect(await verifyCommand({ config: 'strata.yaml', cwd: dir, repeats: '2', out: verify })).toBe(0);
+    expect(verify.text()).toMatch(/#1 +lower lr/);
+    expect(actedOn(verify.text())).toEqual([]);
+  });
+
+  it("evolve --json escapes the model's components; its warnings print as text", async () => {
+    // The reflection model puts the sequences into every prompt it proposes, and refuses the held-out split with them.
+    const server = await LoopbackModelServer.start((request) => {
+      if (request.lastUserText.includes('HELDOUT')) return { status: 401, error: HOSTILE };
+      const reply = triageModel(request);
+      return request.lastUserText.includes('improving one part of the instructions') ? { ...reply, text: reply.text.replace(/\n```$/, `\n${HOSTILE}\n\`\`\``) } : reply;
+    });
+    const study = (withTest: boolean) => {
+      const dir = mkdtempSync(join(tmpdir(), 'strata-evolve-escapes-'));
+      restores.push(() => rmSync(dir, { recursive: true, force: true }));
+      mkdirSync(join(dir, 'data'));
+      writeFileSync(join(dir, 'data', 'train.jsonl'), triageLines('t', 12));
+      writeFileSync(join(dir, 'data', 'val.jsonl'), triageLines('v', 6));
+      writeFileSync(join(dir, 'data', 'test.jsonl'), triageLines('x', 3).replaceAll('Please help.', 'HELDOUT'));
+      writeFileSync(join(dir, 'system.txt'), 'Classify the ticket as billing, bug or account.\n');
+      const model = (name: string) => `{model: "openai-compatible:${name}", base_url: "${server.url}", prices: {input_per_mtok: 1, output_per_mtok: 4}}`;
+      const test = withTest ? ', test: data/test.jsonl' : '';
+      writeFileSync(
+        join(dir, 'strata.yaml'),
+        `name: triage\nevolve:\n  seed: {system_prompt: system.txt}\n  data: {train: data/train.jsonl, val: data/val.jsonl${test}}\n  task_model: ${model('task')}\n  reflection_model: ${model('reflect')}\n  metric: {kind: exact}\n  budget: {metric_calls: 40, usd: 1}\n`,
+      );
+      return dir;
+    };
+    try {
+      const json = capture(false);
+      expect(await evolveCommand({ config: 'strata.yaml', cwd: study(false), json: true, out: json })).toBe(0);
+      const result = JSON.parse(json.text()) as { best: { idx: number; components: Record<string, string> } };
+      expect(result.best.idx).toBeGreaterThan(0);
+      expect(result.best.components.system_prompt).toContain(HOSTILE);
+      expect(actedOn(json.text())).toEqual([]);
+      const plain = capture(false);
+      expect(await evolveCommand({ config: 'strata.yaml', cwd: study(true), out: plain })).toBe(0);
+      expect(plain.text()).toMatch(/warning: the held-out test was not scored: [^\n]*lower lr/);
+      expect(actedOn(plain.text())).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('pipeline status prints what a stage received (an earlier stage\'s model output) without control sequences', () => {
+    const spend = { trials: 1, runs: 1, trialSeconds: 1, usd: 0, evaluations: 0, metricCalls: null };
+    const pipeline = renderPipelineStatus(
+      {
+        pipeline: { name: 'p', kind: 'pipeline', state: 'running', stop_reason: null, start_commit: 'abc', created_at: '', updated_at: '' },
+        stages: [
+          {
+            stage: 'exploit',
+            index: 1,
+            kind: 'research',
+            study: 'p/exploit',
+            state: 'running',
+            stop_reason: null,
+            // A reference to an evolve stage's best prompt: model output, quoted by its first line.
+            started: { start_commit: 'abc', base_commit: 'abc', handoff: null, inputs: [{ reference: '${explore.best.system_prompt}', value: HOSTILE, file: null }] },
+            metric: { name: 'loss', goal: 'minimize' },
+            best: null,
+            spend,
+          },
+        ],
+        totals: spend,
+        plain: null,
+      },
+      capture(false),
+    );
+    expect(pipeline).toContain('${explore.best.system_prompt} = lower lr');
+    expect(actedOn(pipeline)).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import { runEvolveStudy } from '../../evolve/run-evolve-study.ts';
 import { createEvolveReporter } from '../evolve-reporter.ts';
 import { palette } from '../format.ts';
@@ -37,7 +38,8 @@ export async function evolveCommand(options: EvolveCommandOptions): Promise<numb
   const bestDir = relative(options.cwd, run.bestDir) || run.bestDir;
   if (options.json) {
     out.write(
-      `${JSON.stringify(
+      // The components are model output: escaped so a terminal showing the JSON acts on none of it.
+      `${safeJson(
         {
           study: result.studyName,
           stop_reason: result.stopReason,
@@ -53,7 +55,6 @@ export async function evolveCommand(options: EvolveCommandOptions): Promise<numb
           best_dir: bestDir,
           warnings: result.warnings,
         },
-        null,
         2,
       )}\n`,
     );
@@ -63,7 +64,7 @@ export async function evolveCommand(options: EvolveCommandOptions): Promise<numb
     out.write(`${colors.bold(`best #${result.best.idx}`)}: val ${result.best.valMean.toFixed(3)} (seed ${seed.valMean.toFixed(3)})${test}\n`);
     out.write(`  ${result.budget.iterations} iterations · ${result.proposals.accepted} accepted, ${result.proposals.rejected} rejected · ${result.budget.metricCalls} metric calls · $${result.budget.usd.toFixed(4)}\n`);
     out.write(`  best components: ${bestDir}/\n`);
-    for (const warning of result.warnings) out.write(colors.yellow(`  warning: ${warning}\n`));
+    for (const warning of result.warnings) out.write(colors.yellow(`  warning: ${terminalLine(warning)}\n`));
   }
   if (result.stopReason === 'interrupted') return 130;
   return result.stopReason === 'llm_unavailable' ? 1 : 0;

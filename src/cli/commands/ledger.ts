@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { LedgerError, StudyStateError } from '../../core/errors.ts';
 import { checkLedger, type LedgerCheckResult, type LedgerDifference } from '../../ledger/ledger-check.ts';
 import { Ledger } from '../../ledger/ledger.ts';
+import { safeJson } from '../../core/terminal-text.ts';
 import { ledgerPathFor } from '../../workspace/state-dir.ts';
 
 export interface LedgerCommandOptions {
@@ -33,7 +34,7 @@ export async function ledgerCommand(options: LedgerCommandOptions): Promise<numb
   } finally {
     ledger.close();
   }
-  out.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderCheck(result)}\n`);
+  out.write(options.json ? `${safeJson(result, 2)}\n` : `${renderCheck(result)}\n`);
   return result.ok ? 0 : 1;
 }
 
@@ -61,6 +62,7 @@ function describe(difference: LedgerDifference): string {
 
 function show(value: unknown): string {
   if (value === undefined) return '(none)';
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  // Values are what trials and proposers wrote (descriptions, reasons): a terminal acts on none of their characters.
+  const text = typeof value === 'string' ? safeJson(value) : String(value);
   return text.length > 120 ? `${text.slice(0, 117)}…` : text;
 }

@@ -151,7 +151,7 @@ export function renderPipelineStatus(summary: PipelineSummary, out: NodeJS.Writa
       const files = Object.entries(stage.started.handoff.files).map(([component, file]) => `${component} → ${file}`).join(', ');
       received.push(`hand-off from ${stage.started.handoff.from}: ${files} (commit ${stage.started.handoff.commit.slice(0, 8)})`);
     }
-    for (const input of stage.started.inputs) received.push(`${input.reference} = ${truncate(input.file ? `${input.value} → ${input.file}` : input.value, 100)}`);
+    for (const input of stage.started.inputs) received.push(`${input.reference} = ${truncate(terminalLine(input.file ? `${input.value} → ${input.file}` : input.value), 100)}`);
     if (received.length > 0) lines.push('', `${stage.stage} received:`, ...received.map((line) => `  ${line}`));
   }
   if (summary.plain) {

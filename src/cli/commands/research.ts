@@ -1,3 +1,4 @@
+import { safeJson } from '../../core/terminal-text.ts';
 import { runResearch } from '../../research/run-research.ts';
 import { loadConfig } from '../load-config.ts';
 import { createResearchReporter } from '../research-reporter.ts';
@@ -18,7 +19,7 @@ export async function researchCommand(options: ResearchCommandOptions): Promise<
   const reporter = options.json ? undefined : createResearchReporter(out, { goal: research.metric.goal, metric: research.metric.name });
   try {
     const summary = await runResearch({ configPath: path, config, ...(options.signal ? { signal: options.signal } : {}), ...(reporter ? { observer: reporter } : {}) });
-    if (options.json) out.write(`${JSON.stringify(summary, null, 2)}\n`);
+    if (options.json) out.write(`${safeJson(summary, 2)}\n`);
     return summary.study.state === 'failed' ? 1 : 0;
   } finally {
     reporter?.close();

@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from '../../core/duration.ts';
 import { StudyStateError } from '../../core/errors.ts';
-import { safeJson } from '../../core/terminal-text.ts';
+import { safeJson, terminalLine } from '../../core/terminal-text.ts';
 import type { StudyConfig } from '../../core/config/parse-config.ts';
 import { runVerify, type VerifyObserver } from '../../verify/run-verify.ts';
 import { loadConfig } from '../load-config.ts';
@@ -77,7 +77,7 @@ export function verifyObserver(out: NodeJS.WritableStream, studyConfig: StudyCon
       if (fits < left && maxTimeMs !== undefined) {
         out.write(`  --max-time ${formatDuration(maxTimeMs)}: about ${fits} of the ${left} runs fit; it stops before a run that would end later, and strata verify again resumes\n`);
       }
-      for (const conflict of conflicts) out.write(`  conflict: #${conflict.seq} cannot be left out of the best: ${conflict.message}\n`);
+      for (const conflict of conflicts) out.write(`  conflict: #${conflict.seq} cannot be left out of the best: ${terminalLine(conflict.message)}\n`);
     },
     runFinished: ({ done, total, arm, trial }) => {
       const value = trial.status === 'discard' && trial.metric !== null ? `${metric}=${trial.metric}` : `${trial.status}${trial.statusReason ? `: ${trial.statusReason}` : ''}`;
