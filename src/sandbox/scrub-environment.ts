@@ -33,8 +33,12 @@ const SECRET_VALUES = [
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
 ];
 const SESSION_HANDLES = new Set(['SSH_AUTH_SOCK', 'SSH_AGENT_PID', 'GPG_AGENT_INFO', 'KRB5CCNAME', 'DBUS_SESSION_BUS_ADDRESS', 'XAUTHORITY', 'GIT_ASKPASS', 'SSH_ASKPASS', 'SUDO_ASKPASS']);
-/** Names that match a secret word but are settings every ML stack uses. */
-const KNOWN_HARMLESS = new Set(['HF_HUB_DISABLE_IMPLICIT_TOKEN']);
+/**
+ * Names that match a secret word but are settings every ML stack uses, and
+ * the variables that point at CA certificates (public; without them HTTPS
+ * fails behind a private CA). Their values are still checked.
+ */
+const KNOWN_HARMLESS = new Set(['HF_HUB_DISABLE_IMPLICIT_TOKEN', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NIX_SSL_CERT_FILE', 'PIP_CERT', 'AWS_CA_BUNDLE']);
 /** Where programs keep per-user state; they must follow the process's own HOME when it has one. */
 const HOME_DERIVED = /^XDG_(CACHE|CONFIG|DATA|STATE|RUNTIME)_(HOME|DIR)$/;
 
@@ -48,8 +52,7 @@ const HOME_DERIVED = /^XDG_(CACHE|CONFIG|DATA|STATE|RUNTIME)_(HOME|DIR)$/;
  */
 export function isWithheld(name: string, value?: string): boolean {
   if (SESSION_HANDLES.has(name) || HOME_DERIVED.test(name)) return true;
-  if (KNOWN_HARMLESS.has(name)) return false;
-  if (SECRET_WORDS.test(name) || SECRET_PARTS.test(name) || SECRET_PREFIXES.test(name)) return true;
+  if (!KNOWN_HARMLESS.has(name) && (SECRET_WORDS.test(name) || SECRET_PARTS.test(name) || SECRET_PREFIXES.test(name))) return true;
   return value !== undefined && SECRET_VALUES.some((pattern) => pattern.test(value));
 }
 

@@ -81,6 +81,15 @@ describe('the scrubbed environment', () => {
     expect(matchesName('XWANDB_API_KEY', ['WANDB_*'])).toBe(false);
   });
 
+  it('keeps the variables that point at CA certificates (public, and without them HTTPS fails behind a private CA), unless their value is a key', () => {
+    for (const name of ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'NIX_SSL_CERT_FILE', 'PIP_CERT', 'AWS_CA_BUNDLE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'NODE_EXTRA_CA_CERTS']) {
+      expect(isWithheld(name, '/etc/ssl/certs/ca-certificates.crt'), name).toBe(false);
+    }
+    expect(isWithheld('SSL_CERT_FILE', '-----BEGIN RSA PRIVATE KEY-----\nMIIE')).toBe(true);
+    // A client certificate's key is still a key.
+    expect(isWithheld('CLIENT_CERT_KEY', '/etc/ssl/private/client.key')).toBe(true);
+  });
+
   it('without a HOME of its own (a coding agent), keeps HOME and the XDG folders', () => {
     const env = scrubEnvironment({ HOME: '/home/me', XDG_CONFIG_HOME: '/home/me/.config', AWS_SECRET_ACCESS_KEY: 'a' }, { explicit: [], tmp: '/s/t' });
     expect(env).toEqual({ HOME: '/home/me', XDG_CONFIG_HOME: '/home/me/.config', TMPDIR: '/s/t', TMP: '/s/t', TEMP: '/s/t', STRATA_WITHHELD: 'AWS_SECRET_ACCESS_KEY' });

@@ -222,6 +222,53 @@ describe('the study sandbox', () => {
       expect(run.output).toContain('artifacts-written');
     });
 
+    withBubblewrap("hides the credential files of agents, clouds, registries, ssh and the Hugging Face token, and withholds secret-looking variables but env_passthrough's", async () => {
+      const made = layout();
+      // A HOME the trial could otherwise read (inside the repository, which it sees read-only): only the list hides these.
+      const home = join(made.root, 'home');
+      const files = [
+        '.claude/.credentials.json',
+        '.codex/auth.json',
+        '.aws/credentials',
+        '.config/gcloud/application_default_credentials.json',
+        '.azure/msal_token_cache.json',
+        '.ssh/id_ed25519',
+        '.netrc',
+        '.git-credentials',
+        '.docker/config.json',
+        '.kube/config',
+        '.npmrc',
+        '.pypirc',
+        '.cache/huggingface/token',
+        '.huggingface/token',
+        '.bash_history',
+      ];
+      for (const [index, file] of files.entries()) {
+        mkdirSync(join(home, file, '..'), { recursive: true });
+        writeFileSync(join(home, file), `secret-${index}-value`);
+      }
+      writeFileSync(join(home, '.bashrc'), 'plain-file');
+      writeFileSync(join(made.root, '.env'), 'secret-env-value');
+      const savedHome = process.env.HOME;
+      process.env.HOME = home;
+      cleanups.push(() => {
+        process.env.HOME = savedHome;
+      });
+      const sandbox = await open(made, { envPassthrough: ['WANDB_*'] });
+      const paths = [...files.map((file) => join(home, file)), join(home, '.bashrc'), join(made.root, '.env')];
+      const script = `for f in ${paths.map((path) => JSON.stringify(path)).join(' ')}; do cat "$f" 2>/dev/null; echo; done; echo "withheld: $STRATA_WITHHELD | wandb: $WANDB_API_KEY"`;
+      const secrets = { PGPASSWORD: 'v1', DB_PASS: 'v2', MYSQL_PASSWD: 'v3', SERVICE_TOKEN: 'v4', APP_SECRET: 'v5', API_KEY: 'v6', GCP_CREDENTIALS: 'v7', WANDB_API_KEY: 'passed' };
+      const result = await sandbox.executorFor(processExecutor, stage(made)).run(request(script, made.workdir, secrets));
+      expect(result.output).toContain('plain-file');
+      expect(result.output).not.toMatch(/secret-(\d+|env)-value/);
+      const [withheld, wandb] = /withheld: (.*) \| wandb: (.*)/.exec(result.output)!.slice(1) as [string, string];
+      // The orchestrator's own secret-looking names are listed too: only those of the request are known here.
+      expect(withheld.split(' ')).toEqual(expect.arrayContaining(['API_KEY', 'APP_SECRET', 'DB_PASS', 'GCP_CREDENTIALS', 'MYSQL_PASSWD', 'PGPASSWORD', 'SERVICE_TOKEN']));
+      expect(withheld.split(' ')).not.toContain('WANDB_API_KEY');
+      expect(wandb).toBe('passed');
+      expect(result.output).not.toMatch(/\bv[1-7]\b/);
+    });
+
     withBubblewrap('shows trials the git config without the token in a remote URL', async () => {
       const made = layout();
       mkdirSync(join(made.root, '.git'));
