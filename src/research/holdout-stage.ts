@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Executor } from '../core/executor.ts';
+import { describeViolations } from '../integrity/compare-snapshots.ts';
 import type { ParamValues } from '../core/search-space.ts';
 import type { TrialRecord } from '../ledger/records.ts';
 import { chaosPoint } from '../study/chaos-point.ts';
@@ -74,6 +75,11 @@ export async function runHoldout(opened: OpenedStudy, trial: TrialRecord, contex
     const executor = trust.sandbox.executorFor(context.executor, { name: `${artifactsName}-holdout`, workdir: context.checkout, artifacts, artifactsWritable: false, readsHoldoutData: true });
     await chaosPoint('holdout');
     const result = await executor.run({ trialId: trial.id, command: holdout.command, cwd: projectDir, env, budgetMs: holdout.budgetMs, graceMs: holdout.graceMs, logPath, signal: context.signal });
+    const tampered = await trust.guard.checkAfterRun(projectDir, pristine.snapshot);
+    if (tampered.length > 0) {
+      await repo.removeWorktree(context.checkout);
+      return record('invalid', `the holdout stage changed protected files, so nothing it printed is trusted: ${describeViolations(tampered)}`, null, null, result.wallMs);
+    }
     const measured = measureRun(opened, result, holdout);
     const notes = sandboxNotes(result);
     if (!measured.ok) return record(measured.status, [measured.reason, ...notes].join('; '), measured.metric, measured.metrics, result.wallMs);

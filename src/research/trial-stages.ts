@@ -126,6 +126,12 @@ export async function runTrialStages(opened: OpenedStudy, input: TrialStagesInpu
       ...(input.onOutput ? { onOutput: input.onOutput } : {}),
     });
     notes.push(...sandboxNotes(evaluated).map((note) => `evaluate: ${note}`));
+    // The evaluator may run the candidate's code (evaluate_code: candidate, a pickled model): what it changed is put back before git runs there again.
+    const tampered = await trust.guard.checkAfterRun(evaluationDir, pristine.snapshot);
+    if (tampered.length > 0) {
+      await freshCheckout(opened, checkout, commit);
+      return { run: combine(run, evaluated, evaluate.command), invalid: `the evaluate stage changed protected files, so nothing it printed is trusted: ${describeViolations(tampered)}`, notes };
+    }
     return { run: combine(run, evaluated, evaluate.command), invalid: null, notes };
   } finally {
     await repo.cleanWorktree(checkout);

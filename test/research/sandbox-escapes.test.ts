@@ -18,6 +18,8 @@ import type { Proposer } from '../../src/core/proposer.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import type { TrialRecord } from '../../src/ledger/records.ts';
 import { CommandProposer } from '../../src/proposers/command/command-proposer.ts';
+import { LocalExecutor } from '../../src/executors/local-executor.ts';
+import type { Executor } from '../../src/core/executor.ts';
 import { runResearch } from '../../src/research/run-research.ts';
 import { probeSandbox, type SandboxCapabilities } from '../../src/sandbox/sandbox-capabilities.ts';
 import { exportCommand } from '../../src/cli/commands/export.ts';
@@ -317,6 +319,96 @@ research:
     const trials = trialsOf(repo);
     expect(trials[1]).toMatchObject({ status: 'invalid' });
     expect(trials[1]!.statusReason).toMatch(/^proposal failed: the agent tried what its sandbox does not allow: the repository's git setup changed: \.git\/config \(content changed\), \.git\/hooks\/post-checkout \(a new hook\); Strata put it back/);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('sandbox escapes: the evaluate and holdout stages, where nothing contains them', () => {
+  // A cluster executor whose nodes share the repository's file system: Strata cannot contain the trial there, so only the checks around each stage hold.
+  const uncontained: Executor = { kind: 'slurm', run: (request) => new LocalExecutor().run(request) };
+  const PREPARE = 'export const loss = (x) => (x - 1) ** 2 + 0.5;\n';
+  /** The protected evaluator and holdout: they import the candidate's model module, as evaluators that load a model definition do. */
+  const EVALUATE = `import { readFileSync } from 'node:fs';
+import { loss } from './prepare.mjs';
+import './model.mjs';
+const { x } = JSON.parse(readFileSync(process.env.STRATA_ARTIFACTS + '/model.json', 'utf8'));
+console.log('METRIC loss=' + loss(x));
+`;
+  const HOLDOUT = EVALUATE.replace("loss(x));", "(loss(x) + 0.1));");
+  const TRAIN = `import { writeFileSync } from 'node:fs';
+import { loss } from './prepare.mjs';
+import { x } from './model.mjs';
+writeFileSync(process.env.STRATA_ARTIFACTS + '/model.json', JSON.stringify({ x }));
+console.log('METRIC loss=' + loss(x));
+`;
+  /** The model module: `x`, and in `stage` only, `attack` (JavaScript) run when it is imported. */
+  const model = (x: number, stage?: string, attack = '') => `import { chmodSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+if (process.env.STRATA_STAGE === ${JSON.stringify(stage ?? 'none')}) {
+  const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { encoding: 'utf8' }).trim();
+  ${attack}
+}
+export const x = ${x};
+`;
+  const yaml = `name: escape
+research:
+  editable: [model.mjs]
+  protected: [prepare.mjs, evaluate.mjs, holdout.mjs, data/**]
+  run: ${JSON.stringify(`${process.execPath} train.mjs`)}
+  evaluate: ${JSON.stringify(`${process.execPath} evaluate.mjs`)}
+  evaluate_code: candidate
+  holdout: ${JSON.stringify(`${process.execPath} holdout.mjs`)}
+  budget: 20s
+  metric: {name: loss, goal: minimize}
+  proposer: command
+  agent_command: "true"
+  acceptance: {rule: strict}
+  max_trials: 5
+  executor: {speculate: false}
+`;
+
+  it("a stage that writes the repository's git config or hooks, or a protected file, is invalid naming it, and what it planted is put back before anyone's git runs it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-stage-plant-'));
+    restores.push(() => rmSync(dir, { recursive: true, force: true }));
+    const mark = join(dir, 'RAN');
+    const script = join(dir, 'planted.sh');
+    writeFileSync(script, `#!/bin/sh\necho "$0 $*" >> ${JSON.stringify(mark)}\ncat > /dev/null\n`);
+    chmodSync(script, 0o755);
+    const plant = `execFileSync('git', ['config', '-f', common + '/config', 'core.fsmonitor', ${JSON.stringify(script)}]);
+  writeFileSync(common + '/hooks/post-checkout', '#!/bin/sh\\nexec ' + ${JSON.stringify(script)} + '\\n');
+  chmodSync(common + '/hooks/post-checkout', 0o755);`;
+    const repo = makeRepo({ 'train.mjs': TRAIN, 'model.mjs': model(3), 'prepare.mjs': PREPARE, 'evaluate.mjs': EVALUATE, 'holdout.mjs': HOLDOUT, 'data/val.txt': 'v\n', 'strata.yaml': yaml });
+    restores.push(() => rmSync(repo, { recursive: true, force: true }));
+    const config0 = readFileSync(join(repo, '.git', 'config'), 'utf8');
+    const proposer = scripted([
+      { description: 'plant a monitor from the evaluate stage', files: { 'model.mjs': model(3, 'evaluate', plant) } },
+      { description: 'rewrite the validation data from the evaluate stage', files: { 'model.mjs': model(3, 'evaluate', "writeFileSync('data/val.txt', 'easy\\n');") } },
+      { description: 'a better model that plants a monitor from the holdout stage', files: { 'model.mjs': model(2, 'holdout', plant) } },
+      { description: 'an honest improvement', files: { 'model.mjs': model(1.5) } },
+    ]);
+    await runResearch({ configPath: join(repo, 'strata.yaml'), config: config(yaml), proposer, executor: uncontained });
+    // Put back before Strata, or the user, ran git there again: the user's own plain git runs nothing now.
+    expect(readFileSync(join(repo, '.git', 'config'), 'utf8')).toBe(config0);
+    expect(existsSync(join(repo, '.git', 'hooks', 'post-checkout'))).toBe(false);
+    execFileSync('git', ['status', '--porcelain'], { cwd: repo });
+    expect(existsSync(mark)).toBe(false);
+    const trials = trialsOf(repo);
+    const bySeq = (seq: number) => trials.find((trial) => trial.seq === seq)!;
+    expect(bySeq(1)).toMatchObject({ status: 'invalid', metric: null });
+    expect(bySeq(1).statusReason).toBe('the evaluate stage changed protected files, so nothing it printed is trusted: .git/config (content changed, put back), .git/hooks/post-checkout (a new hook, put back)');
+    expect(bySeq(2)).toMatchObject({ status: 'invalid', metric: null });
+    expect(bySeq(2).statusReason).toBe('the evaluate stage changed protected files, so nothing it printed is trusted: data/val.txt (content changed)');
+    // The holdout never decides: the keep stands, its holdout result is invalid, naming what it did.
+    expect(bySeq(3)).toMatchObject({ status: 'keep', metric: 1.5 });
+    expect(bySeq(4)).toMatchObject({ status: 'keep', metric: 0.75 });
+    const ledger = Ledger.open(join(repo, '.strata', 'ledger.db'));
+    try {
+      const holdouts = ledger.research.holdoutResults(1);
+      expect(holdouts.get(bySeq(3).id)).toMatchObject({ status: 'invalid', metric: null });
+      expect(holdouts.get(bySeq(3).id)!.reason).toBe('the holdout stage changed protected files, so nothing it printed is trusted: .git/config (content changed, put back), .git/hooks/post-checkout (a new hook, put back)');
+      expect(holdouts.get(bySeq(4).id)).toMatchObject({ status: 'measured', metric: 0.85 });
+    } finally {
+      ledger.close();
+    }
   });
 });
 
