@@ -21,11 +21,13 @@ interface ChildReport {
   confined: boolean;
   state?: string;
   trials?: { seq: number; status: string; reason: string | null; log: string | null }[];
+  /** The checkout unchanged, the git config with a monitor, the secrets found in anything Strata wrote. */
+  outside?: { checkout: boolean; gitConfig: boolean; leaked: string[] };
   error?: string;
 }
 
 describe.runIf(canSwitch)('the sandbox as an unprivileged user', () => {
-  it('runs the trials of a study with holdout_data and network: off, and the cover holds; or refuses in one line', () => {
+  it('runs the trials of a study with holdout_data and network: off, and the covers, the read-only checkout and the credential scrub hold; or refuses in one line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-unprivileged-'));
     try {
       chownSync(dir, NOBODY, NOBODY);
@@ -51,6 +53,15 @@ describe.runIf(canSwitch)('the sandbox as an unprivileged user', () => {
       expect(attack).toMatch(/umount: [^\n]*(must be superuser|Operation not permitted)/);
       expect(attack).toContain('STRATA-HIDDEN.txt');
       expect(attack).not.toContain('the sealed labels');
+      // The ledger's cover, the checkout and the repository's config, as for root.
+      expect(attack).not.toContain('SQLite format 3');
+      expect(attack).toMatch(/mount: [^\n]*(must be superuser|Operation not permitted|permission denied)/i);
+      expect(attack).toMatch(/train\.mjs: Read-only file system/);
+      expect(attack).toMatch(/could not lock config file|Read-only file system/);
+      expect(report.outside).toEqual({ checkout: true, gitConfig: false, leaked: [] });
+      // The user's own credential files are out of sight (a plain file beside them is not), its secret variables withheld by name.
+      expect(attack).toContain('a plain file beside them');
+      expect(attack).toMatch(/withheld: [^\]]*\bDB_PASS\b[^\]]*\bPGPASSWORD\b/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
