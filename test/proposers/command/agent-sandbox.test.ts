@@ -51,7 +51,7 @@ function setup() {
   return { repo, stateDir, worktree, home };
 }
 
-async function runAgent(made: ReturnType<typeof setup>, script: string, settings: Partial<AgentSandboxSettings> = {}, command = 'claude') {
+async function runAgent(made: ReturnType<typeof setup>, script: string, settings: Partial<AgentSandboxSettings> = {}, command = 'claude', env: Record<string, string> = {}) {
   const sandbox = await AgentSandbox.open({
     settings: { network: 'on', writable: [], envPassthrough: [], ...settings },
     profile: agentProfile(command),
@@ -61,7 +61,7 @@ async function runAgent(made: ReturnType<typeof setup>, script: string, settings
     holdoutData: [],
     configDir: made.repo,
   });
-  const prepared = sandbox.prepare({ name: '1-1', command: script, projectDir: made.worktree, env: { PATH: process.env.PATH, HOME: made.home, ANTHROPIC_API_KEY: 'sk-ant-own', AWS_SECRET_ACCESS_KEY: 'aws-env-not-yours' }, prompt: 'the brief' });
+  const prepared = sandbox.prepare({ name: '1-1', command: script, projectDir: made.worktree, env: { PATH: process.env.PATH, HOME: made.home, ANTHROPIC_API_KEY: 'sk-ant-own', AWS_SECRET_ACCESS_KEY: 'aws-env-not-yours', ...env }, prompt: 'the brief' });
   const result = await runProcess({ command: prepared.command, cwd: made.worktree, env: prepared.env, budgetMs: 20_000, graceMs: 0, logPath: join(made.repo, 'agent.log') });
   return { result, ...prepared.finish(result) };
 }
@@ -114,6 +114,16 @@ describe('the agent sandbox', () => {
     const read = 'cat ~/.aws/credentials 2>/dev/null || echo aws-hidden';
     expect((await runAgent(made, read, { writable: [made.home] })).result.output).toContain('aws-hidden');
     expect((await runAgent(made, read, { writable: ['~/.aws'] })).result.output).toContain('aws-not-yours');
+  });
+
+  it("passes the variables agent_sandbox.env_passthrough names besides its provider's, and withholds the other secrets, naming them", async () => {
+    const made = setup();
+    const script = 'echo "gateway=$MY_GATEWAY_TOKEN key=$ANTHROPIC_API_KEY pg=${PGPASSWORD:-none} db=${DB_PASS:-none} withheld=$STRATA_WITHHELD"';
+    const env = { MY_GATEWAY_TOKEN: 'gw-passed', PGPASSWORD: 'pg-not-yours', DB_PASS: 'db-not-yours' };
+    const without = await runAgent(made, script, {}, 'claude', env);
+    expect(without.result.output).toMatch(/gateway= key=sk-ant-own pg=none db=none withheld=AWS_SECRET_ACCESS_KEY DB_PASS MY_GATEWAY_TOKEN PGPASSWORD\n/);
+    const passed = await runAgent(made, script, { envPassthrough: ['MY_GATEWAY_*'] }, 'claude', env);
+    expect(passed.result.output).toMatch(/gateway=gw-passed key=sk-ant-own pg=none db=none withheld=AWS_SECRET_ACCESS_KEY DB_PASS PGPASSWORD\n/);
   });
 
   describe('agent_sandbox.network: off', () => {
