@@ -211,6 +211,19 @@ describe('the study sandbox', () => {
       expect(widened.output).toContain('rows');
     });
 
+    withBubblewrap('keeps a HOME that research.env sets read-only unless sandbox_writable lists it', async () => {
+      const made = layout();
+      const shared = join(made.root, 'shared-home');
+      mkdirSync(shared);
+      const script = `echo "home=$HOME"; { echo x > "$HOME/.cache-entry"; } 2>/dev/null && echo home-written || echo home-refused`;
+      const plain = await (await open(made, {}, ['HOME'])).executorFor(processExecutor, stage(made)).run(request(script, made.workdir, { HOME: shared }));
+      expect(plain.output).toContain(`home=${shared}`);
+      expect(plain.output).toContain('home-refused');
+      expect(existsSync(join(shared, '.cache-entry'))).toBe(false);
+      const listed = await (await open(made, { writable: [shared] }, ['HOME'])).executorFor(processExecutor, stage(made)).run(request(script, made.workdir, { HOME: shared }));
+      expect(listed.output).toContain('home-written');
+    });
+
     withBubblewrap('lets only the run stage write the artifacts; evaluate and holdout read them', async () => {
       const made = layout();
       writeFileSync(join(made.artifacts, 'model.json'), '{"x":1}');

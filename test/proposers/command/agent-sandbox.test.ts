@@ -14,6 +14,7 @@ import { AgentSandbox, type AgentSandboxSettings } from '../../../src/sandbox/ag
 import { probeSandbox } from '../../../src/sandbox/sandbox-capabilities.ts';
 import { agentProfile, CLAUDE_CODE } from '../../../src/proposers/command/agent-profiles.ts';
 import { makeRepo } from '../../helpers/study-repo.ts';
+import { processesWith } from '../../sandbox/sandbox-helpers.ts';
 
 const capabilities = await probeSandbox();
 const withBubblewrap = (title: string, test: () => Promise<void>) =>
@@ -90,6 +91,22 @@ describe('the agent sandbox', () => {
     expect(run.result.output).toContain('ledger-unseen');
     expect(run).toMatchObject({ problems: [], description: 'did it\n' });
     expect(readFileSync(join(made.home, '.claude', 'settings.json'), 'utf8')).toBe('{"theme":"dark"}');
+  });
+
+  withBubblewrap('leaves the agent no capability and no_new_privs, and every process it started dies with it', async () => {
+    const made = setup();
+    // A unique duration names the daemon; setsid leaves the agent's process group, as a server it started would.
+    const marker = `${400 + (process.pid % 1000) / 1000 + Math.round(Math.random() * 1e6) / 1e9}`;
+    const script = `grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status; setsid sleep ${marker} > /dev/null 2>&1 & echo started`;
+    const run = await runAgent(made, script);
+    expect(run.result.output).toMatch(/CapPrm:\s+0+\n/);
+    expect(run.result.output).toMatch(/CapEff:\s+0+\n/);
+    expect(run.result.output).toMatch(/NoNewPrivs:\s+1/);
+    expect(run.result.output).toContain('started');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const left = processesWith(marker);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    expect(left).toEqual([]);
   });
 
   withBubblewrap('puts back an MCP server it added and removes a command file it created, failing the proposal', async () => {
