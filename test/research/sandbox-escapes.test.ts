@@ -491,6 +491,18 @@ describe('terminal escapes: text a proposer, a trial or a model wrote reaches th
     expect(actedOn(verify.text())).toEqual([]);
   });
 
+  it("verify prints each run's reason without control sequences (a malformed metric line quoted in it)", async () => {
+    // The study's two trials are honest; every verify run (trial #2 on) prints a metric whose value carries 8-bit CSI and a direction override, which JSON quoting leaves as they are.
+    const prelude = `if (Number(process.env.STRATA_TRIAL) >= 2) { console.log(${JSON.stringify('METRIC loss=\x9b2J\x9b1;1H\u202eevil\x1b]0;owned\x07')}); process.exit(0); }`;
+    const dir = nightStudy({ changes: [{ flag: 'A', effect: 0.3, description: 'lower lr' }], lucky: null, trainerPrelude: prelude });
+    restores.push(() => rmSync(dir, { recursive: true, force: true }));
+    expect(await researchCommand({ config: 'strata.yaml', cwd: dir, json: true, out: capture(false) })).toBe(0);
+    const verify = capture(false);
+    await verifyCommand({ config: 'strata.yaml', cwd: dir, repeats: '2', out: verify }).catch((error: unknown) => verify.write(String(error)));
+    expect(verify.text()).toMatch(/\] #\d+ [^\n]*: crash: no metric: line 1: metric loss has a value that is not a number/);
+    expect(actedOn(verify.text())).toEqual([]);
+  });
+
   it("evolve --json escapes the model's components; its warnings print as text", async () => {
     // The reflection model puts the sequences into every prompt it proposes, and refuses the held-out split with them.
     const server = await LoopbackModelServer.start((request) => {

@@ -80,7 +80,7 @@ export function verifyObserver(out: NodeJS.WritableStream, studyConfig: StudyCon
       for (const conflict of conflicts) out.write(`  conflict: #${conflict.seq} cannot be left out of the best: ${terminalLine(conflict.message)}\n`);
     },
     runFinished: ({ done, total, arm, trial }) => {
-      const value = trial.status === 'discard' && trial.metric !== null ? `${metric}=${trial.metric}` : `${trial.status}${trial.statusReason ? `: ${trial.statusReason}` : ''}`;
+      const value = trial.status === 'discard' && trial.metric !== null ? `${metric}=${trial.metric}` : `${trial.status}${trial.statusReason ? `: ${terminalLine(trial.statusReason)}` : ''}`;
       out.write(`[${String(done).padStart(String(total).length)}/${total}] #${trial.seq} ${arm.label}: ${value}\n`);
     },
   };
