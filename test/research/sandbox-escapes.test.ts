@@ -26,7 +26,9 @@ import { exportCommand } from '../../src/cli/commands/export.ts';
 import { statusCommand } from '../../src/cli/commands/status.ts';
 import { createResearchReporter } from '../../src/cli/research-reporter.ts';
 import { evolveCommand } from '../../src/cli/commands/evolve.ts';
-import { renderPipelineStatus } from '../../src/cli/commands/pipeline.ts';
+import { createPipelineReporter, renderPipelineStatus } from '../../src/cli/commands/pipeline.ts';
+import { parseConfig } from '../../src/core/config/parse-config.ts';
+import { normalizePipeline } from '../../src/pipeline/pipeline-config.ts';
 import { researchCommand } from '../../src/cli/commands/research.ts';
 import { verifyCommand } from '../../src/cli/commands/verify.ts';
 import { config, makeRepo } from '../helpers/study-repo.ts';
@@ -540,6 +542,21 @@ describe('terminal escapes: text a proposer, a trial or a model wrote reaches th
     } finally {
       await server.close();
     }
+  });
+
+  it("a running pipeline prints what a stage received (an earlier stage's model output) without control sequences", () => {
+    const path = resolve(import.meta.dirname, '../../examples/pipeline/pipeline.yaml');
+    const pipeline = normalizePipeline(parseConfig(readFileSync(path, 'utf8'), path), path);
+    const live = capture(true);
+    const reporter = createPipelineReporter(live, pipeline);
+    const inputs = [
+      { reference: '${explore.best.program}', value: HOSTILE, file: '.strata/pipelines/p/explore/program.md' },
+      { reference: '${explore.best.note}', value: HOSTILE, file: null },
+    ];
+    reporter.stageStarted?.({ stage: 'exploit', kind: 'research', study: 'p/exploit', resumed: false, started: { studyId: 2, stage: 'exploit', index: 1, kind: 'research', study: 'p/exploit', startCommit: 'abc', baseCommit: 'abc', handoff: null, inputs } });
+    reporter.stageFinished?.({ stage: 'exploit', study: 'p/exploit', state: 'done', reason: HOSTILE, best: null, spend: { trials: 0, runs: 0, trialSeconds: 0, usd: 0, evaluations: 0, metricCalls: null } });
+    expect(live.text()).toContain('${explore.best.note} = lower lr');
+    expect(actedOn(live.text())).toEqual([]);
   });
 
   it('pipeline status prints what a stage received (an earlier stage\'s model output) without control sequences', () => {

@@ -82,7 +82,8 @@ export function createPipelineReporter(out: NodeJS.WritableStream, pipeline: Pip
       const started = info.started;
       print(`  starts from ${started.baseCommit.slice(0, 8)}${started.baseCommit !== started.startCommit ? ` (hand-off on ${started.startCommit.slice(0, 8)})` : ''}`);
       if (started.handoff) print(`  hand-off from ${started.handoff.from}: ${Object.entries(started.handoff.files).map(([component, file]) => `${component} → ${file}`).join(', ')}`);
-      for (const input of started.inputs) print(`  ${input.reference} = ${input.file ? `${input.file} (${input.value})` : input.value}`);
+      // The value is an earlier stage's output (a model's prompt, its first line): text, never sequences for the terminal.
+      for (const input of started.inputs) print(`  ${input.reference} = ${terminalLine(input.file ? `${input.file} (${input.value})` : input.value)}`);
       if (info.kind === 'research') {
         const section = pipeline.stages.find((stage) => stage.name === info.stage)?.section as { metric?: { name: string; goal: 'minimize' | 'maximize' } } | undefined;
         const metric = section?.metric ?? pipeline.config.research!.metric;
