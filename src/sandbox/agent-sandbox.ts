@@ -174,7 +174,7 @@ export class AgentSandbox {
           }
           const created = absentReadOnly.filter((path) => existsSync(path));
           for (const path of created) rmSync(path, { recursive: true, force: true });
-          if (created.length > 0) problems.push(`the agent created ${created.join(', ')}, which would run in your own ${profile.name} sessions; Strata removed ${created.length === 1 ? 'it' : 'them'}`);
+          if (created.length > 0) problems.push(`the agent created ${created.join(', ')}, which would run in your own sessions of ${profile.name}; Strata removed ${created.length === 1 ? 'it' : 'them'}`);
           for (const file of guarded) {
             const restored = restorePicked(file.path, file.pick, file.before);
             if (restored) problems.push(`the agent changed ${file.path} where it names programs to start (${restored}); Strata put that part back`);

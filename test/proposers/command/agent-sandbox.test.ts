@@ -117,13 +117,16 @@ describe('the agent sandbox', () => {
     ].join('; ');
     const run = await runAgent(made, script);
     expect(run.problems).toEqual([
-      expect.stringMatching(/^the agent created .*\/\.claude\/commands, which would run in your own Claude Code sessions; Strata removed it$/),
+      expect.stringMatching(/^the agent created .*\/\.claude\/commands, which would run in your own sessions of Claude Code; Strata removed it$/),
       expect.stringMatching(/^the agent changed .*\/\.claude\.json where it names programs to start \(mcpServers, projects\); Strata put that part back$/),
     ]);
     const config = JSON.parse(readFileSync(join(made.home, '.claude.json'), 'utf8')) as { numStartups: number; mcpServers: object };
     // Its own bookkeeping stays; the server it added does not.
     expect(config).toMatchObject({ numStartups: 2, mcpServers: {} });
     expect(existsSync(join(made.home, '.claude', 'commands'))).toBe(false);
+    // An agent Strata does not recognize is named as such.
+    const wrapped = await runAgent(made, 'mkdir -p ~/.claude/agents && echo "run this" > ~/.claude/agents/deploy.md', {}, './run-agent.sh');
+    expect(wrapped.problems).toEqual([expect.stringMatching(/^the agent created .*\/\.claude\/agents, which would run in your own sessions of an unrecognized agent \(Claude Code, Codex CLI, Gemini CLI or aider\); Strata removed it$/)]);
   });
 
   withBubblewrap('gives the agent a credential folder only when agent_sandbox.writable names it, not when it names a folder above it', async () => {
