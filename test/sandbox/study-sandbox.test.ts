@@ -291,6 +291,29 @@ describe('the study sandbox', () => {
       expect(result.output).not.toContain('ghp_');
     });
 
+    withBubblewrap("shows trials the user's own git config without the tokens people keep there (a token in an insteadOf URL, an http.extraHeader)", async () => {
+      const made = layout();
+      // A HOME the trial could otherwise read (inside the repository, which it sees read-only).
+      const home = join(made.root, 'home');
+      mkdirSync(join(home, '.config', 'git'), { recursive: true });
+      writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Me\n[url "https://x-access-token:ghs_globaltokenvalue0123456789@github.com/"]\n\tinsteadOf = https://github.com/\n');
+      writeFileSync(join(home, '.config', 'git', 'config'), '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic eGNyZWRlbnRpYWxz\n');
+      const savedHome = process.env.HOME;
+      process.env.HOME = home;
+      cleanups.push(() => {
+        process.env.HOME = savedHome;
+      });
+      const files = [join(home, '.gitconfig'), join(home, '.config', 'git', 'config')].map((path) => JSON.stringify(path)).join(' ');
+      const result = await (await open(made)).executorFor(processExecutor, stage(made)).run(request(`cat ${files}`, made.workdir));
+      expect(result.output).toContain('name = Me');
+      expect(result.output).toContain('[url "https://github.com/"]');
+      expect(result.output).toContain('extraheader = (removed by Strata)');
+      expect(result.output).not.toContain('ghs_globaltokenvalue');
+      expect(result.output).not.toContain('eGNyZWRlbnRpYWxz');
+      // The files themselves are untouched.
+      expect(readFileSync(join(home, '.gitconfig'), 'utf8')).toContain('ghs_globaltokenvalue');
+    });
+
     withBubblewrap('lets a trial stop gracefully on SIGTERM (a stop, or budget + grace)', async () => {
       const made = layout();
       const trainer = `${node} -e "process.on('SIGTERM', () => { console.log('checkpoint saved'); process.exit(0); }); console.log('training'); setInterval(() => {}, 1000)"`;
