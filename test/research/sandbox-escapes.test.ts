@@ -22,6 +22,7 @@ import { LocalExecutor } from '../../src/executors/local-executor.ts';
 import type { Executor } from '../../src/core/executor.ts';
 import { runResearch } from '../../src/research/run-research.ts';
 import { probeSandbox, type SandboxCapabilities } from '../../src/sandbox/sandbox-capabilities.ts';
+import { hostileAgentYaml } from '../sandbox/sandbox-helpers.ts';
 import { exportCommand } from '../../src/cli/commands/export.ts';
 import { statusCommand } from '../../src/cli/commands/status.ts';
 import { createResearchReporter } from '../../src/cli/research-reporter.ts';
@@ -255,19 +256,7 @@ const x = 3;
 console.log('planted: ' + (existsSync('model.pt') ? 'yes' : 'no'));
 console.log('METRIC loss=' + ((x - 1) ** 2 + 0.5));
 `;
-  const agentYaml = `name: escape
-research:
-  editable: [train.mjs]
-  protected: [data/**]
-  run: ${JSON.stringify(`${process.execPath} train.mjs`)}
-  budget: 20s
-  metric: {name: loss, goal: minimize}
-  proposer: command
-  agent_command: ${JSON.stringify(HOSTILE_AGENT)}
-  agent_timeout: 30s
-  acceptance: {rule: strict}
-  max_trials: 2
-`;
+  const agentYaml = hostileAgentYaml('escape', HOSTILE_AGENT);
 
   withBubblewrap("cannot write the user's checkout, a protected file or the git config, nor read other tools' credentials; Strata's git never runs what it planted", async () => {
     const { repo, home } = hostileRepo({ 'train.mjs': trainer, 'strata.yaml': agentYaml });

@@ -40,3 +40,21 @@ export function processesWith(marker: string): number[] {
   }
   return found;
 }
+
+/** The study the hostile coding agent (test/fixtures/fake-agent/hostile-agent) is run in: it may edit
+ * train.mjs, data/ is protected, and the trainer scores the edit; `extra` adds lines under research:. */
+export function hostileAgentYaml(name: string, agentCommand: string, extra = ''): string {
+  return `name: ${name}
+research:
+  editable: [train.mjs]
+  protected: [data/**]
+  run: ${JSON.stringify(`${process.execPath} train.mjs`)}
+  budget: 20s
+  metric: {name: loss, goal: minimize}
+  proposer: command
+  agent_command: ${JSON.stringify(agentCommand)}
+  agent_timeout: 30s
+  acceptance: {rule: strict}
+  max_trials: 2
+${extra}`;
+}
